@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Make sure a Docker Engine answers, for tests and CI. Installs what is missing from
+# Debian's packages (docker.io, busybox-static, docker-registry) and starts dockerd
+# only when no engine answers already. Idempotent: a second call is a no-op.
+set -euo pipefail
+
+log() { printf 'engine.sh: %s\n' "$*" >&2; }
+
+need=()
+for pkg in docker.io busybox-static docker-registry curl; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then log "missing ${need[*]} and not root: install them by hand"; exit 1; fi
+  log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+ping_engine() {
+  local sock="${DOCKER_HOST:-unix:///var/run/docker.sock}"
+  sock="${sock#unix://}"
+  [ -S "$sock" ] || return 1
+  curl -fsS --max-time 2 --unix-socket "$sock" http://engine/_ping >/dev/null 2>&1
+}
+
+if ping_engine; then exit 0; fi
+if [ "$(id -u)" != 0 ]; then log "no engine answers and not root: start dockerd by hand"; exit 1; fi
+
+log "starting dockerd"
+logfile=/var/log/sdocker-dockerd.log
+# setsid: the daemon outlives this script and is not in the test runner's process group.
+setsid dockerd >"$logfile" 2>&1 < /dev/null &
+for _ in $(seq 1 120); do
+  if ping_engine; then log "engine answers"; exit 0; fi
+  sleep 0.5
+done
+log "dockerd did not answer within 60s; its log:"
+tail -n 40 "$logfile" >&2 || true
+exit 1
