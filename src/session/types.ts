@@ -1,0 +1,34 @@
+import type { CreateBody } from '../engine/types.js';
+
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+/**
+ * What the run lifecycle needs: the final create body (after policy) and the client-side
+ * options of `docker run`/`docker create` that never reach the create body.
+ */
+export interface SessionRequest {
+  mode: 'run' | 'create';
+  body: CreateBody;
+  /** The image as the user typed it (also body.Image). */
+  image: string;
+  name?: string;
+  platform?: string;
+  pull: PullPolicy;
+  /** -q: no pull progress. */
+  quiet: boolean;
+  /** -d (run only): print the id and return. */
+  detach: boolean;
+  /** --sig-proxy (run only, default true). */
+  sigProxy: boolean;
+  detachKeys?: string;
+  /** --cidfile: written after create, removed again when the run fails before start. */
+  cidfile?: string;
+  /** Volumes sdocker itself created for this container (policy binds); removed with it on failure. */
+  ownedVolumes?: string[];
+}
+
+export interface SessionResult {
+  containerId: string;
+  /** The container's exit status (run, attached), or 0 (create, -d). */
+  exitCode: number;
+}
