@@ -23,6 +23,8 @@ export interface SessionRequest {
   detachKeys?: string;
   /** --cidfile: written after create, removed again when the run fails before start. */
   cidfile?: string;
+  /** The docker config directory (--config), for registry credentials when pulling; default $DOCKER_CONFIG or ~/.docker. */
+  configDir?: string;
   /** Volumes sdocker itself created for this container (policy binds); removed with it on failure. */
   ownedVolumes?: string[];
 }

@@ -1,0 +1,34 @@
+/**
+ * Signal proxy (--sig-proxy, without a TTY): every signal the client receives is sent to the
+ * container by name through POST /containers/{id}/kill?signal=NAME, except SIGCHLD, SIGPIPE and
+ * SIGURG (docker's exceptions) and those a process cannot catch or node cannot listen to
+ * (SIGKILL, SIGSTOP, and the synchronous faults SIGSEGV/SIGBUS/SIGFPE/SIGILL).
+ */
+import type { ProcessIO } from '../cli/io.js';
+import type { EngineClient } from '../engine/client.js';
+
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGTERM',
+  'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF',
+  'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+];
+
+/** Start forwarding; returns the function that stops it. Errors of the kill calls are ignored, as docker does. */
+export function forwardSignals(client: EngineClient, io: ProcessIO, containerId: string): () => void {
+  const path = `/containers/${encodeURIComponent(containerId)}/kill`;
+  const offs: Array<() => void> = [];
+  for (const sig of FORWARDED_SIGNALS) {
+    try {
+      offs.push(
+        io.onSignal(sig, () => {
+          client.call('POST', path, { query: { signal: sig } }).catch(() => undefined);
+        }),
+      );
+    } catch {
+      // A signal this platform does not know: nothing to forward.
+    }
+  }
+  return () => {
+    for (const off of offs.splice(0)) off();
+  };
+}
