@@ -157,6 +157,8 @@ export interface HostConfig {
   CpuPercent?: number;
   IOMaximumIOps?: number;
   IOMaximumBandwidth?: number;
+  KernelMemory?: number;
+  ConsoleSize?: [number, number];
 }
 
 export interface EndpointSettings {

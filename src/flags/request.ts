@@ -1,0 +1,138 @@
+import { UsageError } from '../errors.js';
+import { type BodyContext, toCreateBody } from '../engine/body.js';
+import type { CreateBody } from '../engine/types.js';
+import type { PullPolicy } from '../session/types.js';
+import { Flags, type ParsedArgs, parseArgs } from './parse.js';
+import { FLAGS } from './table.js';
+
+export interface SdockerOptions {
+  /** --policy: a level name or a profile file; undefined means the default (restricted). */
+  policy?: string;
+  profile?: string;
+  policyMode: 'enforce' | 'warn' | 'audit';
+  dryRun: boolean;
+  output: 'text' | 'json';
+}
+
+/** Everything `sdocker run`/`create` was asked for, before policy: the pure core's first product. */
+export interface RunRequest {
+  mode: 'run' | 'create';
+  argv: readonly string[];
+  help: boolean;
+  image: string;
+  args: string[];
+  body: CreateBody;
+  name?: string;
+  platform?: string;
+  pull: PullPolicy;
+  quiet: boolean;
+  detach: boolean;
+  sigProxy: boolean;
+  detachKeys?: string;
+  cidfile?: string;
+  sdocker: SdockerOptions;
+  /** Flag name → tokens as typed, for explanations. */
+  typed: Map<string, string[]>;
+  /** Deprecation notices to print on stderr. */
+  notices: string[];
+}
+
+function apiAtLeast(have: string, need: string): boolean {
+  const [ha = 0, hb = 0] = have.split('.').map(Number);
+  const [na = 0, nb = 0] = need.split('.').map(Number);
+  return ha > na || (ha === na && hb >= nb);
+}
+
+/** Flags docker refuses on this engine (API version, Windows-only) or sdocker refuses outright. */
+function checkSupported(parsed: ParsedArgs, apiVersion: string): void {
+  for (const spec of FLAGS) {
+    if (!parsed.values.has(spec.name)) continue;
+    if (spec.refused) throw new UsageError(`--${spec.name} is refused: ${spec.refused}`);
+    if (spec.windowsOnly) {
+      throw new UsageError(`"--${spec.name}" is only supported on a Docker daemon running on windows, but the Docker daemon is running on linux`);
+    }
+    if (spec.minApi && !apiAtLeast(apiVersion, spec.minApi)) {
+      throw new UsageError(`"--${spec.name}" requires API version ${spec.minApi}, but the Docker daemon API version is ${apiVersion}`);
+    }
+  }
+}
+
+function oneOf<T extends string>(flags: Flags, name: string, allowed: readonly T[], dflt: T): T {
+  if (!flags.has(name)) return dflt;
+  const v = flags.str(name);
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new UsageError(`invalid --${name} value '${v}': must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+}
+
+/**
+ * argv (after `run`/`create`) → RunRequest. Pure: files and the environment come in through ctx.
+ * Errors are UsageError (exit 125) naming the flag.
+ */
+export function buildRunRequest(
+  argv: readonly string[],
+  mode: 'run' | 'create',
+  ctx: BodyContext,
+  apiVersion = '1.41',
+): RunRequest {
+  const parsed = parseArgs(argv, mode);
+  const flags = new Flags(parsed);
+  const help = flags.bool('help');
+  const base = {
+    mode,
+    argv,
+    help,
+    typed: parsed.typed,
+    notices: parsed.notices,
+  };
+  if (help) {
+    return { ...base, image: '', args: [], body: { HostConfig: {} }, pull: 'missing', quiet: false, detach: false, sigProxy: true, sdocker: { policyMode: 'enforce', dryRun: false, output: 'text' } };
+  }
+  if (parsed.image === undefined) throw new UsageError(`"${mode}" requires at least 1 argument.`);
+  checkSupported(parsed, apiVersion);
+  const pull = flags.has('pull') && flags.str('pull') === '' ? 'missing' : oneOf(flags, 'pull', ['always', 'missing', 'never'] as const, 'missing');
+  const sdocker: SdockerOptions = {
+    policyMode: oneOf(flags, 'policy-mode', ['enforce', 'warn', 'audit'] as const, 'enforce'),
+    dryRun: flags.bool('dry-run'),
+    output: oneOf(flags, 'output', ['text', 'json'] as const, 'text'),
+  };
+  if (flags.has('policy')) sdocker.policy = flags.str('policy');
+  if (flags.has('profile')) sdocker.profile = flags.str('profile');
+
+  const detach = flags.bool('detach');
+  const body = toCreateBody(flags, parsed.image, parsed.args, ctx);
+  if (detach) {
+    if (flags.list('attach').length > 0) throw new UsageError('conflicting options: cannot specify both --attach and --detach');
+    body.AttachStdin = false;
+    body.AttachStdout = false;
+    body.AttachStderr = false;
+    body.StdinOnce = false;
+  }
+  const detachKeys = flags.str('detach-keys');
+  if (detachKeys !== '') validateDetachKeys(detachKeys);
+  const req: RunRequest = {
+    ...base,
+    image: parsed.image,
+    args: parsed.args,
+    body,
+    pull,
+    quiet: flags.bool('quiet'),
+    detach: mode === 'create' || detach,
+    sigProxy: flags.bool('sig-proxy', true),
+    sdocker,
+  };
+  if (flags.str('name') !== '') req.name = flags.str('name');
+  if (flags.str('platform') !== '') req.platform = flags.str('platform');
+  if (detachKeys !== '') req.detachKeys = detachKeys;
+  if (flags.str('cidfile') !== '') req.cidfile = flags.str('cidfile');
+  return req;
+}
+
+/** term.ToBytes: comma-separated single characters or ctrl-<a-z,@,[,\,],^,_>. */
+export function validateDetachKeys(keys: string): void {
+  for (const key of keys.split(',')) {
+    const k = key.toLowerCase();
+    if (k.length === 1) continue;
+    if (/^ctrl-[a-z@[\\\]^_]$/.test(k)) continue;
+    throw new UsageError(`invalid detach keys (${keys}): Unknown character: '${key}'`);
+  }
+}

@@ -1,0 +1,147 @@
+import { isIP } from 'node:net';
+
+const WS = /[ \t]/;
+
+/** opts.ValidateEnv: `NAME` alone takes its value from the caller's environment when set there. */
+export function validateEnv(val: string, env: Record<string, string | undefined>): string {
+  const eq = val.indexOf('=');
+  const key = eq < 0 ? val : val.slice(0, eq);
+  if (key === '') throw new Error(`invalid environment variable: ${val}`);
+  if (eq >= 0) return val;
+  const v = env[key];
+  return v !== undefined ? `${key}=${v}` : val;
+}
+
+export function validateLabel(val: string): string {
+  const eq = val.indexOf('=');
+  const key = (eq < 0 ? val : val.slice(0, eq)).replace(/^[ \t]+/, '');
+  if (key === '') throw new Error(`invalid label '${val}': empty name`);
+  if (WS.test(key)) throw new Error(`label '${key}' contains whitespaces`);
+  return val;
+}
+
+const SAFE_SYSCTLS = new Set([
+  'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem',
+  'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced',
+]);
+
+/** opts.ValidateSysctl: the namespaced sysctls docker accepts at all. */
+export function validateSysctl(val: string): string {
+  const eq = val.indexOf('=');
+  const key = eq < 0 ? '' : val.slice(0, eq);
+  if (eq < 0 || key === '') throw new Error(`sysctl '${val}' is not allowed`);
+  if (SAFE_SYSCTLS.has(key) || key.startsWith('net.') || key.startsWith('fs.mqueue.')) return val;
+  throw new Error(`sysctl '${val}' is not allowed`);
+}
+
+/** KEY=VALUE strings to a map; the last one wins, a missing `=` gives an empty value. */
+export function kvToMap(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    out[eq < 0 ? v : v.slice(0, eq)] = eq < 0 ? '' : v.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Canonical text of an IP address, as Go's net.IP.String prints it; undefined when not an address. */
+export function canonicalIp(val: string): string | undefined {
+  const s = val.trim();
+  const kind = isIP(s);
+  if (kind === 4) return s.split('.').map((p) => String(Number(p))).join('.');
+  if (kind === 6) {
+    const v4mapped = /^(?:0{0,4}:){5}ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(s) ?? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(s);
+    if (v4mapped) return v4mapped[1];
+    return compressIpv6(s);
+  }
+  return undefined;
+}
+
+function compressIpv6(s: string): string {
+  let head = s;
+  let tailV4: number[] = [];
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    tailV4 = (v4[1] as string).split('.').map(Number);
+    head = s.slice(0, s.length - (v4[1] as string).length) + `${((tailV4[0]! << 8) | tailV4[1]!).toString(16)}:${((tailV4[2]! << 8) | tailV4[3]!).toString(16)}`;
+  }
+  const [l, r] = head.includes('::') ? head.split('::') : [head, undefined];
+  const left = l ? l.split(':') : [];
+  const right = r !== undefined && r !== '' ? r.split(':') : [];
+  const groups = r === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  const nums = groups.map((g) => parseInt(g, 16));
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (nums[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && nums[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = nums.map((n) => n.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+export function validateIpAddress(val: string): string {
+  const ip = canonicalIp(val);
+  if (ip === undefined) throw new Error(`IP address is not correctly formatted: ${val}`);
+  return ip;
+}
+
+export function validateDnsSearch(val: string): string {
+  const v = val.replace(/^ +| +$/g, '');
+  if (v === '.') return v;
+  const m = /^(:?(:?[a-zA-Z0-9]|(:?[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))(:?\.(:?[a-zA-Z0-9]|(:?[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])))*)\.?\s*$/.exec(v);
+  if (!/[a-zA-Z]/.test(v) || !m || (m[1] as string).length >= 255) throw new Error(`${v} is not a valid domain`);
+  return m[1] as string;
+}
+
+/** opts.ValidateExtraHost: `host:ip` or `host=ip`, sent to the engine as `host:ip`. */
+export function validateExtraHost(val: string): string {
+  let sep = val.indexOf('=');
+  if (sep < 0) sep = val.indexOf(':');
+  const k = sep < 0 ? '' : val.slice(0, sep);
+  let v = sep < 0 ? '' : val.slice(sep + 1);
+  if (sep < 0 || k === '' || k.includes(':')) throw new Error(`bad format for add-host: ${JSON.stringify(val)}`);
+  if (v !== 'host-gateway') {
+    if (v.length > 2 && v.startsWith('[') && v.endsWith(']')) v = v.slice(1, -1);
+    if (canonicalIp(v) === undefined) throw new Error(`invalid IP address in add-host: ${JSON.stringify(v)}`);
+  }
+  return `${k}:${v}`;
+}
+
+export function validateLink(val: string): string {
+  if (val === '') throw new Error('empty string specified for links');
+  if (val.split(':').length > 2) throw new Error(`bad format for links: ${val}`);
+  return val;
+}
+
+/**
+ * docker's kvfile.Parse for --env-file and --label-file. With `lookup` (env files), a line with
+ * no `=` takes the caller's value or is dropped when the caller has none; file and line name errors.
+ */
+export function parseKvFile(
+  text: string,
+  file: string,
+  lookup?: (name: string) => string | undefined,
+): string[] {
+  const out: string[] = [];
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((raw, idx) => {
+    const line = raw.replace(/\r$/, '').replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const variable = eq < 0 ? line : line.slice(0, eq);
+    if (variable === '') throw new Error(`${file}:${idx + 1}: no variable name on line '${line}'`);
+    if (WS.test(variable)) throw new Error(`${file}:${idx + 1}: variable '${variable}' contains whitespaces`);
+    if (eq >= 0) out.push(`${variable}=${line.slice(eq + 1)}`);
+    else if (lookup) {
+      const v = lookup(line);
+      if (v !== undefined) out.push(`${variable}=${v}`);
+    } else out.push(line);
+  });
+  return out;
+}
