@@ -1,0 +1,229 @@
+/**
+ * Shared helpers for tests against the real engine: the label every test object carries and a
+ * cleanup for them, an in-memory ProcessIO for runSession, a runner for the built CLI, and a
+ * throw-away local registry (Debian's docker-registry) on 127.0.0.1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { ProcessIO } from '../../src/cli/io.js';
+import { EngineClient } from '../../src/engine/client.js';
+import { resolveEndpoint } from '../../src/engine/endpoint.js';
+import type { CreateBody } from '../../src/engine/types.js';
+
+export const TEST_LABEL_KEY = 'sdocker.test';
+export const TEST_LABELS: Record<string, string> = { [TEST_LABEL_KEY]: '1' };
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(REPO_ROOT, 'bin', 'sdocker');
+
+export function engineClient(): EngineClient {
+  return new EngineClient(resolveEndpoint({}, process.env));
+}
+
+/** Remove every container and volume carrying the test label. Safe to call in afterAll when tests failed. */
+export async function cleanupTestObjects(): Promise<void> {
+  const c = engineClient();
+  try {
+    const filters = JSON.stringify({ label: [`${TEST_LABEL_KEY}=1`] });
+    const containers = await c.json<Array<{ Id: string }>>('GET', '/containers/json', { query: { all: 1, filters } });
+    for (const ct of containers) {
+      await c.call('DELETE', `/containers/${ct.Id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
+    }
+    const vols = await c.json<{ Volumes: Array<{ Name: string }> | null }>('GET', '/volumes', { query: { filters } });
+    for (const v of vols.Volumes ?? []) {
+      await c.call('DELETE', `/volumes/${encodeURIComponent(v.Name)}`, { query: { force: 1 } }).catch(() => undefined);
+    }
+  } finally {
+    c.close();
+  }
+}
+
+/** Does a container exist (by id or name)? */
+export async function containerExists(idOrName: string): Promise<boolean> {
+  const c = engineClient();
+  try {
+    await c.json('GET', `/containers/${encodeURIComponent(idOrName)}/json`);
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  } finally {
+    c.close();
+  }
+}
+
+/** A unique name for a test container. */
+export function testName(prefix = 'sdt'): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** A minimal create body like `docker run [-i] IMAGE CMD...` would send (labelled for cleanup). */
+export function baseBody(image: string, cmd: string[] | undefined, opts: { stdin?: boolean; tty?: boolean; autoRemove?: boolean } = {}): CreateBody {
+  const body: CreateBody = {
+    Image: image,
+    AttachStdin: !!opts.stdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: !!opts.stdin,
+    StdinOnce: !!opts.stdin,
+    Tty: !!opts.tty,
+    Labels: { ...TEST_LABELS },
+    HostConfig: { AutoRemove: !!opts.autoRemove, NetworkMode: 'none' },
+  };
+  if (cmd) body.Cmd = cmd;
+  return body;
+}
+
+export interface MemoryIO extends ProcessIO {
+  stdoutText(): string;
+  stderrText(): string;
+  stdoutBytes(): number;
+  /** Deliver a signal to the subscribed handlers, as the OS would to the process. */
+  signal(sig: NodeJS.Signals): void;
+}
+
+/** A ProcessIO on memory streams. `stdin`: bytes to feed (then EOF), a Readable, or nothing (EOF at once). */
+export function memoryIO(opts: { stdin?: Buffer | string | Readable; keepStdout?: boolean; env?: Record<string, string | undefined> } = {}): MemoryIO {
+  const stdin =
+    opts.stdin instanceof Readable ? opts.stdin : Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)]);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let outBytes = 0;
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (c: Buffer) => {
+    outBytes += c.length;
+    if (opts.keepStdout !== false) out.push(c);
+  });
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const signals = new EventEmitter();
+  return {
+    stdin,
+    stdout,
+    stderr,
+    env: opts.env ?? { ...process.env },
+    cwd: process.cwd(),
+    onSignal(sig, handler) {
+      signals.on(sig, handler);
+      return () => signals.off(sig, handler);
+    },
+    onResize() {
+      return () => undefined;
+    },
+    stdoutText: () => Buffer.concat(out).toString('utf8'),
+    stderrText: () => Buffer.concat(err).toString('utf8'),
+    stdoutBytes: () => outBytes,
+    signal: (sig) => signals.emit(sig),
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `node bin/sdocker ARGS` (the build must exist: npm run build). */
+export function runCli(
+  args: string[],
+  opts: { input?: Buffer | string; env?: Record<string, string | undefined>; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...(opts.env ?? {}) } as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stdin.on('error', () => undefined);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 50_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    opts.onSpawn?.(child);
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface LocalRegistry {
+  /** host:port, e.g. 127.0.0.1:41234 (the engine trusts 127.0.0.0/8 without TLS). */
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Start Debian's docker-registry on 127.0.0.1:<free port> with its storage in a temp dir. */
+export async function startRegistry(): Promise<LocalRegistry> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sdocker-registry-'));
+  const config = join(dir, 'config.yml');
+  writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(dir, 'data')}`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (c: Buffer) => (log += c.toString('utf8')));
+  const address = `127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log}`);
+    try {
+      const res = await fetch(`http://${address}/v2/`);
+      if (res.status === 200 || res.status === 401) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`docker-registry did not answer on ${address}: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    address,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
