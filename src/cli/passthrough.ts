@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants, realpathSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { SdockerError } from '../errors.js';
+import type { ProcessIO } from './io.js';
+
+/**
+ * The real docker CLI: $SDOCKER_DOCKER, else the first `docker` on PATH that is not sdocker
+ * itself (an `alias docker=sdocker` or a `docker` symlink to sdocker must not loop).
+ */
+export function findDocker(env: Record<string, string | undefined>, self: string): string {
+  if (env.SDOCKER_DOCKER) return env.SDOCKER_DOCKER;
+  let selfReal = self;
+  try {
+    selfReal = realpathSync(self);
+  } catch {
+    // keep as given
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'docker');
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (realpathSync(candidate) === selfReal) continue;
+      return candidate;
+    } catch {
+      // not there
+    }
+  }
+  throw new SdockerError('the docker CLI was not found on PATH (set SDOCKER_DOCKER to its path); sdocker hands every command but run and create to it', 127);
+}
+
+const FORWARD: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+const SIGNUM: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13, SIGTERM: 15 };
+
+/** Hand the command to docker unchanged, with our stdio; resolve with its exit code. */
+export function passThrough(docker: string, args: string[], io: ProcessIO): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(docker, args, { stdio: 'inherit', env: io.env as NodeJS.ProcessEnv });
+    const offs = FORWARD.map((sig) =>
+      io.onSignal(sig, () => {
+        child.kill(sig);
+      }),
+    );
+    child.on('error', (err) => {
+      offs.forEach((off) => off());
+      reject(new SdockerError(`cannot run ${docker}: ${err.message}`, 126));
+    });
+    child.on('exit', (code, signal) => {
+      offs.forEach((off) => off());
+      resolve(code ?? 128 + (signal ? (SIGNUM[signal] ?? 1) : 1));
+    });
+  });
+}
