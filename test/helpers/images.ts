@@ -106,24 +106,37 @@ export function rootfsLayer(): Promise<Buffer> {
 }
 
 /** The docker-archive for one image: returns the tar and the image id it will get. */
-export async function imageArchive(tag: string, config: ImageConfig): Promise<{ archive: Buffer; id: string }> {
-  const layer = await rootfsLayer();
-  const diffId = sha256(layer);
+export async function imageArchive(
+  tag: string,
+  config: ImageConfig,
+  extraFiles: Record<string, string> = {},
+): Promise<{ archive: Buffer; id: string }> {
+  const layers = [await rootfsLayer()];
+  if (Object.keys(extraFiles).length) {
+    layers.push(
+      await packToBuffer((pack) => {
+        for (const [name, body] of Object.entries(extraFiles)) pack.entry({ name, mode: 0o644, mtime: MTIME }, body);
+      }),
+    );
+  }
+  const diffIds = layers.map((l) => sha256(l));
   const configJson = JSON.stringify({
     architecture: 'amd64',
     os: 'linux',
     created: MTIME.toISOString(),
     config: { ...config, Labels: { 'sdocker.test': '1', ...(config.Labels ?? {}) } },
-    rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
+    rootfs: { type: 'layers', diff_ids: diffIds.map((d) => `sha256:${d}`) },
     history: [{ created: MTIME.toISOString(), created_by: 'sdocker test/helpers/images.ts' }],
   });
   const configDigest = sha256(configJson);
   const manifest = JSON.stringify([
-    { Config: `${configDigest}.json`, RepoTags: [tag], Layers: [`${diffId}/layer.tar`] },
+    { Config: `${configDigest}.json`, RepoTags: [tag], Layers: diffIds.map((d) => `${d}/layer.tar`) },
   ]);
   const archive = await packToBuffer((pack) => {
-    pack.entry({ name: `${diffId}/`, type: 'directory', mode: 0o755, mtime: MTIME });
-    pack.entry({ name: `${diffId}/layer.tar`, mode: 0o644, mtime: MTIME }, layer);
+    layers.forEach((layer, i) => {
+      pack.entry({ name: `${diffIds[i]}/`, type: 'directory', mode: 0o755, mtime: MTIME });
+      pack.entry({ name: `${diffIds[i]}/layer.tar`, mode: 0o644, mtime: MTIME }, layer);
+    });
     pack.entry({ name: `${configDigest}.json`, mode: 0o644, mtime: MTIME }, configJson);
     pack.entry({ name: 'manifest.json', mode: 0o644, mtime: MTIME }, manifest);
   });
@@ -135,8 +148,8 @@ function client(): EngineClient {
 }
 
 /** Make sure `tag` names the image built from `config`; loads it only if the tag points elsewhere. */
-export async function ensureImage(tag: string, config: ImageConfig): Promise<string> {
-  const { archive, id } = await imageArchive(tag, config);
+export async function ensureImage(tag: string, config: ImageConfig, extraFiles: Record<string, string> = {}): Promise<string> {
+  const { archive, id } = await imageArchive(tag, config, extraFiles);
   const c = client();
   try {
     try {
