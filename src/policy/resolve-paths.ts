@@ -1,0 +1,59 @@
+/**
+ * The I/O half of host-path checking: resolve every host path a create body names (bind sources,
+ * --mount sources, volume-opt devices, --device paths, devices of the named volumes it uses)
+ * through symlinks, so the pure policy sees where a path really leads.
+ */
+import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { CreateBody } from '../engine/types.js';
+import { hostPathsOf } from './paths.js';
+import type { HostPathFact, HostPaths, NamedVolumes } from './types.js';
+
+/** One path: fs.realpath when it exists, else the real path of its longest existing ancestor plus the rest. */
+export function resolveHostPath(p: string, cwd = '/', depth = 0): HostPathFact {
+  const abs = resolve(cwd, p);
+  try {
+    // A dangling symlink: follow what it names (docker would create the directory there).
+    if (depth < 40 && lstatSync(abs).isSymbolicLink()) {
+      try {
+        realpathSync(abs);
+      } catch {
+        return resolveHostPath(resolve(dirname(abs), readlinkSync(abs)), '/', depth + 1);
+      }
+    }
+  } catch {
+    /* does not exist: handled below */
+  }
+  try {
+    const real = realpathSync(abs);
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(real).isDirectory();
+    } catch {
+      /* raced away: treat as a file */
+    }
+    return { realPath: real, exists: true, isDirectory };
+  } catch {
+    let cur = abs;
+    const rest: string[] = [];
+    for (let i = 0; i < 64; i++) {
+      const parent = dirname(cur);
+      rest.unshift(cur.slice(parent === '/' ? 1 : parent.length + 1));
+      if (parent === cur) break;
+      cur = parent;
+      try {
+        lstatSync(cur);
+        return { realPath: join(realpathSync(cur), ...rest), exists: false };
+      } catch {
+        /* keep climbing */
+      }
+    }
+    return { realPath: abs, exists: false };
+  }
+}
+
+export function resolveHostPaths(body: CreateBody, namedVolumes?: NamedVolumes, cwd = '/'): HostPaths {
+  const out: HostPaths = {};
+  for (const p of hostPathsOf(body, namedVolumes)) out[p] = resolveHostPath(p, cwd);
+  return out;
+}

@@ -1,0 +1,216 @@
+/**
+ * The rule table: the single source of rule ids, the guideline each serves, the messages and the
+ * profile lines that allow a refused request. docs/policy.md lists the same table (a test checks).
+ */
+
+export interface Rule {
+  id: string;
+  guideline: number;
+  title: string;
+  /** The docker flag that usually sets the field (a violation may name a more precise one). */
+  flag: string;
+  /** Why the request is dangerous (refusals) or why the default is applied (changes). */
+  why: string;
+  /** Profile YAML lines that allow `subject`; empty when no profile can (changes only). */
+  allow: (subject: string) => string[];
+}
+
+const REASON = 'reason: "<why this container needs it>"';
+const single = (key: string) => (): string[] => ['allow:', `  ${key}:`, `    ${REASON}`];
+const listOf = (key: string, field: string) => (subject: string): string[] => [
+  'allow:',
+  `  ${key}:`,
+  `    - ${field}: ${yamlScalar(subject)}`,
+  `      ${REASON}`,
+];
+const none = (): string[] => [];
+
+export function yamlScalar(s: string): string {
+  return /^[A-Za-z0-9_./:-]+$/.test(s) && !/^[-:]/.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s)
+    ? s
+    : JSON.stringify(s);
+}
+
+export const RULES = {
+  'SD-PRIV-001': {
+    id: 'SD-PRIV-001', guideline: 5, title: 'privileged container', flag: '--privileged',
+    why: 'a privileged container gets every capability and every host device, no seccomp, no AppArmor: root in it is root on the host',
+    allow: single('privileged'),
+  },
+  'SD-CAP-001': {
+    id: 'SD-CAP-001', guideline: 14, title: 'capabilities: drop ALL, add only whitelisted ones', flag: '--cap-add',
+    why: 'each capability is a piece of root (CAP_SYS_ADMIN alone allows mounts and most container escapes); only whitelisted ones may be added back',
+    allow: listOf('capabilities', 'name'),
+  },
+  'SD-NS-001': {
+    id: 'SD-NS-001', guideline: 15, title: 'host PID namespace', flag: '--pid',
+    why: 'the host PID namespace shows every host process and lets the container signal and ptrace them',
+    allow: listOf('hostNamespaces', 'name'),
+  },
+  'SD-NS-002': {
+    id: 'SD-NS-002', guideline: 15, title: 'host IPC namespace', flag: '--ipc',
+    why: 'the host IPC namespace shares shared memory and semaphores with every host process',
+    allow: listOf('hostNamespaces', 'name'),
+  },
+  'SD-NS-003': {
+    id: 'SD-NS-003', guideline: 15, title: 'host UTS namespace', flag: '--uts',
+    why: 'the host UTS namespace lets the container change the host name of the machine',
+    allow: listOf('hostNamespaces', 'name'),
+  },
+  'SD-NS-004': {
+    id: 'SD-NS-004', guideline: 15, title: 'host network namespace', flag: '--network',
+    why: 'the host network namespace exposes every host interface and local service (the engine API, metadata services) and bypasses icc=false',
+    allow: listOf('hostNamespaces', 'name'),
+  },
+  'SD-NS-005': {
+    id: 'SD-NS-005', guideline: 12, title: 'host user namespace', flag: '--userns',
+    why: '--userns=host turns the engine\'s user remapping off: root in the container is root on the host',
+    allow: listOf('hostNamespaces', 'name'),
+  },
+  'SD-NS-006': {
+    id: 'SD-NS-006', guideline: 6, title: 'private cgroup namespace', flag: '--cgroupns',
+    why: 'the host cgroup namespace shows the host\'s cgroup tree (on cgroup v1 it is the engine\'s default, so sdocker asks for private)',
+    allow: listOf('hostNamespaces', 'name'),
+  },
+  'SD-SECCOMP-001': {
+    id: 'SD-SECCOMP-001', guideline: 13, title: 'seccomp confinement', flag: '--security-opt',
+    why: 'seccomp=unconfined opens every system call (keyctl, bpf, unshare, mount ...) to kernel exploits',
+    allow: single('seccompUnconfined'),
+  },
+  'SD-SECCOMP-002': {
+    id: 'SD-SECCOMP-002', guideline: 13, title: 'seccomp profile must be a whitelist', flag: '--security-opt',
+    why: 'a seccomp profile whose default action allows (or logs) every call not listed is a blacklist: any system call left out stays open',
+    allow: single('seccompUnconfined'),
+  },
+  'SD-MAC-001': {
+    id: 'SD-MAC-001', guideline: 4, title: 'AppArmor confinement', flag: '--security-opt',
+    why: 'apparmor=unconfined removes the mandatory access control profile that blocks writes to /proc and /sys and mounts',
+    allow: single('apparmorUnconfined'),
+  },
+  'SD-MAC-002': {
+    id: 'SD-MAC-002', guideline: 4, title: 'SELinux labelling', flag: '--security-opt',
+    why: 'label=disable (or a super-privileged type such as spc_t) removes SELinux confinement of the container',
+    allow: single('labelDisable'),
+  },
+  'SD-PATHS-001': {
+    id: 'SD-PATHS-001', guideline: 10, title: 'masked and read-only kernel paths', flag: '--security-opt',
+    why: 'systempaths=unconfined unmasks /proc/kcore, /proc/sysrq-trigger, /sys/firmware ... and makes /proc/sys writable',
+    allow: single('systemPathsUnconfined'),
+  },
+  'SD-NNP-001': {
+    id: 'SD-NNP-001', guideline: 7, title: 'no-new-privileges', flag: '--security-opt',
+    why: 'without no-new-privileges a setuid or setcap binary in the image turns a bug into privilege',
+    allow: single('newPrivileges'),
+  },
+  'SD-USER-001': {
+    id: 'SD-USER-001', guideline: 9, title: 'non-root user', flag: '--user',
+    why: 'untrusted code must not run as root; root in a container is root on the host unless the engine remaps users (userns-remap)',
+    allow: () => ['allow:', '  root:', `    ${REASON}`, '    # and the engine must run with --userns-remap (or: withoutUsernsRemap: true)'],
+  },
+  'SD-USER-002': {
+    id: 'SD-USER-002', guideline: 9, title: 'no root group', flag: '--group-add',
+    why: 'group 0 owns many host-mounted and image files writable by root\'s group',
+    allow: () => ['allow:', '  root:', `    ${REASON}`],
+  },
+  'SD-ROOTFS-001': {
+    id: 'SD-ROOTFS-001', guideline: 7, title: 'read-only root filesystem', flag: '--read-only',
+    why: 'a read-only root filesystem keeps an intruder from replacing binaries or planting setuid files; /tmp and image volumes stay writable',
+    allow: single('writableRootfs'),
+  },
+  'SD-TMPFS-001': {
+    id: 'SD-TMPFS-001', guideline: 7, title: 'tmpfs nosuid, nodev, size', flag: '--tmpfs',
+    why: 'a tmpfs without nosuid/nodev can hold setuid binaries and device nodes; without a size it can fill the host\'s memory',
+    allow: none,
+  },
+  'SD-MNT-001': {
+    id: 'SD-MNT-001', guideline: 2, title: 'engine socket', flag: '--volume',
+    why: 'the engine socket gives whoever reaches it root on the host (it can start a privileged container)',
+    allow: listOf('hostPaths', 'path'),
+  },
+  'SD-MNT-002': {
+    id: 'SD-MNT-002', guideline: 10, title: 'sensitive host path', flag: '--volume',
+    why: 'system paths (/, /etc, /proc, /sys, /dev, /boot, /root, /var/lib/docker ...) expose host secrets or let the container change the host',
+    allow: listOf('hostPaths', 'path'),
+  },
+  'SD-MNT-003': {
+    id: 'SD-MNT-003', guideline: 10, title: 'binds read-only, nosuid, nodev', flag: '--volume',
+    why: 'a plain bind is writable and honours setuid bits and device nodes; sdocker mounts it through a local volume with o=bind,nosuid,nodev,ro',
+    allow: listOf('writablePaths', 'path'),
+  },
+  'SD-MNT-004': {
+    id: 'SD-MNT-004', guideline: 10, title: 'volumes from another container', flag: '--volumes-from',
+    why: '--volumes-from copies another container\'s mounts, including writable binds of host paths sdocker cannot check',
+    allow: single('volumesFrom'),
+  },
+  'SD-MNT-005': {
+    id: 'SD-MNT-005', guideline: 7, title: 'tmpfs with suid or dev', flag: '--tmpfs',
+    why: 'a tmpfs mounted suid or dev can hold setuid binaries and device nodes',
+    allow: none,
+  },
+  'SD-DEV-001': {
+    id: 'SD-DEV-001', guideline: 8, title: 'forbidden device', flag: '--device',
+    why: 'raw disks, memory (/dev/mem, /dev/kmem, /dev/port), the kernel log (/dev/kmsg) and whole device directories give direct access to the host',
+    allow: listOf('devices', 'path'),
+  },
+  'SD-DEV-002': {
+    id: 'SD-DEV-002', guideline: 8, title: 'broad device cgroup rule', flag: '--device-cgroup-rule',
+    why: 'a wildcard or block-device cgroup rule lets the container use devices nobody named (with mknod, any disk)',
+    allow: listOf('deviceCgroupRules', 'rule'),
+  },
+  'SD-DEV-003': {
+    id: 'SD-DEV-003', guideline: 8, title: 'device requests (GPUs)', flag: '--gpus',
+    why: 'device requests hand host devices and their driver libraries to the container',
+    allow: single('deviceRequests'),
+  },
+  'SD-RES-001': {
+    id: 'SD-RES-001', guideline: 6, title: 'memory limit', flag: '--memory',
+    why: 'a container without a memory limit can drive the host out of memory',
+    allow: () => listOf('unlimited', 'resource')('memory'),
+  },
+  'SD-RES-002': {
+    id: 'SD-RES-002', guideline: 6, title: 'pids limit', flag: '--pids-limit',
+    why: 'a container without a pids limit can fork-bomb the host',
+    allow: () => listOf('unlimited', 'resource')('pids'),
+  },
+  'SD-RES-003': {
+    id: 'SD-RES-003', guideline: 6, title: 'OOM killer', flag: '--oom-kill-disable',
+    why: 'with the OOM killer disabled a container at its limit hangs instead of dying, and without a limit the host kills other processes',
+    allow: () => listOf('unlimited', 'resource')('oom-kill-disable'),
+  },
+  'SD-RES-004': {
+    id: 'SD-RES-004', guideline: 6, title: 'cgroup parent', flag: '--cgroup-parent',
+    why: 'a custom cgroup parent places the container outside the engine\'s cgroup and its limits',
+    allow: single('cgroupParent'),
+  },
+  'SD-RES-005': {
+    id: 'SD-RES-005', guideline: 6, title: 'CPU limit', flag: '--cpus',
+    why: 'a container without a CPU limit can starve the host',
+    allow: none,
+  },
+  'SD-SYSCTL-001': {
+    id: 'SD-SYSCTL-001', guideline: 11, title: 'unsafe sysctl', flag: '--sysctl',
+    why: 'only namespaced sysctls known to be safe may be set; others change the kernel for every container or weaken isolation',
+    allow: listOf('sysctls', 'name'),
+  },
+  'SD-PORT-001': {
+    id: 'SD-PORT-001', guideline: 15, title: 'ports on 127.0.0.1', flag: '--publish',
+    why: 'a port published on all addresses is reachable from the network (and docker\'s iptables rules bypass the host firewall)',
+    allow: listOf('portAddresses', 'address'),
+  },
+  'SD-LOG-001': {
+    id: 'SD-LOG-001', guideline: 3, title: 'log rotation', flag: '--log-opt',
+    why: 'json-file and local logs grow without bound unless rotated',
+    allow: none,
+  },
+  'SD-RUNTIME-001': {
+    id: 'SD-RUNTIME-001', guideline: 16, title: 'sandboxed runtime', flag: '--runtime',
+    why: 'a sandboxed runtime (gVisor, Kata) stops a kernel exploit at its boundary',
+    allow: none,
+  },
+} satisfies Record<string, Rule>;
+
+export type RuleId = keyof typeof RULES;
+
+export function rule(id: RuleId): Rule {
+  return RULES[id];
+}

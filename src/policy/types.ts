@@ -1,0 +1,273 @@
+/**
+ * Types of the policy core. Pure: no I/O anywhere under src/policy except resolve-paths.ts
+ * and load-profile.ts, which the shell (src/cli) calls to gather facts before applyPolicy.
+ */
+import type { CreateBody } from '../engine/types.js';
+
+export type LevelName = 'restricted' | 'baseline' | 'privileged';
+export const LEVELS: readonly LevelName[] = ['restricted', 'baseline', 'privileged'];
+
+/**
+ * enforce: hardened defaults applied, any violation refuses the run (exit 125).
+ * warn: hardened defaults applied; violating requests are let through as typed and reported.
+ * audit: the body is left exactly as requested; would-be changes and violations are only recorded.
+ */
+export type PolicyMode = 'enforce' | 'warn' | 'audit';
+export const MODES: readonly PolicyMode[] = ['enforce', 'warn', 'audit'];
+/** Strength order: a floor's mode is the weakest one a run may use. */
+export const MODE_STRENGTH: Record<PolicyMode, number> = { audit: 0, warn: 1, enforce: 2 };
+
+// ---------------------------------------------------------------------------------------------
+// Profile format (one file, as written in YAML; see profiles/sdocker.schema.json)
+
+/** Every allowance carries a reason (it goes into the run record) and, once loaded, its file. */
+export interface Reasoned {
+  reason: string;
+  /** The profile file (or `level:<name>`) the allowance came from; filled in by the loader. */
+  source?: string;
+}
+
+export interface AllowSpec {
+  privileged?: Reasoned;
+  /** Run as root (uid 0 or gid 0). Needs userns-remap in the engine unless withoutUsernsRemap. */
+  root?: Reasoned & { withoutUsernsRemap?: boolean };
+  /** Capabilities that may be added (with --cap-add); names without CAP_, upper case. */
+  capabilities?: (Reasoned & { name: string })[];
+  /** Keep docker's default capability set instead of dropping ALL. */
+  defaultCapabilities?: Reasoned;
+  hostNamespaces?: (Reasoned & { name: HostNamespace })[];
+  /** Sensitive host paths (socket, /etc, ...) that may be mounted; writable only if `writable`. */
+  hostPaths?: (Reasoned & { path: string; writable?: boolean })[];
+  /** Ordinary host paths whose binds stay writable (binds are read-only otherwise). */
+  writablePaths?: (Reasoned & { path: string })[];
+  /** Binds keep the mode they were typed with (rw unless :ro). */
+  writableBinds?: Reasoned;
+  writableRootfs?: Reasoned;
+  devices?: (Reasoned & { path: string })[];
+  deviceCgroupRules?: (Reasoned & { rule: string })[];
+  /** --gpus and other device requests. */
+  deviceRequests?: Reasoned;
+  /** Names; a trailing `*` matches a prefix (`net.*`). */
+  sysctls?: (Reasoned & { name: string })[];
+  seccompUnconfined?: Reasoned;
+  apparmorUnconfined?: Reasoned;
+  labelDisable?: Reasoned;
+  systemPathsUnconfined?: Reasoned;
+  newPrivileges?: Reasoned;
+  unlimited?: (Reasoned & { resource: UnlimitedResource })[];
+  cgroupParent?: Reasoned;
+  /** Host addresses ports may be published on besides 127.0.0.1 (`0.0.0.0`, `::`, or one address). */
+  portAddresses?: (Reasoned & { address: string })[];
+  volumesFrom?: Reasoned;
+}
+
+export type HostNamespace = 'pid' | 'ipc' | 'uts' | 'network' | 'userns' | 'cgroupns';
+export const HOST_NAMESPACES: readonly HostNamespace[] = ['pid', 'ipc', 'uts', 'network', 'userns', 'cgroupns'];
+export type UnlimitedResource = 'memory' | 'pids' | 'oom-kill-disable';
+export const UNLIMITED_RESOURCES: readonly UnlimitedResource[] = ['memory', 'pids', 'oom-kill-disable'];
+
+export interface TmpfsDefault {
+  path: string;
+  /** e.g. `64m`. */
+  size?: string;
+  /** Extra mount options; `exec` replaces the default `noexec`. */
+  options?: string;
+}
+
+export interface ProfileDefaults {
+  /** User when neither the command line nor the image names a non-root one. */
+  user?: string;
+  tmpfs?: TmpfsDefault[];
+  /** e.g. `1g`. */
+  memory?: string;
+  cpus?: number;
+  pids?: number;
+  log?: { maxSize?: string; maxFile?: number };
+  /** `default` (profiles/seccomp/default.json, else the engine's), `engine`, or a file path. */
+  seccomp?: string;
+  /** A sandboxed runtime (runsc, kata-runtime) used when the engine has it. */
+  runtime?: string;
+  /** Address published ports are bound to when none is typed. */
+  portAddress?: string;
+}
+
+export interface ProfileFile {
+  /** File path, or `level:<name>` for a built-in level. */
+  path: string;
+  sha256?: string;
+  /** Only in the built-in level files. */
+  level?: LevelName;
+  extends?: string;
+  mode?: PolicyMode;
+  defaults?: ProfileDefaults;
+  allow?: AllowSpec;
+  audit?: { log?: string };
+}
+
+export interface ProfileSource {
+  path: string;
+  sha256?: string;
+  role: 'level' | 'project' | 'extends' | 'floor';
+}
+
+/** An allowance a project asked for that the machine floor does not grant. */
+export interface FloorDenial {
+  key: keyof AllowSpec;
+  /** The entry's distinguishing value (capability name, path, ...), or the key itself. */
+  value: string;
+  source?: string;
+  floor: string;
+}
+
+export interface ResolvedDefaults {
+  user: string;
+  tmpfs: TmpfsDefault[];
+  memory: number;
+  nanoCpus: number;
+  pids: number;
+  log: { maxSize: string; maxFile: number };
+  seccomp: string;
+  runtime?: string;
+  portAddress: string;
+}
+
+/** The level, the project profile and its extends merged under the floor. */
+export interface EffectiveProfile {
+  level: LevelName;
+  /** Level privileged: nothing is changed or checked. */
+  unconfined: boolean;
+  defaults: ResolvedDefaults;
+  allow: AllowSpec;
+  floorDenied: FloorDenial[];
+  sources: ProfileSource[];
+  /** The floor file, when one exists. */
+  floor?: string;
+  /** The weakest mode allowed (from the floor; `audit` when there is no floor). */
+  minMode: PolicyMode;
+  /** The mode the profile asks for (the flag wins, but never below minMode). */
+  mode?: PolicyMode;
+  /** JSON text of the seccomp profile to apply when the request names none (read by the shell). */
+  seccompProfile?: string;
+  /** Where it was read from (for messages and the record). */
+  seccompProfilePath?: string;
+  /** Run record path from the profile. */
+  auditLog?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts gathered by the shell
+
+export interface ImageFacts {
+  User?: string;
+  Volumes?: Record<string, unknown> | null;
+  ExposedPorts?: Record<string, unknown> | null;
+}
+
+export interface EngineFacts {
+  /** SecurityOptions contains `name=userns`. */
+  usernsRemap: boolean;
+  apparmor: boolean;
+  selinux: boolean;
+  /** Runtime names the engine has (keys of Runtimes). */
+  runtimes: string[];
+  cgroupVersion?: string;
+  /** NCPU: a CPU limit above it is refused by the engine. */
+  ncpu?: number;
+  /** The daemon's default log driver (LoggingDriver). */
+  loggingDriver?: string;
+  /** DockerRootDir, refused as a host path. */
+  dockerRootDir?: string;
+  /** The engine socket(s) sdocker talks to, refused as host paths. */
+  socketPaths?: string[];
+}
+
+export interface HostPathFact {
+  /** fs.realpath of the path, or of its longest existing ancestor joined with the rest. */
+  realPath: string;
+  exists: boolean;
+  isDirectory?: boolean;
+}
+
+/** Keyed by the host path exactly as it appears in the body. */
+export type HostPaths = Record<string, HostPathFact>;
+
+/** Named volumes used by the request, from GET /volumes/{name} (a bind can hide in one). */
+export type NamedVolumes = Record<string, { Driver: string; Options?: Record<string, string> | null }>;
+
+/** Flag name (`memory` or `--memory`) → argv tokens as typed (the parser's RunRequest.typed). */
+export type Provenance = Record<string, string[]> | ReadonlyMap<string, string[]>;
+
+export interface PolicyInput {
+  body: CreateBody;
+  /** Undefined when the image is not known (not pulled yet). */
+  image?: ImageFacts;
+  engine: EngineFacts;
+  profile: EffectiveProfile;
+  mode: PolicyMode;
+  hostPaths?: HostPaths;
+  namedVolumes?: NamedVolumes;
+  /** Per flag name (`--memory`), the argv tokens that set it; tells an explicit `-m 0` from none. */
+  provenance?: Provenance;
+  /** Mixed into owned volume names so concurrent runs never share one; '' gives stable names. */
+  nonce?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcome
+
+export interface Change {
+  /** Dotted body path, e.g. `HostConfig.CapDrop`. */
+  field: string;
+  from: unknown;
+  to: unknown;
+  rule: string;
+  why: string;
+}
+
+export interface Violation {
+  rule: string;
+  guideline: number;
+  field: string;
+  value: unknown;
+  /** The docker flag that sets this field, e.g. `--cap-add`. */
+  flag: string;
+  /** What was requested, in the flag's own words (e.g. `SYS_ADMIN`). */
+  subject: string;
+  why: string;
+  /** Profile YAML that would allow it (empty when nothing may). */
+  allowWith: string[];
+  /** Set when a project profile allows it but the machine floor does not. */
+  floorBlocked?: string;
+}
+
+export interface Allowance {
+  rule: string;
+  /** What was allowed (capability, path, ...). */
+  subject: string;
+  reason: string;
+  source: string;
+}
+
+export interface VolumeSpec {
+  Name: string;
+  Driver: 'local';
+  DriverOpts: { type: 'none'; o: string; device: string };
+  Labels: Record<string, string>;
+  /** The host path does not exist yet: `-v` would have created it; create it before the volume. */
+  createHostPath?: boolean;
+}
+
+export interface PolicyOutcome {
+  /** What to send: hardened in enforce and warn mode, the request unchanged in audit mode. */
+  body: CreateBody;
+  /** Changes made (or, in audit mode, that would have been made). */
+  changes: Change[];
+  violations: Violation[];
+  allowances: Allowance[];
+  ownedVolumes: VolumeSpec[];
+  mode: PolicyMode;
+  /** True when the run must be refused (enforce mode with violations). */
+  refused: boolean;
+  /** False in audit mode and at level privileged: the body is the request. */
+  applied: boolean;
+}
