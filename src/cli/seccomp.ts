@@ -1,0 +1,222 @@
+/**
+ * `sdocker seccomp check|stats|record`. libseccomp (koffi) loads only here, on demand.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
+import type { ProcessIO } from './io.js';
+
+const HELP = `Usage:  sdocker seccomp COMMAND
+
+Seccomp profiles: check them, compare them, record one for a workload.
+
+Commands:
+  check [--output json] FILE
+        Validate a profile: unknown names for its architectures, duplicates, rules that never
+        match, a default action that allows everything. Exit status 1 when a finding is an error.
+  stats [--output json] [FILE...]
+        Allowed names per architecture and BPF instruction counts, beside the engine's default
+        profile (Docker 20.10's allow list). Without FILE: sdocker's shipped default.
+  record [-o FILE] [--merge FILE]... [--no-base] [run flags] IMAGE [CMD...]
+        Run the workload with a logging profile, collect the syscalls its processes make and
+        write a minimal whitelist (ENOSYS for the rest) to FILE or stdout. Needs root.
+`;
+
+export const SHIPPED_DEFAULT = fileURLToPath(new URL('../../profiles/seccomp/default.json', import.meta.url));
+
+export async function seccompCommand(argv: string[], io: ProcessIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'check':
+      return check(rest, io);
+    case 'stats':
+      return stats(rest, io);
+    case 'record':
+      return record(rest, io);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout.write(HELP);
+      return sub === undefined ? 1 : 0;
+    default:
+      throw new UsageError(`sdocker seccomp: unknown command "${sub}"\n\n${HELP}`);
+  }
+}
+
+function takeOutput(args: string[]): { json: boolean; rest: string[] } {
+  const rest: string[] = [];
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    let v: string | undefined;
+    if (a === '--output' || a === '--format') v = args[++i];
+    else if (a.startsWith('--output=') || a.startsWith('--format=')) v = a.slice(a.indexOf('=') + 1);
+    else {
+      rest.push(a);
+      continue;
+    }
+    if (v !== 'json' && v !== 'text') throw new UsageError(`--output: expected "text" or "json", got "${v ?? ''}"`);
+    json = v === 'json';
+  }
+  return { json, rest };
+}
+
+async function check(args: string[], io: ProcessIO): Promise<number> {
+  const { json, rest } = takeOutput(args);
+  if (rest.length !== 1 || rest[0]!.startsWith('-')) throw new UsageError('usage: sdocker seccomp check [--output json] FILE');
+  const file = rest[0]!;
+  const { readProfile } = await import('../seccomp/profile.js');
+  const { checkProfile, hasErrors, isWhitelist } = await import('../seccomp/validate.js');
+  const loaded = await readProfile(resolve(io.cwd, file));
+  const findings = checkProfile(loaded.profile, { locate: loaded.locate });
+  const errors = hasErrors(findings);
+  if (json) {
+    io.stdout.write(JSON.stringify({ file, whitelist: isWhitelist(loaded.profile), ok: !errors, findings }, null, 2) + '\n');
+  } else {
+    for (const f of findings) {
+      const at = f.line ? `${file}:${f.line}:${f.column}` : file;
+      io.stdout.write(`${at}: ${f.severity}: ${f.message} [${f.code}]\n`);
+    }
+    const count = (s: string) => findings.filter((f) => f.severity === s).length;
+    io.stdout.write(`${file}: ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} note(s)` +
+      `${isWhitelist(loaded.profile) ? '' : '; not a whitelist'}\n`);
+  }
+  return errors ? 1 : 0;
+}
+
+async function stats(args: string[], io: ProcessIO): Promise<number> {
+  const { json, rest } = takeOutput(args);
+  const files = rest.length ? rest : [SHIPPED_DEFAULT];
+  const { readProfile } = await import('../seccomp/profile.js');
+  const { libseccomp } = await import('../seccomp/libseccomp.js');
+  const { profileStats, nameListStats, dockerDefaultNames } = await import('../seccomp/stats.js');
+  const lib = libseccomp();
+  const all = [];
+  for (const f of files) {
+    const loaded = await readProfile(resolve(io.cwd, f));
+    all.push(profileStats(f === SHIPPED_DEFAULT ? 'sdocker default' : f, loaded.profile, lib));
+  }
+  const docker = dockerDefaultNames();
+  all.push(nameListStats(`engine default (Docker ${docker.version})`, docker, lib));
+  if (json) {
+    io.stdout.write(JSON.stringify({ libseccomp: lib.version, profiles: all }, null, 2) + '\n');
+    return 0;
+  }
+  const short = (a: string) => a.slice('SCMP_ARCH_'.length).toLowerCase();
+  const rows: string[][] = [['PROFILE', 'HOST', 'ARCH', 'ALLOWED', 'CONDITIONAL', 'BPF']];
+  for (const s of all) {
+    for (const n of s.natives) {
+      n.arches.forEach((a, k) => {
+        rows.push([k === 0 ? s.label : '', k === 0 ? short(n.native) : '', short(a.arch), String(a.allowed), String(a.conditional),
+          k === 0 ? `${s.note ? '~' : ''}${n.instructions}` : '']);
+      });
+    }
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const r of rows) io.stdout.write(r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd() + '\n');
+  for (const s of all) if (s.note) io.stdout.write(`~ ${s.label}: ${s.note}\n`);
+  io.stdout.write(`libseccomp ${lib.version}; ALLOWED counts names that exist on the arch; BPF: instructions of libseccomp's program for that host\n`);
+  return 0;
+}
+
+interface RecordArgs {
+  output?: string;
+  merge: string[];
+  base: boolean;
+  runArgs: string[];
+}
+
+/** Take sdocker's own record flags from before the image; the rest goes to the docker run parser. */
+export async function splitRecordArgs(argv: string[]): Promise<RecordArgs> {
+  const { flagByLong, flagByShort } = await import('../flags/table.js');
+  const out: RecordArgs = { merge: [], base: true, runArgs: [] };
+  let i = 0;
+  const value = (flag: string): string => {
+    const v = argv[++i];
+    if (v === undefined) throw new UsageError(`flag needs an argument: ${flag}`);
+    return v;
+  };
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-o' || a === '--output-file') out.output = value(a);
+    else if (a.startsWith('--output-file=')) out.output = a.slice(14);
+    else if (a === '--merge') out.merge.push(value(a));
+    else if (a.startsWith('--merge=')) out.merge.push(a.slice(8));
+    else if (a === '--no-base') out.base = false;
+    else if (a === '--' || !a.startsWith('-') || a === '-') break;
+    else {
+      out.runArgs.push(a);
+      if (a.startsWith('--')) {
+        const spec = flagByLong(a.slice(2));
+        if (spec && spec.kind !== 'bool' && !a.includes('=')) out.runArgs.push(value(a));
+      } else {
+        const letters = a.slice(1);
+        for (let k = 0; k < letters.length; k++) {
+          const spec = flagByShort(letters[k]!);
+          if (!spec || spec.kind === 'bool') continue;
+          if (k === letters.length - 1) out.runArgs.push(value(a));
+          break;
+        }
+      }
+    }
+  }
+  out.runArgs.push(...argv.slice(i));
+  return out;
+}
+
+async function record(argv: string[], io: ProcessIO): Promise<number> {
+  const opts = await splitRecordArgs(argv);
+  const { buildRunRequest } = await import('../flags/request.js');
+  const req = buildRunRequest(opts.runArgs, 'run', { cwd: io.cwd, env: io.env, readFile: (p) => readFileSync(p, 'utf8') });
+  for (const n of req.notices) io.stderr.write(`${n}\n`);
+  if (req.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (req.detach) throw new UsageError('sdocker seccomp record: -d is not supported; the recording ends when the workload exits');
+  const { readProfile, formatProfile } = await import('../seccomp/profile.js');
+  const merged = [];
+  for (const m of opts.merge) merged.push((await readProfile(resolve(io.cwd, m))).profile);
+
+  const { recordWorkload, generateProfile, recordedNames } = await import('../seccomp/record.js');
+  const { EngineClient } = await import('../engine/client.js');
+  const { resolveEndpoint } = await import('../engine/endpoint.js');
+  const { runSession } = await import('../session/run.js');
+  const client = new EngineClient(resolveEndpoint({}, io.env));
+  // The profile goes to stdout unless -o: the workload's stdout then goes to stderr.
+  const workloadIO: ProcessIO = opts.output ? io : { ...io, stdout: io.stderr };
+  try {
+    const rec = await recordWorkload(async (seccompOpt) => {
+      const body = { ...req.body, HostConfig: { ...req.body.HostConfig } };
+      const others = (body.HostConfig.SecurityOpt ?? []).filter((o) => !/^seccomp[=:]/.test(o));
+      if (others.length !== (body.HostConfig.SecurityOpt ?? []).length) {
+        io.stderr.write('sdocker seccomp record: the --security-opt seccomp=... given is replaced by the recording profile\n');
+      }
+      body.HostConfig.SecurityOpt = [...others, seccompOpt];
+      const session: Parameters<typeof runSession>[1] = {
+        mode: 'run', body, image: req.image, pull: req.pull, quiet: req.quiet, detach: false, sigProxy: req.sigProxy,
+      };
+      if (req.name !== undefined) session.name = req.name;
+      if (req.platform !== undefined) session.platform = req.platform;
+      const r = await runSession(client, session, workloadIO);
+      return { containerId: r.containerId, exitCode: r.exitCode };
+    });
+    for (const w of rec.warnings) io.stderr.write(`sdocker seccomp record: warning: ${w}\n`);
+    const names = recordedNames(rec);
+    const profile = generateProfile(names, { base: opts.base, merge: merged });
+    const text = formatProfile(profile);
+    if (opts.output) writeFileSync(resolve(io.cwd, opts.output), text);
+    else io.stdout.write(text);
+    const perArch = [...rec.syscalls].map(([a, s]) => `${a.slice(10).toLowerCase()} ${s.size}`).join(', ');
+    io.stderr.write(
+      `sdocker seccomp record: ${names.length} syscall names from ${rec.kept} records of ${rec.pids} process(es) (${perArch || 'none'}); ` +
+        `profile allows ${profile.syscalls[0]!.names.length + (names.includes('clone') ? 1 : 0) + (names.includes('personality') ? 1 : 0)} names` +
+        `${opts.output ? `, written to ${opts.output}` : ''}; workload exit status ${rec.exitCode}\n`,
+    );
+    return rec.exitCode === 0 ? 0 : rec.exitCode;
+  } finally {
+    client.close();
+  }
+}
