@@ -1,0 +1,53 @@
+import { buildRunRequest } from '../../src/flags/request.js';
+import { applyPolicy } from '../../src/policy/apply.js';
+import { mergeProfiles } from '../../src/policy/profile.js';
+import { resolveHostPaths } from '../../src/policy/resolve-paths.js';
+import type { EffectiveProfile, EngineFacts, ImageFacts, NamedVolumes, PolicyMode, PolicyOutcome, ProfileFile } from '../../src/policy/types.js';
+import type { CreateBody } from '../../src/engine/types.js';
+import type { LevelName } from '../../src/policy/types.js';
+
+export const ENGINE: EngineFacts = {
+  usernsRemap: false, apparmor: false, selinux: false, runtimes: ['runc'], cgroupVersion: '1', ncpu: 2,
+  loggingDriver: 'json-file', dockerRootDir: '/var/lib/docker', socketPaths: ['/var/run/docker.sock'],
+};
+
+export function profileOf(level: LevelName = 'restricted', chain: ProfileFile[] = [], floors?: { chain: ProfileFile[]; level: LevelName; path: string }[]): EffectiveProfile {
+  return mergeProfiles({ chain, level, sources: [], ...(floors ? { floors } : {}) });
+}
+
+export function bodyOf(argv: string[]): { body: CreateBody; typed: Map<string, string[]> } {
+  const req = buildRunRequest(argv, 'run', { cwd: '/tmp', env: {}, readFile: (p) => (p.endsWith('.json') ? SECCOMP_FILES[p] ?? '{}' : '') });
+  return { body: req.body, typed: req.typed };
+}
+
+export const SECCOMP_FILES: Record<string, string> = {
+  '/allow.json': JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['reboot'], action: 'SCMP_ACT_ERRNO' }] }),
+  '/log.json': JSON.stringify({ defaultAction: 'SCMP_ACT_LOG' }),
+  '/ok.json': JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'write', 'exit_group'], action: 'SCMP_ACT_ALLOW' }] }),
+};
+
+export interface RunOpts {
+  profile?: EffectiveProfile;
+  engine?: Partial<EngineFacts>;
+  image?: ImageFacts | undefined;
+  mode?: PolicyMode;
+  namedVolumes?: NamedVolumes;
+}
+
+/** argv (after `run`) → PolicyOutcome, through the real flag parser and path resolver. */
+export function run(argv: string[], opts: RunOpts = {}): PolicyOutcome {
+  const { body, typed } = bodyOf([...argv, ...(argv.includes('IMG') ? [] : ['IMG'])]);
+  return applyPolicy({
+    body,
+    image: 'image' in opts ? opts.image : { User: '' },
+    engine: { ...ENGINE, ...opts.engine },
+    profile: opts.profile ?? profileOf(),
+    mode: opts.mode ?? 'enforce',
+    hostPaths: resolveHostPaths(body, opts.namedVolumes),
+    ...(opts.namedVolumes ? { namedVolumes: opts.namedVolumes } : {}),
+    provenance: typed,
+    nonce: '',
+  });
+}
+
+export const rules = (o: PolicyOutcome): string[] => o.violations.map((v) => v.rule);
