@@ -125,7 +125,9 @@ class Ctx {
     }
     const r = RULES[rule];
     const denial = opts.denialKey
-      ? this.profile.floorDenied.find((d) => d.key === opts.denialKey && (opts.denialValue === undefined || d.value === opts.denialValue))
+      ? this.profile.floorDenied.find((d) => d.key === opts.denialKey && (opts.denialValue === undefined || d.value === opts.denialValue
+        || (d.key === 'capabilities' && d.value === 'ALL')
+        || (d.key === 'hostPaths' && isUnder(normalizeHostPath(opts.denialValue), normalizeHostPath(d.value)))))
       : undefined;
     this.violations.push({
       rule, guideline: r.guideline, field, value, flag: opts.flag ?? r.flag, subject,
@@ -169,7 +171,7 @@ function capabilities(c: Ctx): void {
   const kept: string[] = [];
   for (const cap of requested) {
     const n = normalizeCap(cap);
-    if (c.check('SD-CAP-001', 'HostConfig.CapAdd', cap, n, allowed.get(n), { denialKey: 'capabilities', denialValue: n })) kept.push(cap);
+    if (c.check('SD-CAP-001', 'HostConfig.CapAdd', cap, n, allowed.get(n) ?? allowed.get('ALL'), { denialKey: 'capabilities', denialValue: n })) kept.push(cap);
   }
   if (kept.length !== requested.length) {
     c.change('HostConfig.CapAdd', c.hc.CapAdd, kept, 'SD-CAP-001', 'capabilities outside the whitelist are not added');

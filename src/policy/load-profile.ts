@@ -56,7 +56,7 @@ async function readProfileFile(path: string): Promise<ReadFile> {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
-    const pos = err.linePos?.[0];
+    const pos = err.linePos?.[0] ?? lc.linePos(err.pos[0]);
     throw new UsageError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`);
   }
   const locate: Locate = (keyPath: KeyPath) => {
