@@ -210,9 +210,10 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
     if (tty && io.stdout.isTTY) cleanups.push(monitorTtySize(client, io, id));
 
     const socket = attached.socket;
-    const matcher = new DetachKeyMatcher(req.detachKeys);
+    // The engine honours the detach keys only with a TTY (without one, they are ordinary input).
+    const matcher = tty && body.AttachStdin ? new DetachKeyMatcher(req.detachKeys) : undefined;
     if (body.AttachStdin) {
-      cleanups.push(forwardStdin(io.stdin, socket, (c) => matcher.feed(c)));
+      cleanups.push(forwardStdin(io.stdin, socket, matcher ? (c) => matcher.feed(c) : undefined));
     } else {
       socket.end();
     }
@@ -236,7 +237,7 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
 
     if (first === 'output') {
       await output; // rethrows a stream error (e.g. the daemon's system-error message)
-      if (matcher.matched) {
+      if (matcher?.matched) {
         // The daemon ended the stream on the detach keys: the container keeps running.
         wait.abort();
         return { containerId: id, exitCode: 0 };

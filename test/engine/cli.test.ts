@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { CLI, cleanupTestObjects, containerExists, freePort, runCli, testName } from '../helpers/engine.js';
+import { CLI, cleanupTestObjects, containerExists, freePort, runCli, TEST_LABEL_ARGS, testName } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
 
-const L = ['--label', 'sdocker.test=1'];
+const L = TEST_LABEL_ARGS;
 
 beforeAll(async () => {
   await ensureTestImages();

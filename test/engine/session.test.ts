@@ -3,6 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient } from '../../src/engine/client.js';
@@ -228,5 +229,34 @@ describe('signals', () => {
     const res = await p;
     expect(res.exitCode).toBe(0);
     expect(io.stdoutText()).toBe('ready\n');
+  });
+});
+
+describe('tty and detach keys', () => {
+  it('-t: sizes the container terminal from our stdout and merges the streams', async () => {
+    const io = memoryIO();
+    Object.assign(io.stdout, { isTTY: true, rows: 33, columns: 77 });
+    const body = baseBody(IMAGES.root, ['sh', '-c', 'sleep 0.3; stty -a | head -n 1; echo err >&2'], { tty: true, autoRemove: true });
+    const res = await runSession(client, request(body), io);
+    expect(res.exitCode).toBe(0);
+    expect(io.stdoutText()).toMatch(/rows 33; columns 77;/);
+    expect(io.stdoutText()).toMatch(/err\r\n/);
+    expect(io.stderrText()).toBe('');
+  });
+
+  it('the detach keys (with -t, where the engine honours them) end the session with 0 and leave the container running', async () => {
+    const stdin = new PassThrough();
+    const io = memoryIO({ stdin });
+    const name = testName();
+    const body = baseBody(IMAGES.root, ['sh', '-c', 'echo started; sleep 30'], { stdin: true, tty: true });
+    const p = runSession(client, request(body, { name, detachKeys: 'ctrl-x,y' }), io);
+    while (!io.stdoutText().includes('started')) await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    stdin.write(Buffer.from([0x18, 0x79]));
+    const res = await p;
+    expect(res.exitCode).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const info = await client.json<{ State: { Running: boolean } }>('GET', `/containers/${name}/json`);
+    expect(info.State.Running).toBe(true);
   });
 });

@@ -17,7 +17,11 @@ import { resolveEndpoint } from '../../src/engine/endpoint.js';
 import type { CreateBody } from '../../src/engine/types.js';
 
 export const TEST_LABEL_KEY = 'sdocker.test';
-export const TEST_LABELS: Record<string, string> = { [TEST_LABEL_KEY]: '1' };
+/** Which test process made an object: cleanup removes only its own, so parallel test runs do not kill each other's containers. */
+export const OWNER_LABEL_KEY = 'sdocker.test.owner';
+export const TEST_LABELS: Record<string, string> = { [TEST_LABEL_KEY]: '1', [OWNER_LABEL_KEY]: String(process.pid) };
+/** The same labels as CLI flags, for `sdocker run` in tests. */
+export const TEST_LABEL_ARGS: string[] = Object.entries(TEST_LABELS).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(REPO_ROOT, 'bin', 'sdocker');
 
@@ -25,11 +29,15 @@ export function engineClient(): EngineClient {
   return new EngineClient(resolveEndpoint({}, process.env));
 }
 
-/** Remove every container and volume carrying the test label. Safe to call in afterAll when tests failed. */
-export async function cleanupTestObjects(): Promise<void> {
+/**
+ * Remove the containers and volumes this test process labelled (scope 'all': every object with the
+ * test label, from any run). Safe to call in afterAll when tests failed.
+ */
+export async function cleanupTestObjects(scope: 'mine' | 'all' = 'mine'): Promise<void> {
   const c = engineClient();
   try {
-    const filters = JSON.stringify({ label: [`${TEST_LABEL_KEY}=1`] });
+    const label = scope === 'all' ? [`${TEST_LABEL_KEY}=1`] : [`${TEST_LABEL_KEY}=1`, `${OWNER_LABEL_KEY}=${process.pid}`];
+    const filters = JSON.stringify({ label });
     const containers = await c.json<Array<{ Id: string }>>('GET', '/containers/json', { query: { all: 1, filters } });
     for (const ct of containers) {
       await c.call('DELETE', `/containers/${ct.Id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
@@ -135,7 +143,7 @@ export function runCli(
   opts: { input?: Buffer | string; env?: Record<string, string | undefined>; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, ['--', CLI, ...args], {
       env: { ...process.env, ...(opts.env ?? {}) } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
