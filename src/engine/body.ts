@@ -38,6 +38,16 @@ function each<T>(flags: Flags, name: string, fn: (v: string) => T): T[] {
   });
 }
 
+/** The Go client's normalizeCapabilities: upper case, CAP_ prefix (ALL aside), unique, sorted. */
+export function normalizeCapabilities(caps: readonly string[]): string[] | null {
+  const out = new Set<string>();
+  for (const c of caps) {
+    const up = c.toUpperCase();
+    out.add(up === 'ALL' || up.startsWith('CAP_') ? up : `CAP_${up}`);
+  }
+  return out.size > 0 ? [...out].sort() : null;
+}
+
 function emptyToNull(v: string[]): string[] | null {
   return v.length > 0 ? v : null;
 }
@@ -273,11 +283,12 @@ export function toCreateBody(flags: Flags, image: string, args: string[], ctx: B
     UTSMode: utsMode,
     UsernsMode: usernsMode,
     CgroupnsMode: cgroupnsMode,
-    CapAdd: emptyToNull(flags.list('cap-add')),
-    CapDrop: emptyToNull(flags.list('cap-drop')),
+    CapAdd: normalizeCapabilities(flags.list('cap-add')),
+    CapDrop: normalizeCapabilities(flags.list('cap-drop')),
     GroupAdd: emptyToNull(flags.list('group-add')),
     RestartPolicy: restartPolicy,
-    SecurityOpt: emptyToNull(security.opts),
+    // docker filters systempaths=unconfined out of a non-nil list: given any --security-opt, the list is there.
+    SecurityOpt: flags.list('security-opt').length > 0 ? security.opts : null,
     StorageOpt: storageOpt,
     ReadonlyRootfs: flags.bool('read-only'),
     LogConfig: { Type: logDriver, Config: kvToMap(logOpts) },
@@ -318,9 +329,9 @@ export function toCreateBody(flags: Flags, image: string, args: string[], ctx: B
         return fail('--ulimit', err);
       }
     })(),
-    DeviceCgroupRules: each(flags, 'device-cgroup-rule', validateDeviceCgroupRule),
+    DeviceCgroupRules: emptyToNull(each(flags, 'device-cgroup-rule', validateDeviceCgroupRule)),
     Devices: devices,
-    DeviceRequests: deviceRequests,
+    DeviceRequests: deviceRequests.length > 0 ? deviceRequests : null,
   };
   if (security.unconfinedPaths) {
     hostConfig.MaskedPaths = [];
@@ -358,7 +369,11 @@ export function toCreateBody(flags: Flags, image: string, args: string[], ctx: B
   };
   if (health) body.Healthcheck = health;
   if (flags.has('stop-timeout')) body.StopTimeout = flags.num('stop-timeout');
+  // API 1.41 knows the MAC address only on Config (per-endpoint MAC addresses came in 1.44).
   const primary = endpoints[networkMode];
-  if (primary?.MacAddress) body.MacAddress = primary.MacAddress;
+  if (primary?.MacAddress) {
+    body.MacAddress = primary.MacAddress;
+    delete primary.MacAddress;
+  }
   return body;
 }

@@ -145,8 +145,8 @@ export interface HostConfig {
   CpusetCpus?: string;
   CpusetMems?: string;
   Devices?: DeviceMapping[];
-  DeviceCgroupRules?: string[];
-  DeviceRequests?: DeviceRequest[];
+  DeviceCgroupRules?: string[] | null;
+  DeviceRequests?: DeviceRequest[] | null;
   MemoryReservation?: number;
   MemorySwap?: number;
   MemorySwappiness?: number | null;

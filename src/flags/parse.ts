@@ -102,7 +102,7 @@ export function parseArgs(argv: readonly string[], mode: 'run' | 'create'): Pars
     while (letters.length > 0) {
       const letter = letters[0] as string;
       const spec = flagByShort(letter);
-      if (!known(spec)) throw new UsageError(`unknown shorthand flag: '${letter}' in ${arg}`);
+      if (!known(spec)) throw new UsageError(`unknown shorthand flag: '${letter}' in -${letters}`);
       if (letters.length > 2 && letters[1] === '=') {
         store(out, spec, letters.slice(2), arg);
         letters = '';

@@ -119,8 +119,8 @@ export function validateLink(val: string): string {
 }
 
 /**
- * docker's kvfile.Parse for --env-file and --label-file. With `lookup` (env files), a line with
- * no `=` takes the caller's value or is dropped when the caller has none; file and line name errors.
+ * docker's kvfile.Parse for --env-file and --label-file. A line with no `=` takes the caller's
+ * value through `lookup` (env files) or is left out; errors name the file and line.
  */
 export function parseKvFile(
   text: string,
@@ -139,9 +139,10 @@ export function parseKvFile(
     if (WS.test(variable)) throw new Error(`${file}:${idx + 1}: variable '${variable}' contains whitespaces`);
     if (eq >= 0) out.push(`${variable}=${line.slice(eq + 1)}`);
     else if (lookup) {
+      // No value: take the caller's; a name the caller does not have is left out.
       const v = lookup(line);
       if (v !== undefined) out.push(`${variable}=${v}`);
-    } else out.push(line);
+    }
   });
   return out;
 }
