@@ -1,0 +1,196 @@
+/**
+ * The run record (guideline 3): one JSON line per run, create, dry-run or refusal, appended to
+ * `<state dir>/audit.jsonl`. Each line carries `seq` and `prev` (the sha256 of the previous line's
+ * text; 64 zeros for the first), and a side file `audit.jsonl.head` holds the count and the hash of
+ * the last line, so an edited, deleted, reordered or truncated line is found by verifyAuditLog.
+ *
+ * A hash chain kept on the same disk detects tampering by anyone who does not rewrite the whole
+ * chain and its head; it is not a signature. Export the log (`logs export`) or ship it elsewhere
+ * for stronger guarantees.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, hostname, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Allowance, Change, PolicyMode, ProfileSource, Violation } from '../policy/types.js';
+
+export const GENESIS = '0'.repeat(64);
+
+export interface RunRecord {
+  time: string;
+  event: 'run' | 'create' | 'refused' | 'dry-run' | 'error';
+  user: string;
+  uid: number;
+  host: string;
+  cwd: string;
+  profiles: ProfileSource[];
+  level: string;
+  mode: PolicyMode;
+  image: string;
+  imageDigest?: string;
+  /** The request as typed (argv after `run`/`create`). */
+  argv: string[];
+  changes: Change[];
+  violations: Pick<Violation, 'rule' | 'guideline' | 'field' | 'value' | 'flag' | 'subject'>[];
+  allowances: Allowance[];
+  containerId?: string;
+  exitStatus?: number;
+  error?: string;
+}
+
+export interface ChainedRecord extends RunRecord {
+  seq: number;
+  prev: string;
+}
+
+/** `$SDOCKER_STATE_DIR`, else `$XDG_STATE_HOME/sdocker`, else `~/.local/state/sdocker`. */
+export function stateDir(env: Record<string, string | undefined>): string {
+  if (env.SDOCKER_STATE_DIR) return env.SDOCKER_STATE_DIR;
+  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'sdocker');
+  return join(env.HOME || homedir(), '.local', 'state', 'sdocker');
+}
+
+/** The profile's `audit.log` (a floor's wins over a project's), else `<state dir>/audit.jsonl`. */
+export function auditLogPath(env: Record<string, string | undefined>, profileLog?: string): string {
+  return profileLog ?? join(stateDir(env), 'audit.jsonl');
+}
+
+export function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/** Who and where, for a record (I/O: the OS user). */
+export function recordContext(cwd: string): Pick<RunRecord, 'user' | 'uid' | 'host' | 'cwd' | 'time'> {
+  let user = 'unknown';
+  let uid = -1;
+  try {
+    const u = userInfo();
+    user = u.username;
+    uid = u.uid;
+  } catch {
+    /* no passwd entry */
+  }
+  return { time: new Date().toISOString(), user, uid, host: hostname(), cwd };
+}
+
+interface Head {
+  lines: number;
+  last: string;
+}
+
+const headPath = (path: string) => `${path}.head`;
+
+function readHead(path: string): Head | undefined {
+  try {
+    const h = JSON.parse(readFileSync(headPath(path), 'utf8')) as Head;
+    return typeof h.lines === 'number' && typeof h.last === 'string' ? h : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function withLock<T>(path: string, fn: () => T): T {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 10_000) rmSync(lock, { force: true }); // stale
+      } catch {
+        /* gone already */
+      }
+      if (Date.now() > deadline) throw new Error(`audit log ${path} is locked (${lock})`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function lastLine(path: string): { text?: string; count: number } {
+  if (!existsSync(path)) return { count: 0 };
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+  return { text: lines.at(-1), count: lines.length };
+}
+
+/** Append one record; returns the line written. */
+export function appendRecord(path: string, record: RunRecord): string {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  return withLock(path, () => {
+    const { text, count } = lastLine(path);
+    const chained: ChainedRecord = { seq: count + 1, prev: text === undefined ? GENESIS : sha256(text), ...record };
+    const line = JSON.stringify(chained);
+    appendFileSync(path, `${line}\n`, { mode: 0o600 });
+    const tmp = `${headPath(path)}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ lines: count + 1, last: sha256(line) } satisfies Head), { mode: 0o600 });
+    renameSync(tmp, headPath(path));
+    return line;
+  });
+}
+
+export interface VerifyProblem {
+  line: number;
+  message: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  lines: number;
+  problems: VerifyProblem[];
+}
+
+/** Check the chain: every line's prev and seq, and the head file against the last line. */
+export function verifyAuditLog(path: string): VerifyResult {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const problems: VerifyProblem[] = [];
+  let prevText: string | undefined;
+  lines.forEach((l, i) => {
+    const n = i + 1;
+    let rec: Partial<ChainedRecord>;
+    try {
+      rec = JSON.parse(l) as Partial<ChainedRecord>;
+    } catch {
+      problems.push({ line: n, message: 'not a JSON record (edited?)' });
+      prevText = l;
+      return;
+    }
+    const expected = prevText === undefined ? GENESIS : sha256(prevText);
+    if (rec.prev !== expected) {
+      problems.push({
+        line: n,
+        message: n === 1
+          ? 'the first line does not start the chain (lines were deleted from the start)'
+          : `prev does not match the hash of line ${n - 1}: line ${n - 1} was edited, or lines were deleted or reordered between ${n - 1} and ${n}`,
+      });
+    }
+    if (rec.seq !== n) {
+      problems.push({ line: n, message: `seq is ${String(rec.seq)}, expected ${n}: ${typeof rec.seq === 'number' && rec.seq > n ? 'lines were deleted before it' : 'lines were reordered or duplicated'}` });
+    }
+    prevText = l;
+  });
+  const head = readHead(path);
+  if (!head) {
+    if (lines.length > 0) problems.push({ line: lines.length, message: `the head file ${headPath(path)} is missing or unreadable: the last line cannot be checked` });
+  } else {
+    if (head.lines !== lines.length) {
+      problems.push({ line: lines.length, message: `the head records ${head.lines} lines but the log has ${lines.length}: lines were ${head.lines > lines.length ? 'deleted from the end' : 'appended without sdocker'}` });
+    } else if (prevText !== undefined && sha256(prevText) !== head.last) {
+      problems.push({ line: lines.length, message: 'the last line does not match the head: it was edited' });
+    }
+  }
+  return { ok: problems.length === 0, lines: lines.length, problems };
+}
+
+/** The violation fields worth keeping in the record (not the long texts). */
+export function recordViolations(v: Violation[]): RunRecord['violations'] {
+  return v.map(({ rule, guideline, field, value, flag, subject }) => ({ rule, guideline, field, value, flag, subject }));
+}
