@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { SdockerError } from '../errors.js';
 
 export interface EndpointOptions {
@@ -172,6 +172,8 @@ function buildEndpoint(
 }
 
 function contextDirName(name: string): string {
+  // node:crypto costs a few ms to load: only named contexts need it.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(name).digest('hex');
 }
 

@@ -2,14 +2,15 @@
  * Signal proxy (--sig-proxy, without a TTY): every signal the client receives is sent to the
  * container by name through POST /containers/{id}/kill?signal=NAME, except SIGCHLD, SIGPIPE and
  * SIGURG (docker's exceptions) and those a process cannot catch or node cannot listen to
- * (SIGKILL, SIGSTOP, and the synchronous faults SIGSEGV/SIGBUS/SIGFPE/SIGILL).
+ * (SIGKILL, SIGSTOP, and the synchronous faults SIGSEGV/SIGBUS/SIGFPE/SIGILL), and SIGPROF,
+ * which node's own profiler uses.
  */
 import type { ProcessIO } from '../cli/io.js';
 import type { EngineClient } from '../engine/client.js';
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGTERM',
-  'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF',
+  'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM',
   'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
 ];
 
