@@ -374,7 +374,7 @@ function bindToVolume(c: Ctx, raw: string, target: string, requestedRo: boolean,
     `${RULES['SD-MNT-003'].why}${!requestedRo && ro ? '; writable only where the profile lists the path (allow.writablePaths)' : ''}`);
   // ReadOnly stays unset: runc would remount the bind `ro` and that remount clears nosuid,nodev
   // (measured on this engine). The volume's own `ro` keeps it read-only: a bind copies the flags.
-  return { Type: 'volume', Source: name, Target: target, VolumeOptions: { NoCopy: true } };
+  return { Type: 'volume', Source: name, Target: target, VolumeOptions: { NoCopy: true, Labels: {}, DriverConfig: {} } };
 }
 
 function mounts(c: Ctx): void {
@@ -394,7 +394,7 @@ function mounts(c: Ctx): void {
         kept.push(b);
       }
     }
-    hc.Binds = kept;
+    hc.Binds = kept.length > 0 ? kept : null;
   }
   // HostConfig.Mounts (--mount)
   if (hc.Mounts) {

@@ -214,3 +214,11 @@ export type RuleId = keyof typeof RULES;
 export function rule(id: RuleId): Rule {
   return RULES[id];
 }
+
+/** The 17 guidelines by number (titles as in /work/shared/guidelines.md). */
+export const GUIDELINES: Record<number, string> = {
+  1: 'Image trust', 2: 'Daemon access', 3: 'Log and audit', 4: 'Mandatory access control', 5: 'No privileged containers',
+  6: 'Resource limits', 7: 'setuid/setgid binaries', 8: 'Devices', 9: 'Services and users', 10: 'Mount points',
+  11: 'Kernel', 12: 'User namespaces', 13: 'seccomp', 14: 'Capabilities', 15: 'Multi-tenant isolation',
+  16: 'Full virtualization', 17: 'Regular audits',
+};

@@ -212,11 +212,11 @@ describe('SD-MNT: host paths however spelled', () => {
   test('an ordinary bind becomes a read-only nosuid nodev volume', () => {
     const o = run(['-v', `${dir}/data:/d`]);
     expect(o.violations).toEqual([]);
-    expect(o.body.HostConfig.Binds).toEqual([]);
+    expect(o.body.HostConfig.Binds).toBeNull();
     const v = o.ownedVolumes[0]!;
     expect(v.DriverOpts).toEqual({ type: 'none', o: 'bind,nosuid,nodev,ro', device: `${dir}/data` });
     expect(v.Name).toMatch(/^sdocker-bind-[0-9a-f]{16}$/);
-    expect(o.body.HostConfig.Mounts).toEqual([{ Type: 'volume', Source: v.Name, Target: '/d', VolumeOptions: { NoCopy: true } }]);
+    expect(o.body.HostConfig.Mounts).toEqual([{ Type: 'volume', Source: v.Name, Target: '/d', VolumeOptions: { NoCopy: true, Labels: {}, DriverConfig: {} } }]);
   });
   test('a bind stays writable only where the profile lists the path', () => {
     const p = profileOf('restricted', [{ path: 'p.yaml', allow: { writablePaths: [{ path: `${dir}/data`, reason: 'build output' }] } }]);
