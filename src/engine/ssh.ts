@@ -60,10 +60,15 @@ class CommandConnection extends Duplex {
   setTimeout(): this {
     return this;
   }
+  /** The Agent unrefs idle keep-alive sockets: do the same to the process and its pipes so they do not hold the event loop. */
   ref(): this {
+    this.child.ref();
+    for (const p of [this.child.stdin, this.child.stdout, this.child.stderr]) (p as unknown as { ref?: () => void }).ref?.();
     return this;
   }
   unref(): this {
+    this.child.unref();
+    for (const p of [this.child.stdin, this.child.stdout, this.child.stderr]) (p as unknown as { unref?: () => void }).unref?.();
     return this;
   }
 }
