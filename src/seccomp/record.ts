@@ -239,6 +239,15 @@ export const EPERM_SYSCALLS: readonly string[] = [
   'move_pages', 'modify_ldt',
 ];
 
+/**
+ * Calls that C libraries probe and fall back from only on ENOSYS (glibc 2.34+ creates threads with
+ * clone3 and retries with clone on ENOSYS alone). The default action says ENOSYS already, but the
+ * Docker daemon before 23.0 drops defaultErrnoRet and answers EPERM: these rules keep ENOSYS there.
+ */
+export const ENOSYS_SYSCALLS: readonly string[] = [
+  'clone3', 'io_pgetevents', 'pkey_alloc', 'pkey_free', 'pkey_mprotect', 'memfd_secret', 'process_mrelease',
+];
+
 export interface GenerateOptions {
   /** Add the runtime's base set (default true). */
   base?: boolean;
@@ -280,6 +289,8 @@ export function generateProfile(names: Iterable<string>, options: GenerateOption
   }
   const eperm = EPERM_SYSCALLS.filter((n) => !set.has(n));
   if (eperm.length) syscalls.push({ names: eperm, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM });
+  const enosys = ENOSYS_SYSCALLS.filter((n) => !set.has(n));
+  if (enosys.length) syscalls.push({ names: enosys, action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS });
   return {
     defaultAction: 'SCMP_ACT_ERRNO',
     defaultErrnoRet: ENOSYS,

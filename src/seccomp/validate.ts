@@ -142,8 +142,14 @@ export function checkProfile(profile: SeccompProfile, options: CheckOptions = {}
         add('warning', 'errno-ignored', `errnoRet has no effect with ${rule.action}`, [...path, 'errnoRet']);
       }
       if (value === defaultValue) {
-        add('warning', 'same-as-default',
-          `rule for ${list(rule.names)} has the default action; the runtime skips it`, [...path, 'action']);
+        if (rule.action === 'SCMP_ACT_ERRNO' && rule.errnoRet !== undefined && profile.defaultErrnoRet !== undefined) {
+          add('info', 'same-as-default',
+            `rule for ${list(rule.names)} repeats the default errno ${rule.errnoRet}: kept for engines that ignore defaultErrnoRet (Docker before 23.0 answers EPERM by default)`,
+            [...path, 'action']);
+        } else {
+          add('warning', 'same-as-default',
+            `rule for ${list(rule.names)} has the default action; the runtime skips it`, [...path, 'action']);
+        }
       }
     }
     if (rule.errnoRet !== undefined && rule.errnoRet > 4095) {

@@ -1,0 +1,157 @@
+/**
+ * Engine tests of the shipped default and of the recorder: every claim is checked by what happens
+ * inside a real container on the engine (exit status, output, the errno a blocked call gets).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seccompCommand } from '../../src/cli/seccomp.js';
+import { parseProfile } from '../../src/seccomp/profile.js';
+import { LOG_PROFILE, recordWorkload } from '../../src/seccomp/record.js';
+import { checkProfile } from '../../src/seccomp/validate.js';
+import { TEST_LABEL_ARGS, cleanupTestObjects, memoryIO, REPO_ROOT } from '../helpers/engine.js';
+import { ensureBusybox, ensureRedis } from './images.js';
+
+const exec = promisify(execFile);
+const DEFAULT = join(REPO_ROOT, 'profiles/seccomp/default.json');
+const root = process.getuid?.() === 0;
+let dir = '';
+let busybox = '';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `docker run --rm` with a seccomp profile file: the engine's own path for --security-opt seccomp=FILE. */
+async function dockerRun(profile: string, image: string, cmd: string[], extra: string[] = []): Promise<Run> {
+  try {
+    const r = await exec('docker', ['run', '--rm', ...TEST_LABEL_ARGS, '--network', 'none', '--security-opt', `seccomp=${profile}`, ...extra, image, ...cmd], { timeout: 50_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** File, process and network operations of a busybox shell. */
+const WORKLOAD =
+  'mkdir -p /tmp/d && echo data > /tmp/d/f && cp /tmp/d/f /tmp/d/g && cat /tmp/d/g && ls -l /tmp/d >/dev/null && rm -r /tmp/d && ' +
+  'sleep 0.1 & wait; ps >/dev/null; (echo pong | nc -l -p 7000 >/dev/null &); sleep 0.3; echo ping | nc 127.0.0.1 7000; echo done';
+
+const REDIS =
+  'redis-server --port 6379 --save "" --appendonly no --daemonize no >/tmp/redis.log 2>&1 & ' +
+  'for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli ping 2>/dev/null | grep -q PONG && break; sleep 0.2; done; ' +
+  'redis-cli set k sdocker >/dev/null && redis-cli get k && redis-cli incr n && redis-cli shutdown nosave; wait; echo exit=$?';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sdocker-seccomp-'));
+  busybox = await ensureBusybox();
+});
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await cleanupTestObjects();
+});
+
+describe('shipped default profile', () => {
+  it('runs busybox shells and keeps namespaces, mounts and ptrace out (EPERM)', async () => {
+    const ok = await dockerRun(DEFAULT, busybox, ['sh', '-c', WORKLOAD]);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toBe('data\npong\ndone\n');
+    expect(ok.code).toBe(0);
+    const blocked = await dockerRun(DEFAULT, busybox, ['sh', '-c', 'unshare -U true; mount -t tmpfs t /mnt; echo end'], ['--cap-add', 'SYS_ADMIN']);
+    expect(blocked.stderr).toContain('unshare(0x10000000): Operation not permitted');
+    expect(blocked.stderr).toMatch(/mount: permission denied/);
+    expect(blocked.stdout).toBe('end\n');
+  });
+
+  it('runs redis-server (Debian) that answers redis-cli', async () => {
+    const image = await ensureRedis();
+    const r = await dockerRun(DEFAULT, image, ['sh', '-c', REDIS]);
+    expect(r.stdout).toBe('sdocker\n1\nexit=0\n');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe.skipIf(!root)('seccomp record', () => {
+  it('records a busybox workload; the recorded profile runs it, and other calls fail with its errno', async () => {
+    const out = join(dir, 'busybox.json');
+    const io = memoryIO();
+    const code = await seccompCommand(['record', '-o', out, '--rm', ...TEST_LABEL_ARGS, '--network', 'none', busybox, 'sh', '-c', WORKLOAD], io);
+    expect(io.stderrText()).toMatch(/syscall names from \d+ records/);
+    expect(code).toBe(0);
+    expect(io.stdoutText()).toBe('data\npong\ndone\n');
+    const profile = parseProfile(readFileSync(out, 'utf8'), out).profile;
+    expect(checkProfile(profile).filter((f) => f.severity === 'error')).toEqual([]);
+    const names = new Set(profile.syscalls.filter((r) => r.action === 'SCMP_ACT_ALLOW').flatMap((r) => r.names));
+    for (const n of ['execve', 'openat', 'write', 'clone', 'wait4', 'socket', 'bind', 'listen', 'connect']) {
+      expect(names.has(n), n).toBe(true);
+    }
+    expect(names.size).toBeLessThan(100);
+
+    const again = await dockerRun(out, busybox, ['sh', '-c', WORKLOAD]);
+    expect(again.stdout).toBe('data\npong\ndone\n');
+    expect(again.code).toBe(0);
+
+    // Outside the recording: unshare gets the EPERM rule; mkfifo (mknodat) the default errno, which the
+    // engine takes from defaultErrnoRet (ENOSYS) from Docker 23.0 on and answers EPERM for before.
+    const outside = await dockerRun(out, busybox, ['sh', '-c', 'unshare -U true; mkfifo /tmp/p; echo end']);
+    expect(outside.stderr).toContain('unshare(0x10000000): Operation not permitted');
+    const major = Number((await exec('docker', ['version', '--format', '{{.Server.Version}}'])).stdout.split('.')[0]);
+    expect(outside.stderr).toMatch(major >= 23 ? /mkfifo: .*Function not implemented/ : /mkfifo: .*Operation not permitted/);
+    expect(outside.stdout).toBe('end\n');
+  });
+
+  it('records only the target while a noisy container logs at the same time', async () => {
+    const logProfile = join(dir, 'log.json');
+    writeFileSync(logProfile, JSON.stringify(LOG_PROFILE));
+    // The noise: calls the target never makes (sync, mknodat, ioprio_set, getpriority), under a logging profile too.
+    const noisy = (
+      await exec('docker', ['run', '-d', '--rm', ...TEST_LABEL_ARGS, '--network', 'none', '--security-opt', `seccomp=${logProfile}`, busybox,
+        'sh', '-c', 'while :; do sync; mkfifo /tmp/p; rm -f /tmp/p; ionice -c 3 true 2>/dev/null; nice -n 1 true; sleep 0.02; done'])
+    ).stdout.trim();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const rec = await recordWorkload(async (opt) => {
+        const file = join(dir, 'rec-log.json');
+        writeFileSync(file, opt.slice('seccomp='.length));
+        const id = (await exec('docker', ['run', '-d', ...TEST_LABEL_ARGS, '--network', 'none', '--security-opt', `seccomp=${file}`, busybox, 'sh', '-c', WORKLOAD])).stdout.trim();
+        const status = Number((await exec('docker', ['wait', id])).stdout.trim());
+        await exec('docker', ['rm', '-f', id]);
+        return { containerId: id, exitCode: status };
+      });
+      expect(rec.exitCode).toBe(0);
+      expect(rec.warnings).toEqual([]);
+      // The noisy container's records were there to be (mis)taken...
+      expect(rec.seen).toBeGreaterThan(rec.kept + 100);
+      // ...and none made it into the target's recording.
+      const names = rec.syscalls.get('SCMP_ARCH_X86_64')!;
+      expect(names.has('execve')).toBe(true);
+      expect(names.has('connect')).toBe(true);
+      for (const n of ['sync', 'mknodat', 'ioprio_set', 'setpriority']) expect(names.has(n), n).toBe(false);
+    } finally {
+      await exec('docker', ['rm', '-f', noisy]).catch(() => undefined);
+    }
+  });
+
+  it('records redis-server; the recorded profile runs it', async () => {
+    const image = await ensureRedis();
+    const out = join(dir, 'redis.json');
+    const io = memoryIO();
+    const code = await seccompCommand(['record', '-o', out, '--rm', ...TEST_LABEL_ARGS, '--network', 'none', image, 'sh', '-c', REDIS], io);
+    expect(io.stdoutText()).toBe('sdocker\n1\nexit=0\n');
+    expect(code).toBe(0);
+    const again = await dockerRun(out, image, ['sh', '-c', REDIS]);
+    expect(again.stdout).toBe('sdocker\n1\nexit=0\n');
+    expect(again.code).toBe(0);
+  });
+
+  it('restores printk_ratelimit', async () => {
+    expect(readFileSync('/proc/sys/kernel/printk_ratelimit', 'utf8').trim()).not.toBe('0');
+  });
+});
