@@ -72,3 +72,12 @@ describe('renderDryRun', () => {
     expect(j.commands.at(-1)).toMatch(/^docker run /);
   });
 });
+
+import { engineFactsFrom, imageFactsFrom } from '../../src/policy/facts.js';
+describe('facts', () => {
+  test('engine info → facts', () => {
+    const f = engineFactsFrom({ SecurityOptions: ['name=seccomp,profile=default', 'name=userns'], Runtimes: { runc: {}, runsc: {} }, CgroupVersion: '1', NCPU: 2, LoggingDriver: 'json-file' });
+    expect(f).toMatchObject({ usernsRemap: true, apparmor: false, selinux: false, runtimes: ['runc', 'runsc'], ncpu: 2, loggingDriver: 'json-file' });
+    expect(imageFactsFrom({ Id: 'x', Config: { User: 'app' } })).toEqual({ User: 'app', Volumes: null, ExposedPorts: null });
+  });
+});
