@@ -3,6 +3,7 @@
  * retried after start, as docker does, since the process may not be up yet), and stdin is put in
  * raw mode while attached, restored afterwards.
  */
+import { createRequire } from 'node:module';
 import type { ProcessIO } from '../cli/io.js';
 import type { EngineClient } from '../engine/client.js';
 
@@ -48,11 +49,29 @@ export function monitorTtySize(client: EngineClient, io: ProcessIO, id: string):
   };
 }
 
-/** Put stdin in raw mode if it is a terminal; returns the restore function (idempotent). */
+/**
+ * Put stdin in raw mode if it is a terminal; returns the restore function (idempotent).
+ * node's raw mode (libuv) keeps output post-processing (ONLCR) on, so the container's "\r\n"
+ * would reach the screen as "\r\r\n"; docker's raw mode turns OPOST off on the output terminal,
+ * and so do we (with stty, only for interactive -it sessions), restoring the saved state afterwards.
+ */
 export function rawStdin(io: ProcessIO): () => void {
   const stdin = io.stdin;
   if (!stdin.isTTY || typeof stdin.setRawMode !== 'function') return () => undefined;
   stdin.setRawMode(true);
+  const outFd = (io.stdout as { fd?: unknown }).fd;
+  let savedOut: string | undefined;
+  // Loaded here, not at the top: node:child_process costs a few ms and only -it sessions need it.
+  let spawnSync: typeof import('node:child_process').spawnSync | undefined;
+  if (io.stdout.isTTY && typeof outFd === 'number') {
+    try {
+      spawnSync = (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).spawnSync;
+      const r = spawnSync('sh', ['-c', 'stty -g && stty -opost'], { stdio: [outFd, 'pipe', 'ignore'], encoding: 'utf8' });
+      if (r.status === 0 && r.stdout.trim()) savedOut = r.stdout.trim();
+    } catch {
+      // no stty: output keeps ONLCR, cosmetic only
+    }
+  }
   let restored = false;
   return () => {
     if (restored) return;
@@ -61,6 +80,13 @@ export function rawStdin(io: ProcessIO): () => void {
       stdin.setRawMode?.(false);
     } catch {
       // the terminal is gone
+    }
+    if (savedOut !== undefined && spawnSync && typeof outFd === 'number') {
+      try {
+        spawnSync('stty', [savedOut], { stdio: [outFd, 'ignore', 'ignore'] });
+      } catch {
+        // the terminal is gone
+      }
     }
   };
 }

@@ -101,4 +101,20 @@ describe('sdocker run (CLI)', () => {
     expect(stdout).toMatch(/rows 45; columns 123;/);
     expect(code).toBe(5);
   });
+
+  it('-it: interactive input through the raw terminal, docker-identical line endings, terminal restored', async () => {
+    const inner = `${process.execPath} ${CLI} run --rm -it ${L.join(' ')} ${IMAGES.root} sh; echo "rc=$?"; stty -a`;
+    const out = await new Promise<string>((resolve) => {
+      const child = execFile('script', ['-qec', inner, '/dev/null'], { timeout: 30_000 }, (_err, stdout) => resolve(stdout));
+      setTimeout(() => child.stdin!.write('echo hi-from-tty; exit 4\r'), 500);
+      setTimeout(() => child.stdin!.end(), 3000);
+    });
+    // docker turns output post-processing off while attached: "\r\n" from the container stays "\r\n".
+    expect(out).toMatch(/\nhi-from-tty\r\n/);
+    expect(out).toMatch(/rc=4/);
+    // and restores the terminal afterwards (icanon, echo, opost back on)
+    expect(out).toMatch(/(^|\s)icanon(\s|$)/m);
+    expect(out).toMatch(/(^|\s)echo(\s|$)/m);
+    expect(out).toMatch(/(^|\s)opost(\s|$)/m);
+  });
 });
