@@ -76,6 +76,16 @@ export class FrameParser {
   }
 }
 
+/**
+ * Our own output failed (e.g. `sdocker run ... | head -1` closed the pipe): docker reports
+ * "write /dev/stdout: broken pipe" and exits 1; so do we. The container keeps running, as with docker.
+ */
+function outputError(err: Error, name: string): SdockerError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const reason = code === 'EPIPE' ? 'broken pipe' : err.message;
+  return new SdockerError(`write ${name}: ${reason}`, 1);
+}
+
 /** Wait until a writable has flushed what it buffered (or fails). */
 export function drained(w: Writable): Promise<void> {
   if (!w.writableNeedDrain || w.destroyed) return Promise.resolve();
@@ -104,6 +114,7 @@ export function drained(w: Writable): Promise<void> {
 function pump(
   src: Readable,
   targets: Writable[],
+  names: Map<Writable, string>,
   onChunk: (chunk: Buffer, write: (w: Writable | null, data: Buffer) => void) => void,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -152,7 +163,7 @@ function pump(
       else fail(err);
     };
     const targetErrs = targets.map((t) => {
-      const h = (err: Error) => fail(err);
+      const h = (err: Error) => fail(outputError(err, names.get(t) ?? 'output'));
       t.on('error', h);
       return [t, h] as const;
     });
@@ -181,7 +192,10 @@ export async function demux(src: Readable, targets: DemuxTargets, opts: { end?: 
   const parser = new FrameParser((stream, data) => pending!(stream === 2 ? targets.stderr : targets.stdout, data));
   const outs = [targets.stdout, targets.stderr].filter((w): w is Writable => w !== null);
   const unique = [...new Set(outs)];
-  await pump(src, unique, (chunk, write) => {
+  const names = new Map<Writable, string>();
+  if (targets.stderr) names.set(targets.stderr, '/dev/stderr');
+  if (targets.stdout) names.set(targets.stdout, '/dev/stdout');
+  await pump(src, unique, names, (chunk, write) => {
     pending = write;
     parser.push(chunk);
   });
@@ -192,6 +206,6 @@ export async function demux(src: Readable, targets: DemuxTargets, opts: { end?: 
 
 /** Copy a raw (TTY) stream to one output with back-pressure. */
 export async function copyRaw(src: Readable, dst: Writable | null, opts: { end?: boolean } = {}): Promise<void> {
-  await pump(src, dst ? [dst] : [], (chunk, write) => write(dst, chunk));
+  await pump(src, dst ? [dst] : [], new Map(dst ? [[dst, '/dev/stdout']] : []), (chunk, write) => write(dst, chunk));
   if (opts.end && dst) dst.end();
 }

@@ -152,6 +152,18 @@ describe('--rm leaves nothing behind', () => {
     await expect(client.json('GET', `/volumes/${vol}`)).rejects.toMatchObject({ statusCode: 404 });
   });
 
+  it('after a normal exit, the volumes sdocker made for it go too', async () => {
+    const name = testName();
+    const vol = `${name}-vol`;
+    await client.json('POST', '/volumes/create', { body: { Name: vol, Labels: TEST_LABELS } });
+    const body = baseBody(IMAGES.root, ['sh', '-c', 'echo x > /v/f; exit 2'], { autoRemove: true });
+    body.HostConfig.Binds = [`${vol}:/v`];
+    const res = await runSession(client, request(body, { name, ownedVolumes: [vol] }), memoryIO());
+    expect(res.exitCode).toBe(2);
+    expect(await containerExists(name)).toBe(false);
+    await expect(client.json('GET', `/volumes/${vol}`)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
   it('without --rm a failed start leaves the container (as docker does)', async () => {
     const name = testName();
     await expectExitError(runSession(client, request(baseBody(IMAGES.root, ['/no/such/cmd']), { name }), memoryIO()), 127);

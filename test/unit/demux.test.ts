@@ -121,4 +121,17 @@ describe('demux', () => {
     expect(out.text()).toBe('kept');
     await expect(demux(Readable.from([frame(3, 'boom')]), { stdout: null, stderr: null })).rejects.toThrow('boom');
   });
+
+  it('reports a broken output pipe as docker does ("write /dev/stdout: broken pipe", exit 1)', async () => {
+    const broken = new Writable({
+      write(_c, _e, cb) {
+        const err = new Error('write EPIPE') as NodeJS.ErrnoException;
+        err.code = 'EPIPE';
+        cb(err);
+      },
+    });
+    const err = await demux(Readable.from([frame(1, 'y\n'), frame(1, 'y\n')]), { stdout: broken, stderr: null }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('write /dev/stdout: broken pipe');
+    expect((err as { exitCode?: number }).exitCode).toBe(1);
+  });
 });
