@@ -1,13 +1,20 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { EngineClient } from '../engine/client.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
-import { buildRunRequest } from '../flags/request.js';
+import { EngineError, PolicyError, SdockerError } from '../errors.js';
+import type { EngineInfo, ImageInspect } from '../engine/types.js';
+import { buildRunRequest, type RunRequest } from '../flags/request.js';
 import { runSession } from '../session/run.js';
 import type { SessionRequest } from '../session/types.js';
+import type { EffectiveProfile, PolicyOutcome, RunRecordInput } from './run-policy.js';
 import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from './io.js';
 
-/** `sdocker run` / `sdocker create`: parse → policy → create body → the run lifecycle. */
+/**
+ * `sdocker run` / `sdocker create`: argv → request (pure) → profile and floor → facts from the
+ * engine (info, image, named volumes; in parallel) → policy (pure) → refuse, dry-run, or the run
+ * lifecycle → the run record.
+ */
 export async function runCommand(argv: string[], mode: 'run' | 'create', globals: GlobalOptions, io: ProcessIO): Promise<number> {
   const req = buildRunRequest(argv, mode, {
     cwd: io.cwd,
@@ -20,23 +27,143 @@ export async function runCommand(argv: string[], mode: 'run' | 'create', globals
     io.stdout.write(`${await runHelp(mode)}\n`);
     return 0;
   }
-  const client = new EngineClient(resolveEndpoint(globals, io.env));
-  const body = req.body;
+  const endpoint = resolveEndpoint(globals, io.env);
+  const policy = await import('./run-policy.js');
+  const profile = await policy.loadProfile(req, io);
+  const client = new EngineClient(endpoint);
+  try {
+    return await runWithPolicy(client, req, profile, globals, io, policy);
+  } finally {
+    client.close();
+  }
+}
+
+async function runWithPolicy(
+  client: EngineClient,
+  req: RunRequest,
+  profile: EffectiveProfile,
+  globals: GlobalOptions,
+  io: ProcessIO,
+  policy: typeof import('./run-policy.js'),
+): Promise<number> {
+  const record: RunRecordInput = { req, profile, io };
+  let outcome: PolicyOutcome | undefined;
+  let image: ImageInspect | undefined;
+  let pulled = false;
+  if (!profile.unconfined) {
+    // The policy reads the image (USER, VOLUME) and the engine (userns-remap, MAC, runtimes).
+    const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body));
+    image = facts.image;
+    pulled = facts.pulled;
+    outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io);
+    if (req.sdocker.dryRun) {
+      io.stdout.write(policy.dryRun(req, profile, outcome));
+      return outcome.refused ? 125 : 0;
+    }
+    if (outcome.violations.length > 0) io.stderr.write(policy.explain(req, profile, outcome));
+    if (outcome.refused) {
+      policy.record({ ...record, outcome, image, event: 'refused' });
+      throw new PolicyError('');
+    }
+  } else if (req.sdocker.dryRun) {
+    io.stdout.write(policy.dryRunUnconfined(req, profile));
+    return 0;
+  }
+
+  const body = outcome?.body ?? req.body;
   if (body.Tty && io.stdout.isTTY) body.HostConfig.ConsoleSize = [io.stdout.rows ?? 0, io.stdout.columns ?? 0];
+  const owned = outcome ? await createOwnedVolumes(client, outcome) : [];
   const session: SessionRequest = {
-    mode,
+    mode: req.mode,
     body,
     image: req.image,
-    pull: req.pull,
+    // The image was read (and pulled if need be) for the policy: do not pull it twice.
+    pull: pulled ? 'missing' : req.pull,
     quiet: req.quiet,
     detach: req.detach,
     sigProxy: req.sigProxy,
+    ownedVolumes: owned,
   };
   if (req.name !== undefined) session.name = req.name;
   if (req.platform !== undefined) session.platform = req.platform;
   if (req.detachKeys !== undefined) session.detachKeys = req.detachKeys;
   if (req.cidfile !== undefined) session.cidfile = req.cidfile;
   if (globals.configDir !== undefined) session.configDir = globals.configDir;
-  const result = await runSession(client, session, io);
-  return result.exitCode;
+  try {
+    const result = await runSession(client, session, io);
+    policy.record({ ...record, outcome, image, event: req.mode, containerId: result.containerId, exitStatus: result.exitCode });
+    return result.exitCode;
+  } catch (err) {
+    policy.record({ ...record, outcome, image, event: 'error', error: (err as Error).message });
+    throw err;
+  }
+}
+
+interface Facts {
+  info: EngineInfo;
+  image: ImageInspect | undefined;
+  pulled: boolean;
+  namedVolumes: Record<string, { Driver?: string; Options?: Record<string, string> | null }>;
+}
+
+/** GET /info, the image and the named volumes, in parallel; a missing image is pulled as docker would. */
+async function gatherFacts(client: EngineClient, req: RunRequest, globals: GlobalOptions, io: ProcessIO, volumeNames: string[]): Promise<Facts> {
+  let pulled = false;
+  const pull = async () => {
+    const { pullImage } = await import('../engine/pull.js');
+    const opts: Parameters<typeof pullImage>[2] = { progress: req.quiet ? null : io.stderr, env: io.env };
+    if (req.platform) opts.platform = req.platform;
+    if (globals.configDir) opts.configDir = globals.configDir;
+    await pullImage(client, req.image, opts);
+    pulled = true;
+  };
+  const inspectImage = async (): Promise<ImageInspect | undefined> => {
+    if (req.pull === 'always') await pull();
+    try {
+      return await client.json<ImageInspect>('GET', `/images/${encodeURIComponent(req.image)}/json`);
+    } catch (err) {
+      if (!(err instanceof EngineError && err.statusCode === 404)) throw err;
+      if (req.pull === 'never' || req.sdocker.dryRun) return undefined;
+      if (!req.quiet) {
+        const { familiarString } = await import('../engine/pull.js');
+        io.stderr.write(`Unable to find image '${familiarString(req.image)}' locally\n`);
+      }
+      await pull();
+      return client.json<ImageInspect>('GET', `/images/${encodeURIComponent(req.image)}/json`);
+    }
+  };
+  const inspectVolume = async (name: string) => {
+    try {
+      return [name, await client.json<{ Driver?: string; Options?: Record<string, string> | null }>('GET', `/volumes/${encodeURIComponent(name)}`)] as const;
+    } catch (err) {
+      if (err instanceof EngineError && err.statusCode === 404) return undefined;
+      throw err;
+    }
+  };
+  const [info, image, volumes] = await Promise.all([
+    client.json<EngineInfo>('GET', '/info'),
+    inspectImage().catch((err: unknown) => {
+      throw err instanceof SdockerError ? err : new SdockerError(String(err));
+    }),
+    Promise.all(volumeNames.map(inspectVolume)),
+  ]);
+  const namedVolumes: Facts['namedVolumes'] = {};
+  for (const v of volumes) if (v) namedVolumes[v[0]] = v[1];
+  return { info, image, pulled, namedVolumes };
+}
+
+/** The local-driver bind volumes the policy turned binds into (ro, nosuid, nodev). */
+async function createOwnedVolumes(client: EngineClient, outcome: PolicyOutcome): Promise<string[]> {
+  const made: string[] = [];
+  try {
+    for (const v of outcome.ownedVolumes) {
+      if (v.createHostPath) mkdirSync(v.DriverOpts.device, { recursive: true });
+      await client.call('POST', '/volumes/create', { body: { Name: v.Name, Driver: v.Driver, DriverOpts: v.DriverOpts, Labels: v.Labels } });
+      made.push(v.Name);
+    }
+  } catch (err) {
+    for (const name of made) await client.call('DELETE', `/volumes/${encodeURIComponent(name)}`).catch(() => undefined);
+    throw err;
+  }
+  return made;
 }

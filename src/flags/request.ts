@@ -9,7 +9,8 @@ export interface SdockerOptions {
   /** --policy: a level name or a profile file; undefined means the default (restricted). */
   policy?: string;
   profile?: string;
-  policyMode: 'enforce' | 'warn' | 'audit';
+  /** --policy-mode; undefined lets the profile decide (never below the floor's). */
+  policyMode?: 'enforce' | 'warn' | 'audit';
   dryRun: boolean;
   output: 'text' | 'json';
 }
@@ -85,16 +86,16 @@ export function buildRunRequest(
     notices: parsed.notices,
   };
   if (help) {
-    return { ...base, image: '', args: [], body: { HostConfig: {} }, pull: 'missing', quiet: false, detach: false, sigProxy: true, sdocker: { policyMode: 'enforce', dryRun: false, output: 'text' } };
+    return { ...base, image: '', args: [], body: { HostConfig: {} }, pull: 'missing', quiet: false, detach: false, sigProxy: true, sdocker: { dryRun: false, output: 'text' } };
   }
   if (parsed.image === undefined) throw new UsageError(`"${mode}" requires at least 1 argument.`);
   checkSupported(parsed, apiVersion);
   const pull = flags.has('pull') && flags.str('pull') === '' ? 'missing' : oneOf(flags, 'pull', ['always', 'missing', 'never'] as const, 'missing');
   const sdocker: SdockerOptions = {
-    policyMode: oneOf(flags, 'policy-mode', ['enforce', 'warn', 'audit'] as const, 'enforce'),
     dryRun: flags.bool('dry-run'),
     output: oneOf(flags, 'output', ['text', 'json'] as const, 'text'),
   };
+  if (flags.has('policy-mode')) sdocker.policyMode = oneOf(flags, 'policy-mode', ['enforce', 'warn', 'audit'] as const, 'enforce');
   if (flags.has('policy')) sdocker.policy = flags.str('policy');
   if (flags.has('profile')) sdocker.profile = flags.str('profile');
 

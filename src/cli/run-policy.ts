@@ -1,0 +1,148 @@
+/**
+ * The policy step of `sdocker run`, between the parsed request and the engine: loading the
+ * profiles, deciding (pure applyPolicy), explaining, and the run record. Loaded by run.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../audit/record.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
+import type { RunRequest } from '../flags/request.js';
+import { applyPolicy } from '../policy/apply.js';
+import { formatViolations, renderDryRun } from '../policy/explain.js';
+import { engineFactsFrom, imageFactsFrom } from '../policy/facts.js';
+import { loadEffectiveProfile } from '../policy/load-profile.js';
+import { effectiveMode } from '../policy/profile.js';
+import { resolveHostPaths } from '../policy/resolve-paths.js';
+import type { EffectiveProfile, NamedVolumes, PolicyOutcome } from '../policy/types.js';
+import type { ProcessIO } from './io.js';
+
+export type { EffectiveProfile, PolicyOutcome };
+
+export function loadProfile(req: RunRequest, io: ProcessIO): Promise<EffectiveProfile> {
+  const opts: Parameters<typeof loadEffectiveProfile>[0] = { cwd: io.cwd, env: io.env };
+  if (req.sdocker.policy !== undefined) opts.policy = req.sdocker.policy;
+  if (req.sdocker.profile !== undefined) opts.profile = req.sdocker.profile;
+  return loadEffectiveProfile(opts);
+}
+
+/** Names of the named volumes the request mounts (their driver options can smuggle a bind). */
+export function namedVolumesOf(body: CreateBody): string[] {
+  const names = new Set<string>();
+  for (const b of body.HostConfig.Binds ?? []) {
+    const src = b.split(':')[0] ?? '';
+    if (src && !src.startsWith('/')) names.add(src);
+  }
+  for (const m of body.HostConfig.Mounts ?? []) if (m.Type === 'volume' && m.Source) names.add(m.Source);
+  return [...names];
+}
+
+export function decide(
+  req: RunRequest,
+  profile: EffectiveProfile,
+  info: EngineInfo,
+  image: ImageInspect | undefined,
+  namedVolumes: Record<string, { Driver?: string; Options?: Record<string, string> | null }>,
+  io: ProcessIO,
+): PolicyOutcome {
+  const volumes: NamedVolumes = {};
+  for (const [k, v] of Object.entries(namedVolumes)) volumes[k] = { Driver: v.Driver ?? 'local', Options: v.Options ?? null };
+  const sockets = [...new Set(['/var/run/docker.sock', '/run/docker.sock', socketOf(io.env.DOCKER_HOST)].filter((s): s is string => !!s))];
+  const input: Parameters<typeof applyPolicy>[0] = {
+    body: req.body,
+    image: imageFactsFrom(image),
+    engine: engineFactsFrom(info, sockets),
+    profile,
+    mode: effectiveMode(req.sdocker.policyMode, profile),
+    hostPaths: resolveHostPaths(req.body, volumes, io.cwd),
+    namedVolumes: volumes,
+    provenance: req.typed,
+    nonce: randomBytes(4).toString('hex'),
+  };
+  return applyPolicy(input);
+}
+
+function socketOf(host: string | undefined): string | undefined {
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
+}
+
+function profilesOf(profile: EffectiveProfile) {
+  return profile.sources.map((s) => {
+    const out: { path: string; role: typeof s.role; sha256?: string } = { path: s.path, role: s.role };
+    if (!s.path.startsWith('level:')) {
+      try {
+        out.sha256 = sha256(readFileSync(s.path, 'utf8'));
+      } catch {
+        // unreadable now: recorded without its hash
+      }
+    }
+    return out;
+  });
+}
+
+export function explain(req: RunRequest, profile: EffectiveProfile, outcome: PolicyOutcome): string {
+  return formatViolations(outcome.violations, req.typed, { level: profile.level, mode: outcome.mode });
+}
+
+export function dryRun(req: RunRequest, profile: EffectiveProfile, outcome: PolicyOutcome): string {
+  const opts: Parameters<typeof renderDryRun>[1] = {
+    format: req.sdocker.output,
+    mode: req.mode,
+    provenance: req.typed,
+    level: profile.level,
+    profiles: profilesOf(profile),
+  };
+  if (profile.seccompProfilePath) opts.seccompProfilePath = profile.seccompProfilePath;
+  return renderDryRun(outcome, opts);
+}
+
+/** Level privileged: nothing changes; the dry run shows the request as it goes to the engine. */
+export function dryRunUnconfined(req: RunRequest, profile: EffectiveProfile): string {
+  return dryRun(req, profile, {
+    body: req.body,
+    changes: [],
+    violations: [],
+    allowances: [],
+    ownedVolumes: [],
+    mode: effectiveMode(req.sdocker.policyMode, profile),
+    refused: false,
+    applied: false,
+  });
+}
+
+export interface RunRecordInput {
+  req: RunRequest;
+  profile: EffectiveProfile;
+  io: ProcessIO;
+  outcome?: PolicyOutcome | undefined;
+  image?: ImageInspect | undefined;
+  event?: RunRecord['event'];
+  containerId?: string;
+  exitStatus?: number;
+  error?: string;
+}
+
+/** Append the run record (guideline 3). A record that cannot be written is said on stderr, not fatal. */
+export function record(r: RunRecordInput): void {
+  const rec: RunRecord = {
+    ...recordContext(r.io.cwd),
+    event: r.event ?? r.req.mode,
+    profiles: profilesOf(r.profile),
+    level: r.profile.level,
+    mode: r.outcome?.mode ?? effectiveMode(r.req.sdocker.policyMode, r.profile),
+    image: r.req.image,
+    argv: [...r.req.argv],
+    changes: r.outcome?.changes ?? [],
+    violations: recordViolations(r.outcome?.violations ?? []),
+    allowances: r.outcome?.allowances ?? [],
+  };
+  const digest = r.image?.RepoDigests?.[0] ?? r.image?.Id;
+  if (digest) rec.imageDigest = digest;
+  if (r.containerId) rec.containerId = r.containerId;
+  if (r.exitStatus !== undefined) rec.exitStatus = r.exitStatus;
+  if (r.error) rec.error = r.error;
+  try {
+    appendRecord(auditLogPath(r.io.env, r.profile.auditLog), rec);
+  } catch (err) {
+    r.io.stderr.write(`sdocker: warning: the run record was not written: ${(err as Error).message}\n`);
+  }
+}
