@@ -18,10 +18,15 @@ import { CidFile } from './cidfile.js';
 import { forwardSignals } from './signals.js';
 import { monitorTtySize, rawStdin } from './tty.js';
 
-/** docker's toStatusError: 127 for a command not found, 126 for one that cannot be invoked, else 125. */
-export function toStatusError(err: unknown): SdockerError {
-  const message = err instanceof Error ? err.message : String(err);
-  const status = err instanceof EngineError ? err.statusCode : 0;
+/**
+ * docker's toStatusError for the daemon's errors: 127 for a command not found, 126 for one that
+ * cannot be invoked, else 125. Our own errors (e.g. "permission denied while trying to connect")
+ * keep their exit code: they say nothing about the container's command.
+ */
+export function toStatusError(err: unknown): unknown {
+  if (!(err instanceof EngineError)) return err;
+  const message = err.message;
+  const status = err.statusCode;
   let code = 125;
   if (
     message.includes('executable file not found') ||
@@ -31,12 +36,8 @@ export function toStatusError(err: unknown): SdockerError {
     code = 127;
   } else if (message.includes('permission denied') || message.includes('is a directory')) {
     code = 126;
-  } else if (err instanceof SdockerError) {
-    code = err.exitCode;
   }
-  return err instanceof EngineError || !(err instanceof SdockerError)
-    ? new EngineError(message, status, code)
-    : new SdockerError(message, code);
+  return new EngineError(message, status, code);
 }
 
 async function loadPull() {
