@@ -7,7 +7,8 @@ set -euo pipefail
 log() { printf 'engine.sh: %s\n' "$*" >&2; }
 
 need=()
-for pkg in docker.io busybox-static docker-registry curl; do
+# redis-tools: a real server binary (redis-server) the seccomp tests pack into a test image.
+for pkg in docker.io busybox-static docker-registry curl redis-tools; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
