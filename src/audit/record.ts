@@ -76,6 +76,8 @@ export function recordContext(cwd: string): Pick<RunRecord, 'user' | 'uid' | 'ho
 interface Head {
   lines: number;
   last: string;
+  /** The log's size in bytes when the head was written: a cheap check that the head is current. */
+  bytes?: number;
 }
 
 const headPath = (path: string) => `${path}.head`;
@@ -120,16 +122,34 @@ function lastLine(path: string): { text?: string; count: number } {
   return { text: lines.at(-1), count: lines.length };
 }
 
+/**
+ * Where the chain stands: from the head file when it matches the log's size (one small read on
+ * every run), else from the log itself (the first run, or a head from an older sdocker).
+ */
+function chainTip(path: string): { prev: string; count: number; bytes: number } {
+  let bytes = 0;
+  try {
+    bytes = statSync(path).size;
+  } catch {
+    return { prev: GENESIS, count: 0, bytes: 0 };
+  }
+  const head = readHead(path);
+  if (head && head.bytes === bytes) return { prev: head.last, count: head.lines, bytes };
+  const { text, count } = lastLine(path);
+  return { prev: text === undefined ? GENESIS : sha256(text), count, bytes };
+}
+
 /** Append one record; returns the line written. */
 export function appendRecord(path: string, record: RunRecord): string {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   return withLock(path, () => {
-    const { text, count } = lastLine(path);
-    const chained: ChainedRecord = { seq: count + 1, prev: text === undefined ? GENESIS : sha256(text), ...record };
+    const { prev, count, bytes } = chainTip(path);
+    const chained: ChainedRecord = { seq: count + 1, prev, ...record };
     const line = JSON.stringify(chained);
     appendFileSync(path, `${line}\n`, { mode: 0o600 });
     const tmp = `${headPath(path)}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ lines: count + 1, last: sha256(line) } satisfies Head), { mode: 0o600 });
+    const head: Head = { lines: count + 1, last: sha256(line), bytes: bytes + Buffer.byteLength(line) + 1 };
+    writeFileSync(tmp, JSON.stringify(head), { mode: 0o600 });
     renameSync(tmp, headPath(path));
     return line;
   });

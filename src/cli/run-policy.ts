@@ -2,7 +2,6 @@
  * The policy step of `sdocker run`, between the parsed request and the engine: loading the
  * profiles, deciding (pure applyPolicy), explaining, and the run record. Loaded by run.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../audit/record.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
@@ -56,7 +55,6 @@ export function decide(
     hostPaths: resolveHostPaths(req.body, volumes, io.cwd),
     namedVolumes: volumes,
     provenance: req.typed,
-    nonce: randomBytes(4).toString('hex'),
   };
   return applyPolicy(input);
 }
@@ -102,7 +100,7 @@ export function dryRunUnconfined(req: RunRequest, profile: EffectiveProfile): st
     changes: [],
     violations: [],
     allowances: [],
-    ownedVolumes: [],
+    createDirs: [],
     mode: effectiveMode(req.sdocker.policyMode, profile),
     refused: false,
     applied: false,

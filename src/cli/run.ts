@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { EngineClient } from '../engine/client.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
-import { EngineError, PolicyError, SdockerError } from '../errors.js';
+import { EngineError, PolicyError } from '../errors.js';
 import type { EngineInfo, ImageInspect } from '../engine/types.js';
 import { buildRunRequest, type RunRequest } from '../flags/request.js';
 import { runSession } from '../session/run.js';
@@ -27,14 +27,41 @@ export async function runCommand(argv: string[], mode: 'run' | 'create', globals
     io.stdout.write(`${await runHelp(mode)}\n`);
     return 0;
   }
-  const endpoint = resolveEndpoint(globals, io.env);
-  const policy = await import('./run-policy.js');
-  const profile = await policy.loadProfile(req, io);
-  const client = new EngineClient(endpoint);
+  const client = new EngineClient(resolveEndpoint(globals, io.env));
+  // The engine's answers about itself and the image overlap with loading the policy code and
+  // profiles. Not for an explicit --policy privileged: then docker's own requests are all we send.
+  const early = req.sdocker.policy === 'privileged' ? undefined : startFacts(client, req);
   try {
-    return await runWithPolicy(client, req, profile, globals, io, policy);
+    const policy = await import('./run-policy.js');
+    const profile = await policy.loadProfile(req, io);
+    return await runWithPolicy(client, req, profile, globals, io, policy, early);
   } finally {
+    early?.info.catch(() => undefined);
+    early?.image.catch(() => undefined);
     client.close();
+  }
+}
+
+interface EarlyFacts {
+  info: Promise<EngineInfo>;
+  /** The image as it is now (undefined when missing); a pull, if needed, comes later. */
+  image: Promise<ImageInspect | undefined>;
+}
+
+function startFacts(client: EngineClient, req: RunRequest): EarlyFacts {
+  const info = client.json<EngineInfo>('GET', '/info');
+  const image = req.pull === 'always' ? Promise.resolve(undefined) : inspectImage(client, req.image);
+  info.catch(() => undefined);
+  image.catch(() => undefined);
+  return { info, image };
+}
+
+async function inspectImage(client: EngineClient, image: string): Promise<ImageInspect | undefined> {
+  try {
+    return await client.json<ImageInspect>('GET', `/images/${encodeURIComponent(image)}/json`);
+  } catch (err) {
+    if (err instanceof EngineError && err.statusCode === 404) return undefined;
+    throw err;
   }
 }
 
@@ -45,6 +72,7 @@ async function runWithPolicy(
   globals: GlobalOptions,
   io: ProcessIO,
   policy: typeof import('./run-policy.js'),
+  early: EarlyFacts | undefined,
 ): Promise<number> {
   const record: RunRecordInput = { req, profile, io };
   let outcome: PolicyOutcome | undefined;
@@ -52,7 +80,7 @@ async function runWithPolicy(
   let pulled = false;
   if (!profile.unconfined) {
     // The policy reads the image (USER, VOLUME) and the engine (userns-remap, MAC, runtimes).
-    const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body));
+    const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), early ?? startFacts(client, req));
     image = facts.image;
     pulled = facts.pulled;
     outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io);
@@ -72,7 +100,8 @@ async function runWithPolicy(
 
   const body = outcome?.body ?? req.body;
   if (body.Tty && io.stdout.isTTY) body.HostConfig.ConsoleSize = [io.stdout.rows ?? 0, io.stdout.columns ?? 0];
-  const owned = outcome ? await createOwnedVolumes(client, outcome) : [];
+  // -v creates a missing host directory; the bind volume the policy made of it cannot.
+  for (const dir of outcome?.createDirs ?? []) mkdirSync(dir, { recursive: true });
   const session: SessionRequest = {
     mode: req.mode,
     body,
@@ -82,7 +111,6 @@ async function runWithPolicy(
     quiet: req.quiet,
     detach: req.detach,
     sigProxy: req.sigProxy,
-    ownedVolumes: owned,
   };
   if (req.name !== undefined) session.name = req.name;
   if (req.platform !== undefined) session.platform = req.platform;
@@ -107,7 +135,14 @@ interface Facts {
 }
 
 /** GET /info, the image and the named volumes, in parallel; a missing image is pulled as docker would. */
-async function gatherFacts(client: EngineClient, req: RunRequest, globals: GlobalOptions, io: ProcessIO, volumeNames: string[]): Promise<Facts> {
+async function gatherFacts(
+  client: EngineClient,
+  req: RunRequest,
+  globals: GlobalOptions,
+  io: ProcessIO,
+  volumeNames: string[],
+  early: EarlyFacts,
+): Promise<Facts> {
   let pulled = false;
   const pull = async () => {
     const { pullImage } = await import('../engine/pull.js');
@@ -117,20 +152,19 @@ async function gatherFacts(client: EngineClient, req: RunRequest, globals: Globa
     await pullImage(client, req.image, opts);
     pulled = true;
   };
-  const inspectImage = async (): Promise<ImageInspect | undefined> => {
-    if (req.pull === 'always') await pull();
-    try {
-      return await client.json<ImageInspect>('GET', `/images/${encodeURIComponent(req.image)}/json`);
-    } catch (err) {
-      if (!(err instanceof EngineError && err.statusCode === 404)) throw err;
-      if (req.pull === 'never' || req.sdocker.dryRun) return undefined;
-      if (!req.quiet) {
-        const { familiarString } = await import('../engine/pull.js');
-        io.stderr.write(`Unable to find image '${familiarString(req.image)}' locally\n`);
-      }
+  const imageFacts = async (): Promise<ImageInspect | undefined> => {
+    if (req.pull === 'always') {
       await pull();
-      return client.json<ImageInspect>('GET', `/images/${encodeURIComponent(req.image)}/json`);
+      return inspectImage(client, req.image);
     }
+    const found = await early.image;
+    if (found || req.pull === 'never' || req.sdocker.dryRun) return found;
+    if (!req.quiet) {
+      const { familiarString } = await import('../engine/pull.js');
+      io.stderr.write(`Unable to find image '${familiarString(req.image)}' locally\n`);
+    }
+    await pull();
+    return inspectImage(client, req.image);
   };
   const inspectVolume = async (name: string) => {
     try {
@@ -140,30 +174,8 @@ async function gatherFacts(client: EngineClient, req: RunRequest, globals: Globa
       throw err;
     }
   };
-  const [info, image, volumes] = await Promise.all([
-    client.json<EngineInfo>('GET', '/info'),
-    inspectImage().catch((err: unknown) => {
-      throw err instanceof SdockerError ? err : new SdockerError(String(err));
-    }),
-    Promise.all(volumeNames.map(inspectVolume)),
-  ]);
+  const [info, image, volumes] = await Promise.all([early.info, imageFacts(), Promise.all(volumeNames.map(inspectVolume))]);
   const namedVolumes: Facts['namedVolumes'] = {};
   for (const v of volumes) if (v) namedVolumes[v[0]] = v[1];
   return { info, image, pulled, namedVolumes };
-}
-
-/** The local-driver bind volumes the policy turned binds into (ro, nosuid, nodev). */
-async function createOwnedVolumes(client: EngineClient, outcome: PolicyOutcome): Promise<string[]> {
-  const made: string[] = [];
-  try {
-    for (const v of outcome.ownedVolumes) {
-      if (v.createHostPath) mkdirSync(v.DriverOpts.device, { recursive: true });
-      await client.call('POST', '/volumes/create', { body: { Name: v.Name, Driver: v.Driver, DriverOpts: v.DriverOpts, Labels: v.Labels } });
-      made.push(v.Name);
-    }
-  } catch (err) {
-    for (const name of made) await client.call('DELETE', `/volumes/${encodeURIComponent(name)}`).catch(() => undefined);
-    throw err;
-  }
-  return made;
 }

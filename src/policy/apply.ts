@@ -4,7 +4,6 @@
  * returns the hardened body, the changes made, the violations and the allowances used.
  * No I/O: host paths, image and engine facts are gathered by the shell and passed in.
  */
-import { createHash } from 'node:crypto';
 import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
 import { RULES, type RuleId } from './rules.js';
 import {
@@ -12,7 +11,7 @@ import {
 } from './paths.js';
 import type {
   AllowSpec, Allowance, Change, EffectiveProfile, HostNamespace, PolicyInput, PolicyOutcome, Reasoned,
-  Violation, VolumeSpec,
+  Violation,
 } from './types.js';
 
 /** Docker's default capability set (14 entries: CapEff 00000000a80425fb). */
@@ -73,7 +72,7 @@ export function applyPolicy(input: PolicyInput): PolicyOutcome {
     return {
       body: structuredClone(original), changes: [], violations: [], allowances: [
         { rule: 'level', subject: 'privileged', reason: 'level privileged: sdocker changes nothing', source: profile.sources.at(-1)?.path ?? 'level:privileged' },
-      ], ownedVolumes: [], mode, refused: false, applied: false,
+      ], createDirs: [], mode, refused: false, applied: false,
     };
   }
   const ctx = new Ctx(input);
@@ -84,7 +83,7 @@ export function applyPolicy(input: PolicyInput): PolicyOutcome {
     changes: ctx.changes,
     violations: ctx.violations,
     allowances: ctx.allowances,
-    ownedVolumes: mode === 'audit' ? [] : ctx.volumes,
+    createDirs: mode === 'audit' ? [] : ctx.createDirs,
     mode,
     refused,
     applied: mode !== 'audit',
@@ -98,7 +97,7 @@ class Ctx {
   readonly changes: Change[] = [];
   readonly violations: Violation[] = [];
   readonly allowances: Allowance[] = [];
-  readonly volumes: VolumeSpec[] = [];
+  readonly createDirs: string[] = [];
   constructor(readonly input: PolicyInput) {
     this.body = structuredClone(input.body);
     this.body.HostConfig ??= {};
@@ -343,12 +342,10 @@ function writableListed(c: Ctx, raw: string): Reasoned | undefined {
   return (c.allow.writablePaths ?? []).find((a) => sp.some((q) => isUnder(q, normalizeHostPath(a.path))));
 }
 
-function volumeName(c: Ctx, device: string, target: string, o: string): string {
-  const h = createHash('sha256').update(`${c.input.nonce ?? ''}\0${device}\0${target}\0${o}`).digest('hex').slice(0, 16);
-  return `sdocker-bind-${h}`;
-}
-
-/** Replace a bind by a local volume with o=bind,nosuid,nodev[,ro]. */
+/**
+ * Replace a bind by an anonymous local volume with o=bind,nosuid,nodev[,ro]. Anonymous, so the
+ * engine removes it with the container (--rm, docker rm -v) and a detached run leaves nothing.
+ */
 function bindToVolume(c: Ctx, raw: string, target: string, requestedRo: boolean, field: string, flag: string, createHostPath: boolean): MountSpec | undefined {
   const check = checkHostPath(c, raw, field, flag, ` (mounted at ${target})`);
   if (!check.ok) return undefined;
@@ -364,17 +361,16 @@ function bindToVolume(c: Ctx, raw: string, target: string, requestedRo: boolean,
     }
   }
   const o = `bind,nosuid,nodev${ro ? ',ro' : ''}`;
-  const name = volumeName(c, device, target, o);
-  c.volumes.push({
-    Name: name, Driver: 'local', DriverOpts: { type: 'none', o, device },
-    Labels: { 'io.sdocker.owned': 'true', 'io.sdocker.bind': device },
-    ...(createHostPath && f && !f.exists ? { createHostPath: true } : {}),
-  });
-  c.change(field, raw, `volume ${name} (${o}, device=${device})`, 'SD-MNT-003',
+  if (createHostPath && f && !f.exists) c.createDirs.push(device);
+  c.change(field, raw, `anonymous local volume (${o}, device=${device})`, 'SD-MNT-003',
     `${RULES['SD-MNT-003'].why}${!requestedRo && ro ? '; writable only where the profile lists the path (allow.writablePaths)' : ''}`);
   // ReadOnly stays unset: runc would remount the bind `ro` and that remount clears nosuid,nodev
   // (measured on this engine). The volume's own `ro` keeps it read-only: a bind copies the flags.
-  return { Type: 'volume', Source: name, Target: target, VolumeOptions: { NoCopy: true, Labels: {}, DriverConfig: {} } };
+  return {
+    Type: 'volume',
+    Target: target,
+    VolumeOptions: { NoCopy: true, Labels: { 'io.sdocker.bind': device }, DriverConfig: { Name: 'local', Options: { type: 'none', o, device } } },
+  };
 }
 
 function mounts(c: Ctx): void {

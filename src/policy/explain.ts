@@ -5,7 +5,7 @@
  */
 import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
 import { GUIDELINES } from './rules.js';
-import type { PolicyOutcome, Provenance, Violation, VolumeSpec } from './types.js';
+import type { PolicyOutcome, Provenance, Violation } from './types.js';
 
 function typedTokens(prov: Provenance | undefined, flag: string): string[] {
   if (!prov) return [];
@@ -187,17 +187,9 @@ export function bodyToDockerArgs(body: CreateBody, opts: DockerArgsOptions = {})
   return a;
 }
 
-export function volumeCreateArgs(v: VolumeSpec): string[] {
-  const a = ['volume', 'create', '--driver', v.Driver];
-  for (const [k, val] of Object.entries(v.DriverOpts)) a.push('--opt', `${k}=${val}`);
-  for (const [k, val] of Object.entries(v.Labels)) a.push('--label', `${k}=${val}`);
-  a.push(v.Name);
-  return a;
-}
-
 /** The commands that reproduce the hardened container with plain docker. */
 export function equivalentCommands(outcome: PolicyOutcome, opts: DockerArgsOptions & { mode?: 'run' | 'create' } = {}): string[] {
-  const cmds = outcome.ownedVolumes.map((v) => ['docker', ...volumeCreateArgs(v)].map(shellQuote).join(' '));
+  const cmds = outcome.createDirs.map((d) => ['mkdir', '-p', d].map(shellQuote).join(' '));
   cmds.push(['docker', opts.mode ?? 'run', ...bodyToDockerArgs(outcome.body, opts)].map((s) => (s.startsWith('"') ? s : shellQuote(s))).join(' '));
   return cmds;
 }
@@ -223,7 +215,7 @@ export function renderDryRun(outcome: PolicyOutcome, opts: DryRunOptions): strin
     return `${JSON.stringify({
       level: opts.level, mode: outcome.mode, refused: outcome.refused, applied: outcome.applied, profiles: opts.profiles ?? [],
       body: outcome.body, changes: outcome.changes, violations: outcome.violations, allowances: outcome.allowances,
-      ownedVolumes: outcome.ownedVolumes, commands,
+      createDirs: outcome.createDirs, commands,
     }, null, 2)}\n`;
   }
   const b = outcome.body;

@@ -208,8 +208,6 @@ export interface PolicyInput {
   namedVolumes?: NamedVolumes;
   /** Per flag name (`--memory`), the argv tokens that set it; tells an explicit `-m 0` from none. */
   provenance?: Provenance;
-  /** Mixed into owned volume names so concurrent runs never share one; '' gives stable names. */
-  nonce?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,15 +246,6 @@ export interface Allowance {
   source: string;
 }
 
-export interface VolumeSpec {
-  Name: string;
-  Driver: 'local';
-  DriverOpts: { type: 'none'; o: string; device: string };
-  Labels: Record<string, string>;
-  /** The host path does not exist yet: `-v` would have created it; create it before the volume. */
-  createHostPath?: boolean;
-}
-
 export interface PolicyOutcome {
   /** What to send: hardened in enforce and warn mode, the request unchanged in audit mode. */
   body: CreateBody;
@@ -264,7 +253,11 @@ export interface PolicyOutcome {
   changes: Change[];
   violations: Violation[];
   allowances: Allowance[];
-  ownedVolumes: VolumeSpec[];
+  /**
+   * Host directories a `-v` bind names that do not exist yet: docker's `-v` would create them, and
+   * the bind volume cannot; the shell creates them before the container.
+   */
+  createDirs: string[];
   mode: PolicyMode;
   /** True when the run must be refused (enforce mode with violations). */
   refused: boolean;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 
 import { applyPolicy, broadCgroupRule } from '../../src/policy/apply.js';
-import { ENGINE, bodyOf, profileOf, rules, run } from './helpers.js';
+import { ENGINE, bindOpts, bodyOf, profileOf, rules, run } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sdocker-policy-'));
 beforeAll(() => {
@@ -199,7 +199,7 @@ describe('SD-MNT: host paths however spelled', () => {
     expect(rules(o).length).toBe(1);
     expect(rules(o)[0]).toMatch(/^SD-MNT-00[12]$/);
     expect(o.refused).toBe(true);
-    expect(o.ownedVolumes).toEqual([]);
+    expect(o.body.HostConfig.Mounts ?? []).toEqual([]);
   });
   test('the socket is SD-MNT-001 wherever it is, even through a symlink', () => {
     expect(rules(run(['-v', `${dir}/sock-link:/s`]))).toEqual(['SD-MNT-001']);
@@ -213,20 +213,26 @@ describe('SD-MNT: host paths however spelled', () => {
     const o = run(['-v', `${dir}/data:/d`]);
     expect(o.violations).toEqual([]);
     expect(o.body.HostConfig.Binds).toBeNull();
-    const v = o.ownedVolumes[0]!;
-    expect(v.DriverOpts).toEqual({ type: 'none', o: 'bind,nosuid,nodev,ro', device: `${dir}/data` });
-    expect(v.Name).toMatch(/^sdocker-bind-[0-9a-f]{16}$/);
-    expect(o.body.HostConfig.Mounts).toEqual([{ Type: 'volume', Source: v.Name, Target: '/d', VolumeOptions: { NoCopy: true, Labels: {}, DriverConfig: {} } }]);
+    expect(o.body.HostConfig.Mounts).toEqual([{
+      Type: 'volume',
+      Target: '/d',
+      VolumeOptions: {
+        NoCopy: true,
+        Labels: { 'io.sdocker.bind': `${dir}/data` },
+        DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind,nosuid,nodev,ro', device: `${dir}/data` } },
+      },
+    }]);
   });
   test('a bind stays writable only where the profile lists the path', () => {
     const p = profileOf('restricted', [{ path: 'p.yaml', allow: { writablePaths: [{ path: `${dir}/data`, reason: 'build output' }] } }]);
-    expect(run(['-v', `${dir}/data:/d`], { profile: p }).ownedVolumes[0]!.DriverOpts.o).toBe('bind,nosuid,nodev');
-    expect(run(['-v', `${dir}/data:/d:ro`], { profile: p }).ownedVolumes[0]!.DriverOpts.o).toBe('bind,nosuid,nodev,ro');
+    expect(bindOpts(run(['-v', `${dir}/data:/d`], { profile: p }))).toBe('bind,nosuid,nodev');
+    expect(bindOpts(run(['-v', `${dir}/data:/d:ro`], { profile: p }))).toBe('bind,nosuid,nodev,ro');
   });
   test('--mount type=bind becomes a volume too; a missing -v source is flagged for creation', () => {
     const o = run(['--mount', `type=bind,src=${dir}/data,dst=/d`, '-v', `${dir}/new:/n`]);
-    const byDevice = Object.fromEntries(o.ownedVolumes.map((v) => [v.DriverOpts.device, v.createHostPath ?? false]));
-    expect(byDevice).toEqual({ [`${dir}/data`]: false, [`${dir}/new`]: true });
+    const devices = (o.body.HostConfig.Mounts ?? []).map((m) => m.VolumeOptions?.DriverConfig?.Options?.device);
+    expect(devices).toEqual([`${dir}/new`, `${dir}/data`]);
+    expect(o.createDirs).toEqual([`${dir}/new`]);
   });
   test('a smuggled bind volume to an ordinary path gets nosuid,nodev,ro', () => {
     const o = run(['--mount', `type=volume,dst=/e,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=${dir}/data`]);
@@ -330,7 +336,7 @@ describe('levels and modes', () => {
     expect(rules(run(['--privileged'], { profile: p }))).toEqual(['SD-PRIV-001']);
     expect(rules(run(['--cap-add', 'SYS_ADMIN'], { profile: p }))).toEqual(['SD-CAP-001']);
     expect(rules(run(['--cap-add', 'NET_RAW'], { profile: p }))).toEqual([]);
-    expect(run(['-v', `${dir}/data:/d`], { profile: p }).ownedVolumes[0]!.DriverOpts.o).toBe('bind,nosuid,nodev');
+    expect(bindOpts(run(['-v', `${dir}/data:/d`], { profile: p }))).toBe('bind,nosuid,nodev');
   });
   test('warn: violations reported, request let through, defaults applied', () => {
     const o = run(['--cap-add', 'SYS_ADMIN'], { mode: 'warn' });

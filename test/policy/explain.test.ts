@@ -61,7 +61,7 @@ describe('renderDryRun', () => {
     const t = renderDryRun(o, { format: 'text', level: 'restricted' });
     expect(t).toContain('read-only');
     expect(t).toContain('[SD-CAP-001]');
-    expect(t).toMatch(/docker volume create --driver local --opt type=none --opt o=bind,nosuid,nodev,ro --opt device=\/tmp/);
+    expect(t).toContain(`--mount 'type=volume,dst=/t,volume-nocopy,volume-driver=local,volume-opt=type=none,"volume-opt=o=bind,nosuid,nodev,ro",volume-opt=device=/tmp`);
     expect(t).toContain('docker run --user 65534:65534');
   });
   test('json: parseable with the body and the commands', () => {

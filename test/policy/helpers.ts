@@ -46,8 +46,9 @@ export function run(argv: string[], opts: RunOpts = {}): PolicyOutcome {
     hostPaths: resolveHostPaths(body, opts.namedVolumes),
     ...(opts.namedVolumes ? { namedVolumes: opts.namedVolumes } : {}),
     provenance: typed,
-    nonce: '',
   });
 }
 
 export const rules = (o: PolicyOutcome): string[] => o.violations.map((v) => v.rule);
+/** The `o=` option of the first bind volume the policy made. */
+export const bindOpts = (o: PolicyOutcome): string | undefined => o.body.HostConfig.Mounts?.[0]?.VolumeOptions?.DriverConfig?.Options?.o;
