@@ -1,0 +1,184 @@
+/**
+ * Helpers for the policy engine tests (test/engine/policy-*.test.ts): run the built CLI in a given
+ * working directory, call the docker CLI, and look at what the engine really did (events, volumes,
+ * inspect) rather than at what sdocker meant to send.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, engineClient, TEST_LABEL_ARGS, type CliResult } from '../helpers/engine.js';
+
+export interface Run extends CliResult {
+  code: number | null;
+}
+
+/** `node bin/sdocker ARGS` in `cwd`, with extra environment (SDOCKER_STATE_DIR is always set by callers). */
+export function sdocker(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number } = {},
+): Promise<Run> {
+  return spawnCollect(process.execPath, ['--', CLI, ...args], opts);
+}
+
+/** The real docker CLI (the reference the policy is compared against). */
+export function docker(args: string[], opts: { input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return spawnCollect('docker', args, opts);
+}
+
+/** `bash -c LINE`: for the equivalent command lines sdocker prints (shell-quoted). */
+export function bash(line: string, opts: { timeoutMs?: number } = {}): Promise<Run> {
+  return spawnCollect('bash', ['-c', line], opts);
+}
+
+function spawnCollect(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number },
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = { ...process.env, ...(opts.env ?? {}) };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? process.cwd(), env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stdin.on('error', () => undefined);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 50_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
+
+export function execText(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, { encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout))),
+  );
+}
+
+/** A temp dir removed by the returned function. */
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `sdocker-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Labels unique to one test case, on top of the owner labels cleanupTestObjects() uses. */
+export function caseLabel(tag: string): { key: string; value: string; args: string[] } {
+  const key = 'sdocker.test.case';
+  const value = `${tag}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  return { key, value, args: [...TEST_LABEL_ARGS, '--label', `${key}=${value}`] };
+}
+
+export interface EngineEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+}
+
+/** Events the engine recorded between `since` and now (ms timestamps), with API filters. */
+export async function eventsSince(sinceMs: number, filters: Record<string, string[]>): Promise<EngineEvent[]> {
+  const c = engineClient();
+  try {
+    const res = await c.request('GET', '/events', {
+      query: { since: (sinceMs / 1000 - 1).toFixed(3), until: (Date.now() / 1000).toFixed(3), filters: JSON.stringify(filters) },
+    });
+    const chunks: Buffer[] = [];
+    for await (const ch of res) chunks.push(ch as Buffer);
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as EngineEvent);
+  } finally {
+    c.close();
+  }
+}
+
+export interface VolumeInfo {
+  Name: string;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
+}
+
+export async function listVolumes(): Promise<VolumeInfo[]> {
+  const c = engineClient();
+  try {
+    return (await c.json<{ Volumes: VolumeInfo[] | null }>('GET', '/volumes')).Volumes ?? [];
+  } finally {
+    c.close();
+  }
+}
+
+export async function listContainers(label?: string): Promise<string[]> {
+  const c = engineClient();
+  try {
+    const query: Record<string, string | number> = { all: 1 };
+    if (label) query.filters = JSON.stringify({ label: [label] });
+    return (await c.json<Array<{ Id: string }>>('GET', '/containers/json', { query })).map((x) => x.Id);
+  } finally {
+    c.close();
+  }
+}
+
+export async function inspect<T = Record<string, unknown>>(id: string): Promise<T> {
+  const c = engineClient();
+  try {
+    return await c.json<T>('GET', `/containers/${encodeURIComponent(id)}/json`);
+  } finally {
+    c.close();
+  }
+}
+
+export async function removeVolume(name: string): Promise<void> {
+  const c = engineClient();
+  try {
+    await c.call('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: 1 } }).catch(() => undefined);
+  } finally {
+    c.close();
+  }
+}
+
+/** Remove the sdocker-owned bind volumes of host paths under `dir` (left by -d runs and dry-run replays). */
+export async function removeOwnedVolumesUnder(dir: string): Promise<void> {
+  for (const v of await listVolumes()) {
+    const dev = v.Labels?.['io.sdocker.bind'];
+    if (v.Labels?.['io.sdocker.owned'] === 'true' && dev && (dev === dir || dev.startsWith(`${dir}/`))) await removeVolume(v.Name);
+  }
+}
+
+/** `key=value` lines of a probe script's output, later keys win. */
+export function keyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z_][\w.-]*)[=:]\s*(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!.trim();
+  }
+  return out;
+}
+
+/** A probe run inside the container: prints what the kernel says about the process and its mounts. */
+export const PROBE = [
+  "grep -E '^(CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status",
+  'echo "uid=$(id -u)"; echo "gid=$(id -g)"; echo "groups=$(id -G)"',
+  'echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"',
+  'echo "pids=$(cat /sys/fs/cgroup/pids/pids.max)"',
+  'echo "cfs_quota=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)"',
+  'echo "rootwrite=$(touch /probe 2>&1 && echo ok)"',
+  'echo "tmpwrite=$(echo x > /tmp/probe 2>&1 && cat /tmp/probe)"',
+  "echo \"tmpmount=$(grep ' /tmp ' /proc/mounts)\"",
+].join('\n');
+
+/** Mount options of `target` from /proc/mounts text. */
+export function mountOptions(procMounts: string, target: string): string[] | undefined {
+  for (const line of procMounts.split('\n')) {
+    const f = line.split(' ');
+    if (f[1] === target) return (f[3] ?? '').split(',');
+  }
+  return undefined;
+}
