@@ -13,12 +13,15 @@ export interface Run extends CliResult {
   code: number | null;
 }
 
-/** `node bin/sdocker ARGS` in `cwd`, with extra environment (SDOCKER_STATE_DIR is always set by callers). */
+/**
+ * `bin/sdocker ARGS` in `cwd`, with extra environment. The launcher is executed as itself (its
+ * shebang), not as `node bin/sdocker`, so it works whether it is a node script or a shell script.
+ */
 export function sdocker(
   args: string[],
   opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number } = {},
 ): Promise<Run> {
-  return spawnCollect(process.execPath, ['--', CLI, ...args], opts);
+  return spawnCollect(CLI, args, opts);
 }
 
 /** The real docker CLI (the reference the policy is compared against). */
