@@ -9,7 +9,7 @@ import type { RunRequest } from '../flags/request.js';
 import { applyPolicy } from '../policy/apply.js';
 import { formatViolations, renderDryRun } from '../policy/explain.js';
 import { engineFactsFrom, imageFactsFrom } from '../policy/facts.js';
-import { loadEffectiveProfile } from '../policy/load-profile.js';
+import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile.js';
 import { effectiveMode } from '../policy/profile.js';
 import { resolveHostPaths } from '../policy/resolve-paths.js';
 import type { EffectiveProfile, NamedVolumes, PolicyOutcome } from '../policy/types.js';
@@ -17,11 +17,26 @@ import type { ProcessIO } from './io.js';
 
 export type { EffectiveProfile, PolicyOutcome };
 
-export function loadProfile(req: RunRequest, io: ProcessIO): Promise<EffectiveProfile> {
+/** For --dry-run only: which seccomp profile applies and its counts (loads libseccomp). */
+let seccompSummaryOf: typeof import('../seccomp/summary.js').seccompSummary | undefined;
+
+/**
+ * The profiles, and the verdicts on the seccomp profiles in play (checkProfile with libseccomp,
+ * loaded only when a profile other than the shipped default is in play). `seccomp: false`: the
+ * profile's seccomp file is not read (`sdocker seccomp record` runs under its own).
+ */
+export async function loadProfile(req: RunRequest, io: ProcessIO, opt: { seccomp?: boolean } = {}): Promise<EffectiveProfile> {
   const opts: Parameters<typeof loadEffectiveProfile>[0] = { cwd: io.cwd, env: io.env };
   if (req.sdocker.policy !== undefined) opts.policy = req.sdocker.policy;
   if (req.sdocker.profile !== undefined) opts.profile = req.sdocker.profile;
-  return loadEffectiveProfile(opts);
+  if (opt.seccomp === false) opts.seccomp = false;
+  const profile = await loadEffectiveProfile(opts);
+  if (seccompCheckNeeded(req.body, profile)) {
+    const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
+    profile.seccompChecks = gatherSeccompChecks(req, profile, io);
+  }
+  if (req.sdocker.dryRun) seccompSummaryOf = (await import('../seccomp/summary.js')).seccompSummary;
+  return profile;
 }
 
 /** Names of the named volumes the request mounts (their driver options can smuggle a bind). */
@@ -90,6 +105,11 @@ export function dryRun(req: RunRequest, profile: EffectiveProfile, outcome: Poli
     profiles: profilesOf(profile),
   };
   if (profile.seccompProfilePath) opts.seccompProfilePath = profile.seccompProfilePath;
+  const seccomp = seccompSummaryOf?.(outcome.body, profile);
+  if (seccomp) {
+    opts.seccomp = seccomp;
+    if (seccomp.file) opts.seccompProfilePath = seccomp.file;
+  }
   return renderDryRun(outcome, opts);
 }
 

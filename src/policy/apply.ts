@@ -11,7 +11,7 @@ import {
 } from './paths.js';
 import type {
   AllowSpec, Allowance, Change, EffectiveProfile, HostNamespace, PolicyInput, PolicyOutcome, Reasoned,
-  Violation,
+  SeccompFinding, SeccompVerdict, Violation,
 } from './types.js';
 
 /** Docker's default capability set (14 entries: CapEff 00000000a80425fb). */
@@ -25,18 +25,22 @@ export function normalizeCap(c: string): string {
   return u.startsWith('CAP_') ? u.slice(4) : u;
 }
 
-/** A seccomp profile is a whitelist when its default action refuses (errno, kill, trap). */
-export function seccompIsWhitelist(json: string): { ok: boolean; why?: string } {
-  let p: unknown;
-  try {
-    p = JSON.parse(json);
-  } catch {
-    return { ok: false, why: 'the profile is not valid JSON' };
+/**
+ * The judgement on a seccomp profile from the shell's verdict (checkProfile, isWhitelist,
+ * hasErrors of src/seccomp, run outside this pure core so libseccomp never loads here). No
+ * verdict: refused, nothing unchecked goes to the engine.
+ */
+export function judgeSeccomp(verdict: SeccompVerdict | undefined): { ok: true } | { ok: false; rule: RuleId; why: string; details: string[] } {
+  if (!verdict) return { ok: false, rule: 'SD-SECCOMP-003', why: 'the profile was not checked', details: [] };
+  const at = (f: SeccompFinding) => `${verdict.source}${f.line ? `:${f.line}:${f.column}` : ''}`;
+  const errors = verdict.findings.filter((f) => f.severity === 'error');
+  const details = errors.map((f) => `${at(f)}: ${f.message} [${f.code}]`);
+  if (!verdict.whitelist) {
+    if (details.length === 0) details.push(`${verdict.source}: not a whitelist [not-whitelist]`);
+    return { ok: false, rule: 'SD-SECCOMP-002', why: `${verdict.source} is not a whitelist`, details };
   }
-  const action = (p as { defaultAction?: unknown } | null)?.defaultAction;
-  if (typeof action !== 'string') return { ok: false, why: 'the profile has no defaultAction' };
-  if (/^SCMP_ACT_(ERRNO|KILL|KILL_PROCESS|KILL_THREAD|TRAP|TRACE)$/.test(action)) return { ok: true };
-  return { ok: false, why: `its defaultAction is ${action}` };
+  if (errors.length > 0) return { ok: false, rule: 'SD-SECCOMP-003', why: `${verdict.source}: ${errors.length} error${errors.length === 1 ? '' : 's'}`, details };
+  return { ok: true };
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -116,7 +120,7 @@ class Ctx {
    */
   check(
     rule: RuleId, field: string, value: unknown, subject: string, allowedBy: Reasoned | undefined,
-    opts: { flag?: string; why?: string; denialKey?: keyof AllowSpec; denialValue?: string; allowSubject?: string } = {},
+    opts: { flag?: string; why?: string; details?: string[]; denialKey?: keyof AllowSpec; denialValue?: string; allowSubject?: string } = {},
   ): boolean {
     if (allowedBy) {
       this.allowances.push({ rule, subject, reason: allowedBy.reason, source: allowedBy.source ?? 'profile' });
@@ -132,6 +136,7 @@ class Ctx {
       rule, guideline: r.guideline, field, value, flag: opts.flag ?? r.flag, subject,
       why: opts.why ? `${r.why} (${opts.why})` : r.why,
       allowWith: r.allow(opts.allowSubject ?? subject), ...(denial ? { floorBlocked: denial.floor } : {}),
+      ...(opts.details?.length ? { details: opts.details } : {}),
     });
     return this.input.mode !== 'enforce';
   }
@@ -203,6 +208,11 @@ function namespaces(c: Ctx): void {
   }
 }
 
+/** The shell's verdict on a profile text: from the input, else gathered with the profile (loadProfile). */
+function verdictFor(c: Ctx, text: string): SeccompVerdict | undefined {
+  return c.input.seccompChecks?.[text] ?? c.profile.seccompChecks?.[text];
+}
+
 function securityOpts(c: Ctx): void {
   const out: string[] = [];
   let seccompSet = false;
@@ -215,9 +225,13 @@ function securityOpts(c: Ctx): void {
       if (v === 'unconfined') {
         keep = c.check('SD-SECCOMP-001', 'HostConfig.SecurityOpt', opt, 'seccomp=unconfined', c.allow.seccompUnconfined, { denialKey: 'seccompUnconfined' });
       } else if (v !== 'builtin') {
-        const w = v.trimStart().startsWith('{') ? seccompIsWhitelist(v) : { ok: false, why: 'the profile was not read into the request' };
+        const w = v.trimStart().startsWith('{')
+          ? judgeSeccomp(verdictFor(c, v))
+          : { ok: false as const, rule: 'SD-SECCOMP-003' as const, why: 'the profile was not read into the request', details: [] };
         if (!w.ok) {
-          keep = c.check('SD-SECCOMP-002', 'HostConfig.SecurityOpt', 'seccomp=<profile>', 'seccomp=<profile>', c.allow.seccompUnconfined, { why: w.why, denialKey: 'seccompUnconfined' });
+          const source = verdictFor(c, v)?.source;
+          const subject = source ? `seccomp=${source}` : 'seccomp=<profile>';
+          keep = c.check(w.rule, 'HostConfig.SecurityOpt', subject, subject, c.allow.seccompUnconfined, { why: w.why, details: w.details, denialKey: 'seccompUnconfined' });
         }
       }
       if (!keep) seccompSet = false;
@@ -252,13 +266,16 @@ function securityOpts(c: Ctx): void {
   }
   const d = c.profile.defaults;
   if (!seccompSet && d.seccomp !== 'engine' && c.profile.seccompProfile) {
-    const check = seccompIsWhitelist(c.profile.seccompProfile);
+    const check = judgeSeccomp(verdictFor(c, c.profile.seccompProfile));
     if (check.ok) {
       out.push(`seccomp=${c.profile.seccompProfile}`);
       c.change('HostConfig.SecurityOpt', 'seccomp (engine default)', `seccomp=<${c.profile.seccompProfilePath ?? 'profile'}>`, 'SD-SECCOMP-002',
         'sdocker\'s whitelist seccomp profile replaces the engine\'s default');
     } else {
-      c.check('SD-SECCOMP-002', 'defaults.seccomp', c.profile.seccompProfilePath, c.profile.seccompProfilePath ?? 'seccomp profile', undefined, { flag: 'defaults.seccomp', why: check.why });
+      c.check(check.rule, 'defaults.seccomp', c.profile.seccompProfilePath, c.profile.seccompProfilePath ?? 'seccomp profile', undefined, { flag: 'defaults.seccomp', why: check.why, details: check.details });
+      // No allowance lets the profile's own file through: it has to be fixed.
+      const v = c.violations.at(-1);
+      if (v?.field === 'defaults.seccomp') v.allowWith = [];
     }
   }
   if (JSON.stringify(out) !== JSON.stringify(c.hc.SecurityOpt ?? [])) c.hc.SecurityOpt = out;

@@ -35,6 +35,7 @@ export function formatViolations(violations: Violation[], provenance?: Provenanc
     out.push('');
     out.push(`  ${asTyped(v, provenance)}`);
     out.push(`    ${v.rule} (guideline ${v.guideline}: ${GUIDELINES[v.guideline] ?? ''}): ${v.why}`);
+    for (const d of v.details ?? []) out.push(`      ${d}`);
     if (v.floorBlocked) {
       out.push(`    the machine floor ${v.floorBlocked} does not allow it; no project profile or flag can.`);
     } else if (v.allowWith.length) {
@@ -194,12 +195,38 @@ export function equivalentCommands(outcome: PolicyOutcome, opts: DockerArgsOptio
   return cmds;
 }
 
+/** Which seccomp profile the container gets, and its size (from the shell: libseccomp loads only for --dry-run). */
+export interface SeccompSummary {
+  /** The profile's file, "engine default", "unconfined" or "inline profile". */
+  profile: string;
+  /** The file the profile was read from, when there is one. */
+  file?: string;
+  /** The arch the counts are for: the host's (x86_64). */
+  arch?: string;
+  /** Names allowed on that arch, with or without argument conditions. */
+  allowed?: number;
+  /** Of those, allowed only for some argument values. */
+  conditional?: number;
+  /** Instructions of libseccomp's BPF program for this host; absent without libseccomp. */
+  instructions?: number;
+  /** E.g. why a count is missing or approximate. */
+  note?: string;
+}
+
+export function formatSeccompSummary(s: SeccompSummary): string {
+  const parts: string[] = [];
+  if (s.allowed !== undefined) parts.push(`${s.allowed} names allowed on ${s.arch ?? 'this arch'}${s.conditional ? ` (${s.conditional} conditional)` : ''}`);
+  if (s.instructions !== undefined) parts.push(`${s.instructions} BPF instructions`);
+  return `${s.profile}${parts.length ? `: ${parts.join(', ')}` : ''}${s.note ? ` (${s.note})` : ''}`;
+}
+
 export interface DryRunOptions extends DockerArgsOptions {
   format: 'text' | 'json';
   mode?: 'run' | 'create';
   provenance?: Provenance;
   level?: string;
   profiles?: { path: string; sha256?: string; role: string }[];
+  seccomp?: SeccompSummary;
 }
 
 function show(v: unknown): string {
@@ -214,6 +241,7 @@ export function renderDryRun(outcome: PolicyOutcome, opts: DryRunOptions): strin
   if (opts.format === 'json') {
     return `${JSON.stringify({
       level: opts.level, mode: outcome.mode, refused: outcome.refused, applied: outcome.applied, profiles: opts.profiles ?? [],
+      ...(opts.seccomp ? { seccomp: opts.seccomp } : {}),
       body: outcome.body, changes: outcome.changes, violations: outcome.violations, allowances: outcome.allowances,
       createDirs: outcome.createDirs, commands,
     }, null, 2)}\n`;
@@ -237,6 +265,7 @@ export function renderDryRun(outcome: PolicyOutcome, opts: DryRunOptions): strin
     ['ports', Object.entries(hc.PortBindings ?? {}).flatMap(([p, bs]) => (bs ?? []).map((x) => `${x.HostIp || '0.0.0.0'}:${x.HostPort || '(random)'}->${p}`)).join(', ') || '-'],
     ['logging', `${hc.LogConfig?.Type || '(engine default)'} ${Object.entries(hc.LogConfig?.Config ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`.trim()],
   ];
+  if (opts.seccomp) rows.splice(4, 0, ['seccomp', formatSeccompSummary(opts.seccomp)]);
   if (hc.Runtime) rows.push(['runtime', hc.Runtime]);
   for (const [k, v] of rows) out.push(`  ${k.padEnd(16)} ${v}`);
   out.push('', outcome.applied ? `changes (${outcome.changes.length}):` : `changes that enforce mode would make (${outcome.changes.length}):`);

@@ -35,6 +35,8 @@ export interface LoadOptions {
   machineFloor?: string;
   /** Path of the shipped default seccomp profile (tests); defaults to profiles/seccomp/default.json. */
   seccompDefault?: string;
+  /** False: do not read the seccomp profile (`sdocker seccomp record` replaces it by its own). */
+  seccomp?: boolean;
 }
 
 const isLevel = (s: string): s is LevelName => (LEVELS as readonly string[]).includes(s);
@@ -216,7 +218,7 @@ export async function loadEffectiveProfile(opts: LoadOptions): Promise<Effective
   }
 
   const eff = mergeProfiles({ chain: chainFiles, level, floors, sources });
-  if (!eff.unconfined) loadSeccomp(eff, opts.seccompDefault ?? defaultSeccompPath());
+  if (!eff.unconfined && opts.seccomp !== false) loadSeccomp(eff, opts.seccompDefault ?? defaultSeccompPath());
   return eff;
 }
 
@@ -225,10 +227,24 @@ function loadSeccomp(eff: EffectiveProfile, shipped: string): void {
   if (s === 'engine') return;
   const path = s === 'default' ? shipped : s;
   try {
-    eff.seccompProfile = readFileSync(path, 'utf8');
+    const text = readFileSync(path, 'utf8');
+    eff.seccompProfile = text;
     eff.seccompProfilePath = path;
+    // The shipped default is checked by its tests, not on every run; any other file is checked by
+    // the shell (src/seccomp/policy-check.ts) before the policy decides.
+    if (path === shipped) eff.seccompChecks = { ...eff.seccompChecks, [text]: { source: path, whitelist: true, findings: [], trusted: true } };
   } catch (err) {
     if (s === 'default') return; // not shipped yet: the engine's default applies (never unconfined)
     throw new UsageError(`defaults.seccomp: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+}
+
+/**
+ * Whether a seccomp profile in play still needs checking (src/seccomp/policy-check.ts, with
+ * libseccomp): the profile's own when it is not the shipped default, or a `seccomp=<json>` of the request.
+ */
+export function seccompCheckNeeded(body: { HostConfig?: { SecurityOpt?: string[] | null } }, eff: EffectiveProfile): boolean {
+  if (eff.unconfined) return false;
+  if (eff.seccompProfile !== undefined && !eff.seccompChecks?.[eff.seccompProfile]) return true;
+  return (body.HostConfig?.SecurityOpt ?? []).some((o) => /^seccomp[=:]\s*\{/.test(o));
 }

@@ -82,6 +82,11 @@ export const RULES = {
     why: 'a seccomp profile whose default action allows (or logs) every call not listed is a blacklist: any system call left out stays open',
     allow: single('seccompUnconfined'),
   },
+  'SD-SECCOMP-003': {
+    id: 'SD-SECCOMP-003', guideline: 13, title: 'seccomp profile must be valid', flag: '--security-opt',
+    why: 'a seccomp profile with errors (unknown syscall names or actions, rules that contradict each other, invalid JSON) does not filter what its author meant',
+    allow: single('seccompUnconfined'),
+  },
   'SD-MAC-001': {
     id: 'SD-MAC-001', guideline: 4, title: 'AppArmor confinement', flag: '--security-opt',
     why: 'apparmor=unconfined removes the mandatory access control profile that blocks writes to /proc and /sys and mounts',

@@ -150,12 +150,38 @@ export interface EffectiveProfile {
   seccompProfile?: string;
   /** Where it was read from (for messages and the record). */
   seccompProfilePath?: string;
+  /** Verdicts on the seccomp profiles in play (this one, the request's), gathered by the shell. */
+  seccompChecks?: SeccompChecks;
   /** Run record path from the profile. */
   auditLog?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Facts gathered by the shell
+
+/** One finding of checkProfile (src/seccomp/validate.ts), as the policy reports it. */
+export interface SeccompFinding {
+  severity: 'error' | 'warning' | 'info';
+  /** checkProfile's code: not-whitelist, unknown-syscall, conflict, invalid-json ... */
+  code: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+/** What the shell found checking one seccomp profile. */
+export interface SeccompVerdict {
+  /** The file it came from, for messages (`--security-opt seccomp=FILE`, `defaults.seccomp`). */
+  source: string;
+  /** isWhitelist: the default action neither allows nor only logs. */
+  whitelist: boolean;
+  findings: SeccompFinding[];
+  /** sdocker's shipped default: checked by its tests, not on every run. */
+  trusted?: boolean;
+}
+
+/** Keyed by the profile's JSON text. */
+export type SeccompChecks = Record<string, SeccompVerdict>;
 
 export interface ImageFacts {
   User?: string;
@@ -208,6 +234,12 @@ export interface PolicyInput {
   namedVolumes?: NamedVolumes;
   /** Per flag name (`--memory`), the argv tokens that set it; tells an explicit `-m 0` from none. */
   provenance?: Provenance;
+  /**
+   * Verdicts on seccomp profiles (checkProfile, run by the shell: libseccomp stays out of the core),
+   * keyed by the profile's JSON text as it appears in `seccomp=<json>` or in the profile's
+   * seccompProfile. A profile without a verdict is refused (SD-SECCOMP-003): nothing unchecked goes through.
+   */
+  seccompChecks?: SeccompChecks;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,6 +268,8 @@ export interface Violation {
   allowWith: string[];
   /** Set when a project profile allows it but the machine floor does not. */
   floorBlocked?: string;
+  /** Findings behind the refusal, e.g. `app.json:2:18: defaultAction ... [not-whitelist]`. */
+  details?: string[];
 }
 
 export interface Allowance {

@@ -1,5 +1,6 @@
 import { buildRunRequest } from '../../src/flags/request.js';
 import { applyPolicy } from '../../src/policy/apply.js';
+import { gatherSeccompChecks } from '../../src/seccomp/policy-check.js';
 import { mergeProfiles } from '../../src/policy/profile.js';
 import { resolveHostPaths } from '../../src/policy/resolve-paths.js';
 import type { EffectiveProfile, EngineFacts, ImageFacts, NamedVolumes, PolicyMode, PolicyOutcome, ProfileFile } from '../../src/policy/types.js';
@@ -37,11 +38,14 @@ export interface RunOpts {
 /** argv (after `run`) → PolicyOutcome, through the real flag parser and path resolver. */
 export function run(argv: string[], opts: RunOpts = {}): PolicyOutcome {
   const { body, typed } = bodyOf([...argv, ...(argv.includes('IMG') ? [] : ['IMG'])]);
+  const profile = opts.profile ?? profileOf();
   return applyPolicy({
     body,
     image: 'image' in opts ? opts.image : { User: '' },
     engine: { ...ENGINE, ...opts.engine },
-    profile: opts.profile ?? profileOf(),
+    profile,
+    // As run-policy.ts does: the shell checks the seccomp profiles in play (here without libseccomp).
+    seccompChecks: gatherSeccompChecks({ body, typed }, profile, { cwd: '/tmp', env: {}, lib: null }),
     mode: opts.mode ?? 'enforce',
     hostPaths: resolveHostPaths(body, opts.namedVolumes),
     ...(opts.namedVolumes ? { namedVolumes: opts.namedVolumes } : {}),
