@@ -48,7 +48,7 @@ interface EarlyFacts {
   image: Promise<ImageInspect | undefined>;
 }
 
-function startFacts(client: EngineClient, req: RunRequest): EarlyFacts {
+export function startFacts(client: EngineClient, req: RunRequest): EarlyFacts {
   const info = client.json<EngineInfo>('GET', '/info');
   const image = req.pull === 'always' ? Promise.resolve(undefined) : inspectImage(client, req.image);
   info.catch(() => undefined);
@@ -135,7 +135,7 @@ interface Facts {
 }
 
 /** GET /info, the image and the named volumes, in parallel; a missing image is pulled as docker would. */
-async function gatherFacts(
+export async function gatherFacts(
   client: EngineClient,
   req: RunRequest,
   globals: GlobalOptions,

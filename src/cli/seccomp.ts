@@ -1,10 +1,12 @@
 /**
  * `sdocker seccomp check|stats|record`. libseccomp (koffi) loads only here, on demand.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { PolicyError, UsageError } from '../errors.js';
+import type { CreateBody } from '../engine/types.js';
+import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from './io.js';
 
 const HELP = `Usage:  sdocker seccomp COMMAND
@@ -19,13 +21,15 @@ Commands:
         Allowed names per architecture and BPF instruction counts, beside the engine's default
         profile (Docker 20.10's allow list). Without FILE: sdocker's shipped default.
   record [-o FILE] [--merge FILE]... [--no-base] [run flags] IMAGE [CMD...]
-        Run the workload with a logging profile, collect the syscalls its processes make and
+        Run the workload under the same policy as sdocker run with those flags, with a logging
+        profile in place of the seccomp profile; collect the syscalls its processes make and
         write a minimal whitelist (ENOSYS for the rest) to FILE or stdout. Needs root.
 `;
 
 export const SHIPPED_DEFAULT = fileURLToPath(new URL('../../profiles/seccomp/default.json', import.meta.url));
 
-export async function seccompCommand(argv: string[], io: ProcessIO): Promise<number> {
+/** `globals`: docker's top-level options (-H, --context, TLS...): the engine `record` talks to. */
+export async function seccompCommand(argv: string[], io: ProcessIO, globals: GlobalOptions = {}): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'check':
@@ -33,7 +37,7 @@ export async function seccompCommand(argv: string[], io: ProcessIO): Promise<num
     case 'stats':
       return stats(rest, io);
     case 'record':
-      return record(rest, io);
+      return record(rest, io, globals);
     case undefined:
     case 'help':
     case '--help':
@@ -166,7 +170,13 @@ export async function splitRecordArgs(argv: string[]): Promise<RecordArgs> {
   return out;
 }
 
-async function record(argv: string[], io: ProcessIO): Promise<number> {
+/**
+ * The workload runs under the same policy as `sdocker run` with the same flags (capabilities,
+ * no-new-privileges, user, read-only root, bind volumes, limits...): loadProfile and decide of
+ * run-policy.ts, refusals included. Only the seccomp profile differs: the recording's logging
+ * profile takes the place of the policy's, so the recorded profile fits the hardened container.
+ */
+async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Promise<number> {
   const opts = await splitRecordArgs(argv);
   const { buildRunRequest } = await import('../flags/request.js');
   const req = buildRunRequest(opts.runArgs, 'run', { cwd: io.cwd, env: io.env, readFile: (p) => readFileSync(p, 'utf8') });
@@ -176,31 +186,65 @@ async function record(argv: string[], io: ProcessIO): Promise<number> {
     return 0;
   }
   if (req.detach) throw new UsageError('sdocker seccomp record: -d is not supported; the recording ends when the workload exits');
+  if (req.sdocker.dryRun) throw new UsageError('sdocker seccomp record: --dry-run is not supported; use sdocker run --dry-run to see the container');
   const { readProfile, formatProfile } = await import('../seccomp/profile.js');
   const merged = [];
   for (const m of opts.merge) merged.push((await readProfile(resolve(io.cwd, m))).profile);
 
-  const { recordWorkload, generateProfile, recordedNames } = await import('../seccomp/record.js');
+  const { checkRecordPrivileges, recordWorkload, generateProfile, recordedNames } = await import('../seccomp/record.js');
+  checkRecordPrivileges();
+  const given = req.body.HostConfig.SecurityOpt ?? [];
+  const others = given.filter((o) => !/^seccomp[=:]/.test(o));
+  if (others.length !== given.length) {
+    io.stderr.write('sdocker seccomp record: the --security-opt seccomp=... given is replaced by the recording profile\n');
+  }
+  const recReq = { ...req, body: { ...req.body, HostConfig: { ...req.body.HostConfig, SecurityOpt: given.length ? others : null } } };
   const { EngineClient } = await import('../engine/client.js');
   const { resolveEndpoint } = await import('../engine/endpoint.js');
   const { runSession } = await import('../session/run.js');
-  const client = new EngineClient(resolveEndpoint({}, io.env));
+  const policy = await import('./run-policy.js');
+  const { gatherFacts, startFacts } = await import('./run.js');
+  const client = new EngineClient(resolveEndpoint(globals, io.env));
   // The profile goes to stdout unless -o: the workload's stdout then goes to stderr.
   const workloadIO: ProcessIO = opts.output ? io : { ...io, stdout: io.stderr };
   try {
-    const rec = await recordWorkload(async (seccompOpt) => {
-      const body = { ...req.body, HostConfig: { ...req.body.HostConfig } };
-      const others = (body.HostConfig.SecurityOpt ?? []).filter((o) => !/^seccomp[=:]/.test(o));
-      if (others.length !== (body.HostConfig.SecurityOpt ?? []).length) {
-        io.stderr.write('sdocker seccomp record: the --security-opt seccomp=... given is replaced by the recording profile\n');
+    // The policy's own seccomp profile is not read: it may be the very file being recorded.
+    const policyProfile = await policy.loadProfile(recReq, io, { seccomp: false });
+    let body: CreateBody = recReq.body;
+    let outcome: Awaited<ReturnType<typeof policy.decide>> | undefined;
+    let image: Awaited<ReturnType<typeof gatherFacts>>['image'];
+    let pulled = false;
+    if (!policyProfile.unconfined) {
+      const facts = await gatherFacts(client, recReq, globals, io, policy.namedVolumesOf(recReq.body), startFacts(client, recReq));
+      image = facts.image;
+      pulled = facts.pulled;
+      outcome = policy.decide(recReq, policyProfile, facts.info, image, facts.namedVolumes, io);
+      if (outcome.violations.length > 0) io.stderr.write(policy.explain(recReq, policyProfile, outcome));
+      if (outcome.refused) {
+        policy.record({ req: recReq, profile: policyProfile, io, outcome, image, event: 'refused' });
+        throw new PolicyError('');
       }
-      body.HostConfig.SecurityOpt = [...others, seccompOpt];
+      body = outcome.body;
+      for (const dir of outcome.createDirs) mkdirSync(dir, { recursive: true });
+    }
+    const rec = await recordWorkload(async (seccompOpt) => {
+      const SecurityOpt = [...(body.HostConfig.SecurityOpt ?? []).filter((o) => !/^seccomp[=:]/.test(o)), seccompOpt];
       const session: Parameters<typeof runSession>[1] = {
-        mode: 'run', body, image: req.image, pull: req.pull, quiet: req.quiet, detach: false, sigProxy: req.sigProxy,
+        mode: 'run', body: { ...body, HostConfig: { ...body.HostConfig, SecurityOpt } }, image: req.image,
+        pull: pulled ? 'missing' : req.pull, quiet: req.quiet, detach: false, sigProxy: req.sigProxy,
       };
       if (req.name !== undefined) session.name = req.name;
       if (req.platform !== undefined) session.platform = req.platform;
+      if (globals.configDir !== undefined) session.configDir = globals.configDir;
       const r = await runSession(client, session, workloadIO);
+      const recorded = outcome && {
+        ...outcome,
+        changes: [...outcome.changes, {
+          field: 'HostConfig.SecurityOpt', from: 'the policy\'s seccomp profile', to: 'seccomp=<recording profile: SCMP_ACT_LOG>', rule: 'SD-SECCOMP-002',
+          why: 'sdocker seccomp record: the workload runs once under a profile that logs every system call',
+        }],
+      };
+      policy.record({ req: recReq, profile: policyProfile, io, outcome: recorded, image, event: 'run', containerId: r.containerId, exitStatus: r.exitCode });
       return { containerId: r.containerId, exitCode: r.exitCode };
     });
     for (const w of rec.warnings) io.stderr.write(`sdocker seccomp record: warning: ${w}\n`);
