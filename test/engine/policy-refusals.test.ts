@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { cleanupTestObjects, TEST_LABELS } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
-import { caseLabel, docker, eventsSince, listContainers, listVolumes, sdocker, tempDir, type VolumeInfo } from '../policy/engine-checks.js';
+import { bindDevice, caseLabel, docker, eventsSince, listContainers, listVolumes, sdocker, tempDir, type VolumeInfo } from '../policy/engine-checks.js';
 
 const tmp = tempDir('refusals');
 const stateDir = join(tmp.path, 'state');
@@ -46,8 +46,8 @@ afterAll(async () => {
 /** Host paths a refused run must never have turned into an sdocker bind volume. */
 const FORBIDDEN_DEVICES = ['/', '/etc', '/proc', '/var/lib/docker', '/var/run/docker.sock', '/run/docker.sock'];
 function isForbiddenOwned(v: VolumeInfo): boolean {
-  const dev = v.Labels?.['io.sdocker.bind'];
-  return v.Labels?.['io.sdocker.owned'] === 'true' && !!dev && FORBIDDEN_DEVICES.some((p) => dev === p || dev.startsWith(`${p === '/' ? '' : p}/`));
+  const dev = bindDevice(v);
+  return !!dev && FORBIDDEN_DEVICES.some((p) => dev === p || dev.startsWith(`${p === '/' ? '' : p}/`));
 }
 
 interface Case {

@@ -147,11 +147,16 @@ export async function removeVolume(name: string): Promise<void> {
   }
 }
 
-/** Remove the sdocker-owned bind volumes of host paths under `dir` (left by -d runs and dry-run replays). */
+/** The host path of a volume sdocker made for a bind (labelled io.sdocker.bind, named or anonymous). */
+export function bindDevice(v: VolumeInfo): string | undefined {
+  return v.Labels?.['io.sdocker.bind'] ?? undefined;
+}
+
+/** Remove the bind volumes sdocker made for host paths under `dir` (left by -d runs without --rm). */
 export async function removeOwnedVolumesUnder(dir: string): Promise<void> {
   for (const v of await listVolumes()) {
-    const dev = v.Labels?.['io.sdocker.bind'];
-    if (v.Labels?.['io.sdocker.owned'] === 'true' && dev && (dev === dir || dev.startsWith(`${dir}/`))) await removeVolume(v.Name);
+    const dev = bindDevice(v);
+    if (dev && (dev === dir || dev.startsWith(`${dir}/`))) await removeVolume(v.Name);
   }
 }
 
