@@ -213,6 +213,9 @@ function verdictFor(c: Ctx, text: string): SeccompVerdict | undefined {
   return c.input.seccompChecks?.[text] ?? c.profile.seccompChecks?.[text];
 }
 
+/** The spellings of false that Go's strconv.ParseBool (the engine's parser) accepts. */
+const GO_FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
+
 function securityOpts(c: Ctx): void {
   const out: string[] = [];
   let seccompSet = false;
@@ -242,7 +245,8 @@ function securityOpts(c: Ctx): void {
     } else if (k === 'systempaths' && v === 'unconfined') {
       keep = c.check('SD-PATHS-001', 'HostConfig.SecurityOpt', opt, 'systempaths=unconfined', c.allow.systemPathsUnconfined, { denialKey: 'systemPathsUnconfined' });
     } else if (k === 'no-new-privileges') {
-      if (v === 'false') {
+      // The engine reads the value with Go's strconv.ParseBool: 0, f, F, FALSE, False all mean false.
+      if (GO_FALSE.has(v)) {
         keep = c.check('SD-NNP-001', 'HostConfig.SecurityOpt', opt, 'no-new-privileges=false', c.allow.newPrivileges, { denialKey: 'newPrivileges' });
         nnp = keep; // kept: the request stands; dropped: the default is added below
       } else nnp = true;
