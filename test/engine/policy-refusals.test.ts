@@ -16,6 +16,7 @@ import { bindDevice, caseLabel, docker, eventsSince, listContainers, listVolumes
 const tmp = tempDir('refusals');
 const stateDir = join(tmp.path, 'state');
 const etcLink = join(tmp.path, 'etc-link');
+const memLink = join(tmp.path, 'mem-link');
 const seccompAllow = join(tmp.path, 'allow.json');
 const seccompLog = join(tmp.path, 'log.json');
 const etcVolume = `sdt-etcbind-${process.pid}-${Date.now().toString(36)}`;
@@ -30,6 +31,7 @@ function blockDevice(): string {
 beforeAll(async () => {
   await ensureTestImages();
   symlinkSync('/etc', etcLink);
+  symlinkSync('/dev/mem', memLink); // docker follows a device symlink to its target
   writeFileSync(seccompAllow, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] }));
   writeFileSync(seccompLog, JSON.stringify({ defaultAction: 'SCMP_ACT_LOG', syscalls: [] }));
   // A named volume that is really a bind of /etc, made with the docker CLI (labelled so cleanup removes it).
@@ -82,6 +84,10 @@ const CASES: Case[] = [
   { name: 'label=type:spc_t', args: ['--security-opt', 'label=type:spc_t'], rule: 'SD-MAC-002' },
   { name: 'systempaths=unconfined', args: ['--security-opt', 'systempaths=unconfined'], rule: 'SD-PATHS-001' },
   { name: 'no-new-privileges=false', args: ['--security-opt', 'no-new-privileges=false'], rule: 'SD-NNP-001' },
+  // the engine parses the value with Go's ParseBool: these turned NoNewPrivs off before they were refused
+  { name: 'no-new-privileges=0', args: ['--security-opt', 'no-new-privileges=0'], rule: 'SD-NNP-001' },
+  { name: 'no-new-privileges:False', args: ['--security-opt', 'no-new-privileges:False'], rule: 'SD-NNP-001' },
+  { name: 'seccomp:unconfined (old separator)', args: ['--security-opt', 'seccomp:unconfined'], rule: 'SD-SECCOMP-001' },
   // users
   { name: '-u 0', args: ['-u', '0'], rule: 'SD-USER-001' },
   { name: '-u root', args: ['-u', 'root'], rule: 'SD-USER-001' },
@@ -109,6 +115,7 @@ const CASES: Case[] = [
   { name: '--tmpfs dev', args: ['--tmpfs', '/x:dev'], rule: 'SD-MNT-005' },
   // devices
   { name: '--device /dev/mem', args: ['--device', '/dev/mem'], rule: 'SD-DEV-001', typed: '/dev/mem' },
+  { name: '--device symlink to /dev/mem', args: ['--device', memLink], rule: 'SD-DEV-001', typed: memLink },
   { name: '--device /dev/kmsg', args: ['--device', '/dev/kmsg'], rule: 'SD-DEV-001', typed: '/dev/kmsg' },
   { name: `--device ${blockDevice()} (block device)`, args: ['--device', blockDevice()], rule: 'SD-DEV-001', typed: blockDevice() },
   { name: "--device-cgroup-rule 'a *:* rwm'", args: ['--device-cgroup-rule', 'a *:* rwm'], rule: 'SD-DEV-002' },
