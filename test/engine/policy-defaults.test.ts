@@ -187,7 +187,7 @@ describe('restricted defaults the engine holds', () => {
       expect(kv).toMatchObject({ CapEff: '0000000000000000', CapBnd: '0000000000000000', NoNewPrivs: '1', Seccomp: '2' });
       expect(st.stdout.trim().split('\n').pop()).toBe('65534');
     } finally {
-      await docker(['rm', '-f', id]);
+      await docker(['rm', '-f', '-v', id]);
     }
   });
 });

@@ -114,7 +114,7 @@ describe.concurrent('everyday commands under restricted', () => {
       expect(keyValues(logs)).toMatchObject({ CapEff: '0000000000000000', NoNewPrivs: '1' });
       expect(logs.trim().split('\n').pop()).toBe('65534');
     } finally {
-      await docker(['rm', '-f', id]);
+      await docker(['rm', '-f', '-v', id]);
     }
   });
 
@@ -131,7 +131,7 @@ describe.concurrent('everyday commands under restricted', () => {
       }
       expect(reply).toBe('pong\n');
     } finally {
-      await docker(['rm', '-f', id]);
+      await docker(['rm', '-f', '-v', id]);
     }
   });
 });

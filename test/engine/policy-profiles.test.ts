@@ -20,7 +20,6 @@ import {
   keyValues,
   listContainers,
   listVolumes,
-  mountOptions,
   PROBE,
   removeOwnedVolumesUnder,
   removeVolume,
@@ -349,22 +348,11 @@ describe('modes and levels', () => {
       }
       expect(w).toBe('w\n');
     } finally {
-      await docker(['rm', '-f', id]);
+      await docker(['rm', '-f', '-v', id]);
       await removeOwnedVolumesUnder(dir);
     }
   });
 
-  // docs/policy.md: baseline keeps "writable binds (still nosuid,nodev)". Measured on Docker 20.10:
-  // the local driver applies nosuid,nodev to an o=bind volume only together with ro (moby's mount
-  // helper remounts a bind only for MS_RDONLY), so a writable bind is mounted rw without them.
-  // Marked as failing until the policy can deliver it or the docs say so; see the report of issue 3.
-  it.fails('--policy baseline: a writable bind keeps nosuid,nodev (documented; not true on this engine)', async () => {
-    const dir = join(tmp.path, 'baseline-nosuid');
-    mkdirSync(dir);
-    const r = await sdocker(['run', '--rm', ...L, '--policy', 'baseline', '-v', `${dir}:/m`, IMAGES.root, 'grep', ' /m ', '/proc/mounts'], { env });
-    expect(r.code, r.stderr).toBe(0);
-    expect(mountOptions(r.stdout, '/m')).toEqual(expect.arrayContaining(['rw', 'nosuid', 'nodev']));
-  });
 });
 
 function firstLine(host: string, port: number): Promise<string> {
