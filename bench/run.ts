@@ -91,19 +91,18 @@ async function main() {
   execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore' });
   const runs = arg('runs', 25);
   const streamRuns = arg('stream-runs', 5);
-  const node = process.execPath;
   const ok = (s: Sample) => {
     if (s.code !== 0) throw new Error(`a run exited ${s.code}`);
   };
   await compare('run --rm IMG true', runs, {
     docker: ['docker', 'run', '--rm', IMG, 'true'],
-    'sdocker (restricted)': [node, '--', SDOCKER, 'run', '--rm', IMG, 'true'],
-    'sdocker (privileged)': [node, '--', SDOCKER, 'run', '--rm', '--policy', 'privileged', IMG, 'true'],
+    'sdocker (restricted)': [SDOCKER, 'run', '--rm', IMG, 'true'],
+    'sdocker (privileged)': [SDOCKER, 'run', '--rm', '--policy', 'privileged', IMG, 'true'],
   }, ok);
   const stream = ['sh', '-c', `head -c ${GIB} /dev/zero`];
   await compare('1 GiB to stdout', streamRuns, {
     docker: ['docker', 'run', '--rm', IMG, ...stream],
-    'sdocker (restricted)': [node, '--', SDOCKER, 'run', '--rm', IMG, ...stream],
+    'sdocker (restricted)': [SDOCKER, 'run', '--rm', IMG, ...stream],
   }, (s) => {
     ok(s);
     if (s.bytes !== GIB) throw new Error(`expected ${GIB} bytes on stdout, got ${s.bytes}`);

@@ -47,7 +47,7 @@ async function dispatch(argv: string[], io: ProcessIO): Promise<number> {
     }
     case 'seccomp': {
       const { seccompCommand } = await import('./seccomp.js');
-      return seccompCommand(args, io);
+      return seccompCommand(args, io, globals);
     }
     case 'init': {
       const { initCommand } = await import('./init.js');

@@ -36,7 +36,11 @@ const SIGNUM: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, 
 /** Hand the command to docker unchanged, with our stdio; resolve with its exit code. */
 export function passThrough(docker: string, args: string[], io: ProcessIO): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(docker, args, { stdio: 'inherit', env: io.env as NodeJS.ProcessEnv });
+    const env = { ...io.env };
+    // bin/sdocker moved it aside for node's start-up; docker and its plugins get it as the user set it.
+    if (env.SDOCKER_EXTRA_CA_CERTS && !env.NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = env.SDOCKER_EXTRA_CA_CERTS;
+    delete env.SDOCKER_EXTRA_CA_CERTS;
+    const child = spawn(docker, args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
     const offs = FORWARD.map((sig) =>
       io.onSignal(sig, () => {
         child.kill(sig);

@@ -217,9 +217,15 @@ async function makeTransport(ep: Endpoint): Promise<Transport> {
       }
       const https = await import('node:https');
       const verify = ep.tls.verify;
+      let ca: Buffer | Array<string | Buffer> | undefined = ep.tls.ca;
+      if (!ca && ep.tls.extraCaFile) {
+        const { rootCertificates } = await import('node:tls');
+        const { readFileSync } = await import('node:fs');
+        ca = [...rootCertificates, readFileSync(ep.tls.extraCaFile)];
+      }
       const agent = new https.Agent({
         keepAlive: true,
-        ...(ep.tls.ca ? { ca: ep.tls.ca } : {}),
+        ...(ca ? { ca } : {}),
         ...(ep.tls.cert ? { cert: ep.tls.cert } : {}),
         ...(ep.tls.key ? { key: ep.tls.key } : {}),
         rejectUnauthorized: verify,

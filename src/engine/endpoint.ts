@@ -30,6 +30,11 @@ export interface TlsMaterial {
   key?: Buffer;
   /** false: --tls without --tlsverify, or a context with SkipTLSVerify. */
   verify: boolean;
+  /**
+   * NODE_EXTRA_CA_CERTS as the caller had it: bin/sdocker moves it aside (node would parse the
+   * whole file at every start-up, ~30 ms) and it is trusted here, where TLS is actually used.
+   */
+  extraCaFile?: string;
 }
 
 export type Endpoint =
@@ -146,6 +151,12 @@ const INSECURE_TCP_MESSAGE = (host: string) =>
   `and DOCKER_CERT_PATH), or ssh (-H ssh://user@host), or a unix socket. ` +
   `To connect anyway, pass --allow-insecure-tcp.`;
 
+function withExtraCa(ep: Endpoint, env: Record<string, string | undefined>): Endpoint {
+  const extra = env.SDOCKER_EXTRA_CA_CERTS ?? env.NODE_EXTRA_CA_CERTS;
+  if (ep.kind === 'tcp' && ep.tls && !ep.tls.ca && extra) ep.tls.extraCaFile = extra;
+  return ep;
+}
+
 function buildEndpoint(
   host: string,
   tls: TlsMaterial | undefined,
@@ -220,7 +231,7 @@ export function resolveEndpoint(
         ...optionalFile('key', opts.tlsKey, join(certPath, 'key.pem'), readFile),
       };
     }
-    return buildEndpoint(host, tls, 'default', allowInsecure);
+    return withExtraCa(buildEndpoint(host, tls, 'default', allowInsecure), env);
   }
 
   // A named context from the store.
@@ -245,7 +256,7 @@ export function resolveEndpoint(
   }
   const hasMaterial = material.ca !== undefined || material.cert !== undefined || material.key !== undefined;
   const tls = hasMaterial || ep.SkipTLSVerify ? { ...material, verify: !ep.SkipTLSVerify } : undefined;
-  return buildEndpoint(ep.Host, tls, contextName, allowInsecure);
+  return withExtraCa(buildEndpoint(ep.Host, tls, contextName, allowInsecure), env);
 }
 
 function currentContextFromConfig(configDir: string, readFile: ReadFile): string | undefined {

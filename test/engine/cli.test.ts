@@ -91,7 +91,7 @@ describe('sdocker run (CLI)', () => {
   });
 
   it('runs with a TTY (-t under script(1)): output shows, terminal size follows ours', async () => {
-    const inner = `stty cols 123 rows 45; ${process.execPath} ${CLI} run --rm -t ${L.join(' ')} ${IMAGES.root} sh -c 'tty; sleep 0.3; stty -a | head -n 1; exit 5'`;
+    const inner = `stty cols 123 rows 45; ${CLI} run --rm -t ${L.join(' ')} ${IMAGES.root} sh -c 'tty; sleep 0.3; stty -a | head -n 1; exit 5'`;
     const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
       execFile('script', ['-qec', inner, '/dev/null'], { timeout: 30_000 }, (err, out) => {
         resolve({ stdout: out, code: err ? ((err as { code?: number }).code ?? null) : 0 });
@@ -103,7 +103,7 @@ describe('sdocker run (CLI)', () => {
   });
 
   it('-it: interactive input through the raw terminal, docker-identical line endings, terminal restored', async () => {
-    const inner = `${process.execPath} ${CLI} run --rm -it ${L.join(' ')} ${IMAGES.root} sh; echo "rc=$?"; stty -a`;
+    const inner = `${CLI} run --rm -it ${L.join(' ')} ${IMAGES.root} sh; echo "rc=$?"; stty -a`;
     const out = await new Promise<string>((resolve) => {
       const child = execFile('script', ['-qec', inner, '/dev/null'], { timeout: 30_000 }, (_err, stdout) => resolve(stdout));
       setTimeout(() => child.stdin!.write('echo hi-from-tty; exit 4\r'), 500);

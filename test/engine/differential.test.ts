@@ -105,7 +105,7 @@ describe('sdocker create --policy privileged is docker create', () => {
   it.each(VALID.map((args) => [args.join(' '), args]))('same container: %s', async (_label, args) => {
     const label = TEST_LABEL_ARGS;
     const d = await exec('docker', ['create', ...label, ...substitute(args as string[], 'd')]);
-    const s = await exec(process.execPath, ['--', CLI, 'create', '--policy', 'privileged', ...label, ...substitute(args as string[], 's')]);
+    const s = await exec(CLI, ['create', '--policy', 'privileged', ...label, ...substitute(args as string[], 's')]);
     if (d.code !== 0) {
       // docker refused (its daemon or its client): sdocker must refuse for the same reason.
       expect(s.code, `sdocker accepted what docker refused: ${d.stderr}`).not.toBe(0);
@@ -120,7 +120,7 @@ describe('sdocker create --policy privileged is docker create', () => {
 
   it.each(INVALID.map((args) => [args.join(' ') || '(no arguments)', args]))('both refuse with 125: %s', async (_label, args) => {
     const d = await exec('docker', ['create', ...substitute(args as string[], 'd')]);
-    const s = await exec(process.execPath, ['--', CLI, 'create', '--policy', 'privileged', ...substitute(args as string[], 's')]);
+    const s = await exec(CLI, ['create', '--policy', 'privileged', ...substitute(args as string[], 's')]);
     expect(d.code, `docker: ${d.stderr}`).toBe(125);
     expect(s.code, `sdocker: ${s.stderr}`).toBe(125);
     expect(s.stdout).toBe('');

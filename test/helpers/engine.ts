@@ -143,7 +143,7 @@ export function runCli(
   opts: { input?: Buffer | string; env?: Record<string, string | undefined>; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--', CLI, ...args], {
+    const child = spawn(CLI, args, {
       env: { ...process.env, ...(opts.env ?? {}) } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
