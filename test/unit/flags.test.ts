@@ -149,3 +149,23 @@ describe('buildRunRequest', () => {
     }
   });
 });
+
+describe('IP addresses without node:net', () => {
+  it('accepts and canonicalises what Go accepts', async () => {
+    const { canonicalIp } = await import('../../src/flags/values/kv.js');
+    const { isIP } = await import('node:net');
+    const cases = ['127.0.0.1', '0.0.0.0', '255.255.255.255', '::1', '::', '2001:db8::33', '2001:4860:4860::8888',
+      'fe80::1:2:3:4', '1:2:3:4:5:6:7:8', '::ffff:10.0.0.1', '64:ff9b::192.0.2.33', '1::', '1:2:3:4:5:6:7::'];
+    for (const c of cases) {
+      expect(isIP(c), c).not.toBe(0);
+      expect(canonicalIp(c), c).toBeDefined();
+    }
+    const bad = ['256.0.0.1', '1.2.3', '01.2.3.4', 'a.b.c.d', '1:2:3:4:5:6:7:8:9', '1::2::3', ':1', 'gggg::1', '1.2.3.4.5', 'localhost', '', '::1::', '12345::1'];
+    for (const c of bad) {
+      expect(isIP(c), c).toBe(0);
+      expect(canonicalIp(c), c).toBeUndefined();
+    }
+    expect(canonicalIp('2001:0db8:0000:0000:0000:0000:0000:0033')).toBe('2001:db8::33');
+    expect(canonicalIp('::ffff:10.0.0.1')).toBe('10.0.0.1');
+  });
+});

@@ -1,5 +1,3 @@
-import { isIP } from 'node:net';
-
 const WS = /[ \t]/;
 
 /** opts.ValidateEnv: `NAME` alone takes its value from the caller's environment when set there. */
@@ -44,10 +42,33 @@ export function kvToMap(values: readonly string[]): Record<string, string> {
   return out;
 }
 
+function isIpv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255 && (p === '0' || !p.startsWith('0')));
+}
+
+/** IPv6 text (RFC 4291 forms, an embedded IPv4 tail, no zone). Our own: node's net.isIP compiles a large regex on first use. */
+function isIpv6(s: string): boolean {
+  if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(':')) return false;
+  let head = s;
+  const lastColon = s.lastIndexOf(':');
+  const tail = s.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    if (!isIpv4(tail)) return false;
+    head = s.slice(0, lastColon + 1) + '0:0';
+  }
+  const double = head.indexOf('::');
+  if (double !== head.lastIndexOf('::')) return false;
+  const groups = (double < 0 ? head : head.replace('::', ':x:')).split(':').filter((g, i, a) => !(g === '' && (i === 0 || i === a.length - 1) && double >= 0));
+  const valid = groups.every((g) => g === 'x' || /^[0-9a-fA-F]{1,4}$/.test(g));
+  const count = groups.filter((g) => g !== 'x').length;
+  return valid && (double < 0 ? count === 8 : count < 8);
+}
+
 /** Canonical text of an IP address, as Go's net.IP.String prints it; undefined when not an address. */
 export function canonicalIp(val: string): string | undefined {
   const s = val.trim();
-  const kind = isIP(s);
+  const kind = isIpv4(s) ? 4 : isIpv6(s) ? 6 : 0;
   if (kind === 4) return s.split('.').map((p) => String(Number(p))).join('.');
   if (kind === 6) {
     const v4mapped = /^(?:0{0,4}:){5}ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(s) ?? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(s);
