@@ -1,7 +1,7 @@
 /**
  * The run lifecycle, in docker/cli's order:
  *   [pull if --pull=always] → create (on "No such image": pull, create again) → cidfile →
- *   attach (hijacked) → register the wait → start → TTY size / raw mode / signal proxy →
+ *   beforeStart (the caller's last check; refused: the container is removed) → attach (hijacked) → register the wait → start → TTY size / raw mode / signal proxy →
  *   stream until the output is drained → the container's exit status.
  * With --rm nothing is left behind, even when start fails (the engine does not auto-remove a
  * container that never ran, so we remove it, and the volumes sdocker made for it).
@@ -138,6 +138,7 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
   }
   try {
     await cid?.write(id);
+    await req.beforeStart?.(client, id);
   } catch (err) {
     await removeEverything(client, id, owned, io);
     await cid?.remove();

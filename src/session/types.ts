@@ -1,3 +1,4 @@
+import type { EngineClient } from '../engine/client.js';
 import type { CreateBody } from '../engine/types.js';
 
 export type PullPolicy = 'missing' | 'always' | 'never';
@@ -27,6 +28,13 @@ export interface SessionRequest {
   configDir?: string;
   /** Volumes sdocker itself created for this container (policy binds); removed with it on failure. */
   ownedVolumes?: string[];
+  /**
+   * Called after create (and the cidfile), before attach and start, also for `create`: a last
+   * check that needs the created container (the policy reads the image's /etc/passwd through it).
+   * If it throws, the container (with its anonymous volumes), the owned volumes and the cidfile
+   * are removed and the error is rethrown: a refusal leaves nothing behind.
+   */
+  beforeStart?: (client: EngineClient, id: string) => Promise<void>;
 }
 
 export interface SessionResult {
