@@ -6,6 +6,7 @@
  */
 import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
 import { RULES, type RuleId } from './rules.js';
+import { joinRef, resolveJoin, type JoinField } from './joins.js';
 import {
   fact, isBindVolume, isUnder, normalizeHostPath, parseBind, sensitiveKind, spellings, splitOpts,
 } from './paths.js';
@@ -195,10 +196,28 @@ function namespaces(c: Ctx): void {
   for (const { ns, field, rule, flag } of NS_FIELDS) {
     const v = c.hc[field];
     if (v === 'host') {
-      if (!c.check(rule, `HostConfig.${field}`, v, `${flag}=host`, allowed.get(ns), { flag, denialKey: 'hostNamespaces', denialValue: ns })) {
+      if (!c.check(rule, `HostConfig.${field}`, v, `${flag}=host`, allowed.get(ns), { flag, denialKey: 'hostNamespaces', denialValue: ns, allowSubject: ns })) {
         const to = ns === 'cgroupns' ? 'private' : '';
         c.change(`HostConfig.${field}`, v, to, rule);
         (c.hc as Record<string, unknown>)[field] = to;
+      }
+      continue;
+    }
+    // container:<ref>: the other container's namespace, which may be the host's (directly or
+    // through a chain of joins), or a privileged container's (judged as the host's: see docs/policy.md).
+    const ref = typeof v === 'string' ? joinRef(v) : undefined;
+    const joined = ref !== undefined && field !== 'UsernsMode' && field !== 'CgroupnsMode'
+      ? resolveJoin(ref, field as JoinField, c.input.containers) : undefined;
+    if (ref !== undefined && joined) {
+      const chain = joined.via.join(' → ');
+      const why = joined.kind === 'host'
+        ? `joined through container ${chain}, which is in the host's ${ns} namespace`
+        : joined.kind === 'privileged'
+          ? `joined through container ${chain}, which is privileged: a process sharing its ${ns} namespace can reach (signal, ptrace, connect to, share memory with) a process that has every capability`
+          : `joined through container ${chain}: a chain of more joins than sdocker follows`;
+      if (!c.check(rule, `HostConfig.${field}`, v, `${flag}=container:${ref}`, allowed.get(ns), { flag, why, denialKey: 'hostNamespaces', denialValue: ns, allowSubject: ns })) {
+        c.change(`HostConfig.${field}`, v, '', rule, `the join of container ${joined.via[0]} is dropped: ${why}`);
+        (c.hc as Record<string, unknown>)[field] = '';
       }
     }
   }

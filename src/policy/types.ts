@@ -220,6 +220,23 @@ export type HostPaths = Record<string, HostPathFact>;
 /** Named volumes used by the request, from GET /volumes/{name} (a bind can hide in one). */
 export type NamedVolumes = Record<string, { Driver: string; Options?: Record<string, string> | null }>;
 
+/**
+ * A container another one joins (`--pid`, `--ipc`, `--network`, `--uts` `container:<ref>`), from
+ * GET /containers/{ref}/json: its own modes, so a chain of joins can be followed to the host's.
+ */
+export interface JoinedContainer {
+  /** Its name as the engine reports it (`/name`) or its id, for messages. */
+  Name: string;
+  Privileged: boolean;
+  PidMode?: string;
+  IpcMode?: string;
+  NetworkMode?: string;
+  UTSMode?: string;
+}
+
+/** Keyed by the reference exactly as it appears after `container:` in a body (the request's or a joined container's). */
+export type JoinedContainers = Record<string, JoinedContainer>;
+
 /** Flag name (`memory` or `--memory`) → argv tokens as typed (the parser's RunRequest.typed). */
 export type Provenance = Record<string, string[]> | ReadonlyMap<string, string[]>;
 
@@ -240,6 +257,12 @@ export interface PolicyInput {
    * seccompProfile. A profile without a verdict is refused (SD-SECCOMP-003): nothing unchecked goes through.
    */
   seccompChecks?: SeccompChecks;
+  /**
+   * The containers named by `container:<ref>` namespace modes, and those they join in turn
+   * (gathered by the shell, chains to a depth limit). A join of a container in a host namespace
+   * is judged as that host namespace. A reference missing here is left to the engine.
+   */
+  containers?: JoinedContainers;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { applyPolicy } from '../../src/policy/apply.js';
 import { gatherSeccompChecks } from '../../src/seccomp/policy-check.js';
 import { mergeProfiles } from '../../src/policy/profile.js';
 import { resolveHostPaths } from '../../src/policy/resolve-paths.js';
-import type { EffectiveProfile, EngineFacts, ImageFacts, NamedVolumes, PolicyMode, PolicyOutcome, ProfileFile } from '../../src/policy/types.js';
+import type { EffectiveProfile, EngineFacts, ImageFacts, JoinedContainers, NamedVolumes, PolicyMode, PolicyOutcome, ProfileFile } from '../../src/policy/types.js';
 import type { CreateBody } from '../../src/engine/types.js';
 import type { LevelName } from '../../src/policy/types.js';
 
@@ -33,6 +33,8 @@ export interface RunOpts {
   image?: ImageFacts | undefined;
   mode?: PolicyMode;
   namedVolumes?: NamedVolumes;
+  /** Containers joined by `container:<ref>` modes, as the shell's inspectJoined gathers them. */
+  containers?: JoinedContainers;
 }
 
 /** argv (after `run`) → PolicyOutcome, through the real flag parser and path resolver. */
@@ -49,6 +51,7 @@ export function run(argv: string[], opts: RunOpts = {}): PolicyOutcome {
     mode: opts.mode ?? 'enforce',
     hostPaths: resolveHostPaths(body, opts.namedVolumes),
     ...(opts.namedVolumes ? { namedVolumes: opts.namedVolumes } : {}),
+    ...(opts.containers ? { containers: opts.containers } : {}),
     provenance: typed,
   });
 }
