@@ -2,7 +2,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { EngineClient } from '../engine/client.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
 import { EngineError, PolicyError } from '../errors.js';
-import type { EngineInfo, ImageInspect } from '../engine/types.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
+import { JOIN_DEPTH, JOIN_FIELDS, joinRef } from '../policy/joins.js';
+import type { JoinedContainer, JoinedContainers } from '../policy/types.js';
 import { buildRunRequest, type RunRequest } from '../flags/request.js';
 import { runSession } from '../session/run.js';
 import type { SessionRequest } from '../session/types.js';
@@ -77,13 +79,15 @@ async function runWithPolicy(
   const record: RunRecordInput = { req, profile, io };
   let outcome: PolicyOutcome | undefined;
   let image: ImageInspect | undefined;
+  let info: EngineInfo | undefined;
   let pulled = false;
   if (!profile.unconfined) {
     // The policy reads the image (USER, VOLUME) and the engine (userns-remap, MAC, runtimes).
     const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), early ?? startFacts(client, req));
     image = facts.image;
+    info = facts.info;
     pulled = facts.pulled;
-    outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io);
+    outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers);
     if (req.sdocker.dryRun) {
       io.stdout.write(policy.dryRun(req, profile, outcome));
       return outcome.refused ? 125 : 0;
@@ -117,12 +121,29 @@ async function runWithPolicy(
   if (req.detachKeys !== undefined) session.detachKeys = req.detachKeys;
   if (req.cidfile !== undefined) session.cidfile = req.cidfile;
   if (globals.configDir !== undefined) session.configDir = globals.configDir;
+  // A user or group given by name (-u toor, --group-add wheel, the image's USER toor) is uid or
+  // gid 0 only according to the image's files: read them from the created container, refuse
+  // before it starts. Only when a name is there: numeric users cost nothing.
+  const who = outcome && info ? policy.identityToCheck(outcome, profile, info, image) : undefined;
+  let createdId: string | undefined;
+  if (outcome && info && who) {
+    const o = outcome;
+    const i = info;
+    session.beforeStart = async (c, id) => {
+      createdId = id;
+      await policy.checkIdentity(c, id, req, profile, o, i, who, io);
+    };
+  }
   try {
     const result = await runSession(client, session, io);
     policy.record({ ...record, outcome, image, event: req.mode, containerId: result.containerId, exitStatus: result.exitCode });
     return result.exitCode;
   } catch (err) {
-    policy.record({ ...record, outcome, image, event: 'error', error: (err as Error).message });
+    if (err instanceof PolicyError && outcome?.refused) {
+      policy.record({ ...record, outcome, image, event: 'refused', ...(createdId ? { containerId: createdId } : {}) });
+    } else {
+      policy.record({ ...record, outcome, image, event: 'error', error: (err as Error).message });
+    }
     throw err;
   }
 }
@@ -132,6 +153,48 @@ interface Facts {
   image: ImageInspect | undefined;
   pulled: boolean;
   namedVolumes: Record<string, { Driver?: string; Options?: Record<string, string> | null }>;
+  /** Containers the request joins (`--pid container:x` ...) and those they join, to JOIN_DEPTH. */
+  containers: JoinedContainers;
+}
+
+interface ContainerInspect {
+  Id: string;
+  Name?: string;
+  HostConfig?: Partial<Record<'PidMode' | 'IpcMode' | 'NetworkMode' | 'UTSMode', string>> & { Privileged?: boolean };
+}
+
+/**
+ * Inspect every container a `container:<ref>` mode names, then those they join, level by level
+ * (each level in parallel), JOIN_DEPTH levels deep. None when nothing is joined. A missing
+ * container is left out: the engine refuses the create by itself.
+ */
+export async function inspectJoined(client: EngineClient, body: CreateBody): Promise<JoinedContainers> {
+  const out: JoinedContainers = {};
+  const refsOf = (hc: Partial<Record<string, unknown>> | undefined) =>
+    JOIN_FIELDS.map((f) => joinRef(hc?.[f] as string | undefined)).filter((r): r is string => r !== undefined);
+  let level = [...new Set(refsOf(body.HostConfig as Partial<Record<string, unknown>>))];
+  for (let depth = 0; depth < JOIN_DEPTH && level.length > 0; depth++) {
+    const found = await Promise.all(level.map(async (ref) => {
+      try {
+        return [ref, await client.json<ContainerInspect>('GET', `/containers/${encodeURIComponent(ref)}/json`)] as const;
+      } catch (err) {
+        if (err instanceof EngineError && err.statusCode === 404) return undefined;
+        throw err;
+      }
+    }));
+    const next = new Set<string>();
+    for (const f of found) {
+      if (!f) continue;
+      const [ref, c] = f;
+      const hc = c.HostConfig ?? {};
+      const j: JoinedContainer = { Name: c.Name || c.Id, Privileged: hc.Privileged === true };
+      for (const k of JOIN_FIELDS) if (typeof hc[k] === 'string') j[k] = hc[k];
+      out[ref] = j;
+      for (const r of refsOf(hc)) if (!(r in out)) next.add(r);
+    }
+    level = [...next];
+  }
+  return out;
 }
 
 /** GET /info, the image and the named volumes, in parallel; a missing image is pulled as docker would. */
@@ -174,8 +237,11 @@ export async function gatherFacts(
       throw err;
     }
   };
-  const [info, image, volumes] = await Promise.all([early.info, imageFacts(), Promise.all(volumeNames.map(inspectVolume))]);
+  const joins = JOIN_FIELDS.some((f) => joinRef(req.body.HostConfig[f]) !== undefined);
+  const [info, image, volumes, containers] = await Promise.all([
+    early.info, imageFacts(), Promise.all(volumeNames.map(inspectVolume)), joins ? inspectJoined(client, req.body) : {},
+  ]);
   const namedVolumes: Facts['namedVolumes'] = {};
   for (const v of volumes) if (v) namedVolumes[v[0]] = v[1];
-  return { info, image, pulled, namedVolumes };
+  return { info, image, pulled, namedVolumes, containers };
 }
