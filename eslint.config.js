@@ -1,0 +1,16 @@
+// Lint: typescript-eslint's recommended rules over src, test and bench, plus the project's own
+// rule that only the entry point may touch process.exit (it can cut off piped output).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'scripts/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'only src/cli/main.ts may exit the process' }],
+    },
+  },
+  { files: ['src/cli/main.ts'], rules: { 'no-restricted-properties': 'off' } },
+);
