@@ -137,16 +137,21 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `node bin/sdocker ARGS` (the build must exist: npm run build). */
-export function runCli(
-  args: string[],
-  opts: { input?: Buffer | string; env?: Record<string, string | undefined>; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
-): Promise<CliResult> {
+export interface SpawnOptions {
+  cwd?: string;
+  input?: Buffer | string;
+  /** Added to this process's environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+/** Run a command, collect its output and exit; killed after `timeoutMs` (50 s). */
+export function spawnCollect(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(CLI, args, {
-      env: { ...process.env, ...(opts.env ?? {}) } as NodeJS.ProcessEnv,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const env: Record<string, string | undefined> = { ...process.env, ...(opts.env ?? {}) };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? process.cwd(), env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -162,6 +167,11 @@ export function runCli(
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });
+}
+
+/** Run `bin/sdocker ARGS` as a command (the build must exist: npm run build). */
+export function runCli(args: string[], opts: SpawnOptions = {}): Promise<CliResult> {
+  return spawnCollect(CLI, args, opts);
 }
 
 /** A free TCP port on 127.0.0.1. */

@@ -47,7 +47,7 @@ function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function packToBuffer(fill: (pack: tar.Pack) => void): Promise<Buffer> {
+export function packToBuffer(fill: (pack: tar.Pack) => void): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {

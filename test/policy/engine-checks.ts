@@ -3,11 +3,11 @@
  * working directory, call the docker CLI, and look at what the engine really did (events, volumes,
  * inspect) rather than at what sdocker meant to send.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, engineClient, TEST_LABEL_ARGS, type CliResult } from '../helpers/engine.js';
+import { CLI, engineClient, spawnCollect, TEST_LABEL_ARGS, type CliResult } from '../helpers/engine.js';
 
 export interface Run extends CliResult {
   code: number | null;
@@ -34,30 +34,6 @@ export function bash(line: string, opts: { timeoutMs?: number } = {}): Promise<R
   return spawnCollect('bash', ['-c', line], opts);
 }
 
-function spawnCollect(
-  cmd: string,
-  args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number },
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, ...(opts.env ?? {}) };
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? process.cwd(), env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.stdin.on('error', () => undefined);
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 50_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
-  });
-}
 
 export function execText(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>

@@ -6,10 +6,9 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
-import tar from 'tar-stream';
 import { readBody } from '../../src/engine/client.js';
 import { engineClient, REPO_ROOT } from '../helpers/engine.js';
-import { ensureImage, IMAGES, VARIANTS, rootfsLayer } from '../helpers/images.js';
+import { ensureImage, IMAGES, packToBuffer, VARIANTS, rootfsLayer } from '../helpers/images.js';
 
 export const BUSYBOX_IMAGE = IMAGES.root;
 export const REDIS_IMAGE = 'sdocker-test/redis:seccomp';
@@ -24,18 +23,6 @@ function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function pack(fill: (p: tar.Pack) => void): Promise<Buffer> {
-  const p = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    p.on('data', (c: unknown) => chunks.push(c as Buffer));
-    p.on('end', () => resolve(Buffer.concat(chunks)));
-    p.on('error', reject);
-  });
-  fill(p);
-  p.finalize();
-  return done;
-}
 
 export async function ensureRedis(): Promise<string> {
   const files = execFileSync('bash', [`${REPO_ROOT}scripts/seccomp-test-server.sh`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
@@ -46,7 +33,7 @@ export async function ensureRedis(): Promise<string> {
     const parts = f.split('/').slice(1, -1);
     for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/') + '/');
   }
-  const redisLayer = await pack((p) => {
+  const redisLayer = await packToBuffer((p) => {
     for (const d of [...dirs].sort()) {
       if (d === 'bin/' || d === 'usr/' || d === 'usr/bin/') continue;
       p.entry({ name: d, type: 'directory', mode: 0o755, mtime: MTIME });
@@ -83,7 +70,7 @@ export async function ensureRedis(): Promise<string> {
       /* not loaded yet */
     }
     const names = diffIds.map((d) => `${d.slice(7)}/layer.tar`);
-    const archive = await pack((p) => {
+    const archive = await packToBuffer((p) => {
       layers.forEach((l, i) => {
         p.entry({ name: names[i]!.replace('layer.tar', ''), type: 'directory', mode: 0o755, mtime: MTIME });
         p.entry({ name: names[i]!, mode: 0o644, mtime: MTIME }, l);
