@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { EngineClient } from '../engine/client.js';
-import { resolveEndpoint } from '../engine/endpoint.js';
+import type { BodyContext, ProxyConfig } from '../engine/body.js';
+import { defaultConfigDir, resolveEndpoint } from '../engine/endpoint.js';
 import { EngineError, PolicyError } from '../errors.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
 import { JOIN_DEPTH, JOIN_FIELDS, joinRef } from '../policy/joins.js';
@@ -18,18 +19,20 @@ import type { ProcessIO } from './io.js';
  * lifecycle → the run record.
  */
 export async function runCommand(argv: string[], mode: 'run' | 'create', globals: GlobalOptions, io: ProcessIO): Promise<number> {
-  const req = buildRunRequest(argv, mode, {
-    cwd: io.cwd,
-    env: io.env,
-    readFile: (p) => readFileSync(p, 'utf8'),
-  });
+  const endpoint = resolveEndpoint(globals, io.env);
+  const ctx: BodyContext = { cwd: io.cwd, env: io.env, readFile: (p) => readFileSync(p, 'utf8') };
+  if (mode === 'run') {
+    const proxies = proxiesFor(globals.configDir ?? defaultConfigDir(io.env), endpoint.host);
+    if (proxies) ctx.proxies = proxies;
+  }
+  const req = buildRunRequest(argv, mode, ctx);
   for (const n of req.notices) io.stderr.write(`${n}\n`);
   if (req.help) {
     const { runHelp } = await import('./help.js');
     io.stdout.write(`${await runHelp(mode)}\n`);
     return 0;
   }
-  const client = new EngineClient(resolveEndpoint(globals, io.env));
+  const client = new EngineClient(endpoint);
   // The engine's answers about itself and the image overlap with loading the policy code and
   // profiles. Not for an explicit --policy privileged: then docker's own requests are all we send.
   const early = req.sdocker.policy === 'privileged' ? undefined : startFacts(client, req);
@@ -244,4 +247,20 @@ export async function gatherFacts(
   const namedVolumes: Facts['namedVolumes'] = {};
   for (const v of volumes) if (v) namedVolumes[v[0]] = v[1];
   return { info, image, pulled, namedVolumes, containers };
+}
+
+/** The docker config's proxies for this daemon (its own entry, else "default"), as docker run reads them. */
+function proxiesFor(configDir: string, daemonHost: string): ProxyConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`${configDir}/config.json`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const proxies = (JSON.parse(text) as { proxies?: Record<string, ProxyConfig> }).proxies;
+    return proxies?.[daemonHost] ?? proxies?.default;
+  } catch {
+    return undefined; // docker itself warns and goes on with an unreadable config
+  }
 }

@@ -20,6 +20,45 @@ export interface BodyContext {
   env: Record<string, string | undefined>;
   /** Reads a file named on the command line (--env-file, --label-file, a seccomp profile). */
   readFile(path: string): string;
+  /**
+   * `docker run` only: the proxies of the docker config (`proxies` in config.json) for this
+   * daemon host. docker run passes them as HTTP_PROXY/http_proxy... unless -e sets them.
+   */
+  proxies?: ProxyConfig;
+}
+
+export interface ProxyConfig {
+  httpProxy?: string;
+  httpsProxy?: string;
+  noProxy?: string;
+  ftpProxy?: string;
+  allProxy?: string;
+}
+
+/**
+ * docker run's ParseProxyConfig: the -e values go through a map keyed by name (so a repeated name
+ * keeps its last value), and each configured proxy is added, upper and lower case, unless -e
+ * named it.
+ */
+function withProxies(env: string[], proxies: ProxyConfig): string[] {
+  const m = new Map<string, string | undefined>();
+  for (const e of env) {
+    const eq = e.indexOf('=');
+    m.set(eq < 0 ? e : e.slice(0, eq), eq < 0 ? undefined : e.slice(eq + 1));
+  }
+  const permitted: [string, string | undefined][] = [
+    ['HTTP_PROXY', proxies.httpProxy],
+    ['HTTPS_PROXY', proxies.httpsProxy],
+    ['NO_PROXY', proxies.noProxy],
+    ['FTP_PROXY', proxies.ftpProxy],
+    ['ALL_PROXY', proxies.allProxy],
+  ];
+  for (const [k, v] of permitted) {
+    if (!v) continue;
+    if (!m.has(k)) m.set(k, v);
+    if (!m.has(k.toLowerCase())) m.set(k.toLowerCase(), v);
+  }
+  return [...m].map(([k, v]) => (v === undefined ? k : `${k}=${v}`));
 }
 
 function fail(flag: string | undefined, err: unknown): never {
@@ -199,9 +238,10 @@ export function toCreateBody(flags: Flags, image: string, args: string[], ctx: B
     }
   }
 
+  const typedEnv = each(flags, 'env', (v) => validateEnv(v, ctx.env));
   const envVars = [
     ...readKvFiles(flags, 'env-file', ctx, (k) => ctx.env[k]),
-    ...each(flags, 'env', (v) => validateEnv(v, ctx.env)),
+    ...(ctx.proxies ? withProxies(typedEnv, ctx.proxies) : typedEnv),
   ];
   const labels = [...readKvFiles(flags, 'label-file', ctx), ...each(flags, 'label', validateLabel)];
 

@@ -169,3 +169,13 @@ describe('IP addresses without node:net', () => {
     expect(canonicalIp('::ffff:10.0.0.1')).toBe('10.0.0.1');
   });
 });
+
+describe('docker run proxies from the docker config', () => {
+  it('adds each configured proxy in both cases unless -e names it, and keeps the last of a repeated -e', () => {
+    const r = buildRunRequest(['-e', 'A=1', '-e', 'A=2', '-e', 'http_proxy=mine', 'img'], 'run', {
+      ...ctx(),
+      proxies: { httpProxy: 'http://proxy:3128', noProxy: 'localhost' },
+    });
+    expect([...(r.body.Env ?? [])].sort()).toEqual(['A=2', 'HTTP_PROXY=http://proxy:3128', 'NO_PROXY=localhost', 'http_proxy=mine', 'no_proxy=localhost']);
+  });
+});
