@@ -8,6 +8,7 @@ import { PolicyError, UsageError } from '../errors.js';
 import type { CreateBody } from '../engine/types.js';
 import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from './io.js';
+import type { SessionRequest } from '../session/types.js';
 
 const HELP = `Usage:  sdocker seccomp COMMAND
 
@@ -214,11 +215,12 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
     let outcome: Awaited<ReturnType<typeof policy.decide>> | undefined;
     let image: Awaited<ReturnType<typeof gatherFacts>>['image'];
     let pulled = false;
+    let beforeStart: NonNullable<SessionRequest['beforeStart']> | undefined;
     if (!policyProfile.unconfined) {
       const facts = await gatherFacts(client, recReq, globals, io, policy.namedVolumesOf(recReq.body), startFacts(client, recReq));
       image = facts.image;
       pulled = facts.pulled;
-      outcome = policy.decide(recReq, policyProfile, facts.info, image, facts.namedVolumes, io);
+      outcome = policy.decide(recReq, policyProfile, facts.info, image, facts.namedVolumes, io, facts.containers);
       if (outcome.violations.length > 0) io.stderr.write(policy.explain(recReq, policyProfile, outcome));
       if (outcome.refused) {
         policy.record({ req: recReq, profile: policyProfile, io, outcome, image, event: 'refused' });
@@ -226,6 +228,12 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
       }
       body = outcome.body;
       for (const dir of outcome.createDirs) mkdirSync(dir, { recursive: true });
+      // The same check as sdocker run: a user or group name that is 0 in the image is refused.
+      const who = policy.identityToCheck(outcome, policyProfile, facts.info, image);
+      if (who) {
+        const o = outcome;
+        beforeStart = (c, id) => policy.checkIdentity(c, id, recReq, policyProfile, o, facts.info, who, io);
+      }
     }
     const rec = await recordWorkload(async (seccompOpt) => {
       const SecurityOpt = [...(body.HostConfig.SecurityOpt ?? []).filter((o) => !/^seccomp[=:]/.test(o)), seccompOpt];
@@ -236,6 +244,7 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
       if (req.name !== undefined) session.name = req.name;
       if (req.platform !== undefined) session.platform = req.platform;
       if (globals.configDir !== undefined) session.configDir = globals.configDir;
+      if (beforeStart) session.beforeStart = beforeStart;
       const r = await runSession(client, session, workloadIO);
       const recorded = outcome && {
         ...outcome,
