@@ -94,8 +94,13 @@ async function main() {
   const ok = (s: Sample) => {
     if (s.code !== 0) throw new Error(`a run exited ${s.code}`);
   };
+  // The same hardened container through the docker CLI (the command sdocker's dry run prints):
+  // the difference to sdocker (restricted) is then client time only, not the engine's extra work.
+  const dry = JSON.parse(execFileSync(SDOCKER, ['run', '--rm', '--dry-run', '--output', 'json', IMG, 'true'], { encoding: 'utf8' })) as { commands: string[] };
+  const hardened = dry.commands.at(-1)!;
   await compare('run --rm IMG true', runs, {
     docker: ['docker', 'run', '--rm', IMG, 'true'],
+    'docker (hardened flags)': ['sh', '-c', hardened],
     'sdocker (restricted)': [SDOCKER, 'run', '--rm', IMG, 'true'],
     'sdocker (privileged)': [SDOCKER, 'run', '--rm', '--policy', 'privileged', IMG, 'true'],
   }, ok);
