@@ -10,6 +10,7 @@ import { buildRunRequest, type RunRequest } from '../flags/request.js';
 import { runSession } from '../session/run.js';
 import type { SessionRequest } from '../session/types.js';
 import type { EffectiveProfile, PolicyOutcome, RunRecordInput } from './run-policy.js';
+import { rememberedFacts, rememberFacts } from './engine-facts.js';
 import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from './io.js';
 
@@ -39,7 +40,13 @@ export async function runCommand(argv: string[], mode: 'run' | 'create', globals
   try {
     const policy = await import('./run-policy.js');
     const profile = await policy.loadProfile(req, io);
-    return await runWithPolicy(client, req, profile, globals, io, policy, early);
+    try {
+      return await runWithPolicy(client, req, profile, globals, io, policy, early, true);
+    } catch (err) {
+      if (!(err instanceof StaleFacts)) throw err;
+      // The remembered engine facts were out of date: that container was removed; decide again.
+      return await runWithPolicy(client, req, profile, globals, io, policy, early, false);
+    }
   } finally {
     early?.info.catch(() => undefined);
     early?.image.catch(() => undefined);
@@ -70,6 +77,9 @@ async function inspectImage(client: EngineClient, image: string): Promise<ImageI
   }
 }
 
+/** The engine's /info differed from the remembered copy in a way that changes the container. */
+class StaleFacts extends Error {}
+
 async function runWithPolicy(
   client: EngineClient,
   req: RunRequest,
@@ -78,19 +88,40 @@ async function runWithPolicy(
   io: ProcessIO,
   policy: typeof import('./run-policy.js'),
   early: EarlyFacts | undefined,
+  useRemembered: boolean,
 ): Promise<number> {
   const record: RunRecordInput = { req, profile, io };
   let outcome: PolicyOutcome | undefined;
   let image: ImageInspect | undefined;
   let info: EngineInfo | undefined;
   let pulled = false;
+  let verifyFacts: (() => Promise<EngineInfo>) | undefined;
   if (!profile.unconfined) {
     // The policy reads the image (USER, VOLUME) and the engine (userns-remap, MAC, runtimes).
-    const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), early ?? startFacts(client, req));
+    const host = client.endpoint.host;
+    const remembered = useRemembered && !req.sdocker.dryRun ? rememberedFacts(io.env, host) : undefined;
+    const pending = early ?? startFacts(client, req);
+    const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), pending, remembered);
     image = facts.image;
     info = facts.info;
     pulled = facts.pulled;
     outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers);
+    if (remembered && outcome.refused) {
+      // A refusal is never made on remembered facts: ask the engine.
+      return runWithPolicy(client, req, profile, globals, io, policy, pending, false);
+    }
+    if (remembered) {
+      const decided = outcome;
+      verifyFacts = async () => {
+        const real = await pending.info;
+        rememberFacts(io.env, host, real);
+        const fresh = policy.decide(req, profile, real, image, facts.namedVolumes, io, facts.containers);
+        if (fresh.refused !== decided.refused || JSON.stringify(fresh.body) !== JSON.stringify(decided.body)) throw new StaleFacts();
+        return real;
+      };
+    } else {
+      rememberFacts(io.env, host, facts.info);
+    }
     if (req.sdocker.dryRun) {
       io.stdout.write(policy.dryRun(req, profile, outcome));
       return outcome.refused ? 125 : 0;
@@ -127,21 +158,27 @@ async function runWithPolicy(
   // A user or group given by name (-u toor, --group-add wheel, the image's USER toor) is uid or
   // gid 0 only according to the image's files: read them from the created container, refuse
   // before it starts. Only when a name is there: numeric users cost nothing.
-  const who = outcome && info ? policy.identityToCheck(outcome, profile, info, image) : undefined;
   let createdId: string | undefined;
-  if (outcome && info && who) {
+  if (outcome && info) {
     const o = outcome;
     const i = info;
-    session.beforeStart = async (c, id) => {
-      createdId = id;
-      await policy.checkIdentity(c, id, req, profile, o, i, who, io);
-    };
+    const verify = verifyFacts;
+    if (verify || policy.identityToCheck(o, profile, i, image)) {
+      session.beforeStart = async (c, id) => {
+        createdId = id;
+        // Decided on remembered facts: the engine's real answer must agree before anything starts.
+        const real = verify ? await verify() : i;
+        const who = policy.identityToCheck(o, profile, real, image);
+        if (who) await policy.checkIdentity(c, id, req, profile, o, real, who, io);
+      };
+    }
   }
   try {
     const result = await runSession(client, session, io);
     policy.record({ ...record, outcome, image, event: req.mode, containerId: result.containerId, exitStatus: result.exitCode });
     return result.exitCode;
   } catch (err) {
+    if (err instanceof StaleFacts) throw err;
     if (err instanceof PolicyError && outcome?.refused) {
       policy.record({ ...record, outcome, image, event: 'refused', ...(createdId ? { containerId: createdId } : {}) });
     } else {
@@ -208,6 +245,8 @@ export async function gatherFacts(
   io: ProcessIO,
   volumeNames: string[],
   early: EarlyFacts,
+  /** Decide on these instead of waiting for GET /info (the caller verifies them before start). */
+  remembered?: EngineInfo,
 ): Promise<Facts> {
   let pulled = false;
   const pull = async () => {
@@ -242,7 +281,7 @@ export async function gatherFacts(
   };
   const joins = JOIN_FIELDS.some((f) => joinRef(req.body.HostConfig[f]) !== undefined);
   const [info, image, volumes, containers] = await Promise.all([
-    early.info, imageFacts(), Promise.all(volumeNames.map(inspectVolume)), joins ? inspectJoined(client, req.body) : {},
+    remembered ?? early.info, imageFacts(), Promise.all(volumeNames.map(inspectVolume)), joins ? inspectJoined(client, req.body) : {},
   ]);
   const namedVolumes: Facts['namedVolumes'] = {};
   for (const v of volumes) if (v) namedVolumes[v[0]] = v[1];

@@ -1,0 +1,60 @@
+/**
+ * Remembered engine facts (src/cli/engine-facts.ts) only save time: a run decided on an outdated
+ * copy must end up exactly as one decided on the engine's own answer, with nothing left behind.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_LABEL_ARGS, cleanupTestObjects, runCli } from '../helpers/engine.js';
+import { IMAGES, ensureTestImages } from '../helpers/images.js';
+
+let state: string;
+const facts = () => JSON.parse(readFileSync(join(state, 'engine-facts.json'), 'utf8')) as Record<string, { NCPU?: number; SecurityOptions?: string[] }>;
+const cpuQuota = ['sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us'];
+
+beforeAll(async () => {
+  await ensureTestImages();
+  state = mkdtempSync(join(tmpdir(), 'sdt-facts-'));
+});
+afterAll(async () => {
+  await cleanupTestObjects();
+  rmSync(state, { recursive: true, force: true });
+});
+
+describe('remembered engine facts', () => {
+  it('are written after a run, per endpoint', async () => {
+    const r = await runCli(['run', '--rm', ...TEST_LABEL_ARGS, IMAGES.root, 'true'], { env: { SDOCKER_STATE_DIR: state } });
+    expect(r.code, r.stderr).toBe(0);
+    const f = Object.values(facts())[0]!;
+    expect(f.NCPU).toBeGreaterThan(0);
+    expect(f.SecurityOptions?.some((s) => s.startsWith('name=seccomp'))).toBe(true);
+  });
+
+  it('an outdated copy that changes the container is caught before start: the container is made again from the real facts', async () => {
+    const real = facts();
+    const host = Object.keys(real)[0]!;
+    const ncpu = real[host]!.NCPU!;
+    // Pretend the engine had one CPU: the default CPU limit would be 1 instead of min(2, NCPU).
+    writeFileSync(join(state, 'engine-facts.json'), JSON.stringify({ [host]: { ...real[host], NCPU: 1 } }));
+    const label = `sdocker.test.facts=${Date.now()}`;
+    const r = await runCli(['run', '--rm', ...TEST_LABEL_ARGS, '--label', label, IMAGES.root, ...cpuQuota], { env: { SDOCKER_STATE_DIR: state } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(r.stdout.trim())).toBe(Math.min(2, ncpu) * 100_000);
+    expect(facts()[host]!.NCPU).toBe(ncpu);
+    // The container made from the outdated copy is gone, like the one that ran.
+    const left = await runCli(['ps', '-aq', '--filter', `label=${label}`]);
+    expect(left.stdout.trim()).toBe('');
+  });
+
+  it('a refusal is never made on a remembered copy', async () => {
+    const host = Object.keys(facts())[0]!;
+    // A copy claiming userns-remap would allow root with allow.root; without the profile the
+    // refusal stands on the real facts either way, and the message is the policy's.
+    writeFileSync(join(state, 'engine-facts.json'), JSON.stringify({ [host]: { ...facts()[host], SecurityOptions: ['name=seccomp,profile=default', 'name=userns'] } }));
+    const r = await runCli(['run', '--rm', ...TEST_LABEL_ARGS, '--privileged', IMAGES.root, 'true'], { env: { SDOCKER_STATE_DIR: state } });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain('SD-PRIV-001');
+    expect(facts()[host]!.SecurityOptions).not.toContain('name=userns');
+  });
+});
