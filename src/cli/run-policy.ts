@@ -8,7 +8,7 @@ import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, ty
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
 import type { RunRequest } from '../flags/request.js';
 import { applyPolicy } from '../policy/apply.js';
-import { formatViolations, renderDryRun } from '../policy/explain.js';
+import { asTyped, formatViolations, renderDryRun } from '../policy/explain.js';
 import { engineFactsFrom, imageFactsFrom } from '../policy/facts.js';
 import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile.js';
 import { effectiveMode } from '../policy/profile.js';
@@ -167,7 +167,23 @@ function profilesOf(profile: EffectiveProfile) {
   });
 }
 
+/**
+ * The violations, for people (`--output text`) or for scripts (`--output json`: one object with
+ * each violation's rule, guideline, flag as typed, reason and the profile lines that allow it).
+ */
 export function explain(req: RunRequest, profile: EffectiveProfile, outcome: PolicyOutcome): string {
+  if (req.sdocker.output === 'json') {
+    const violations = outcome.violations.map((v) => ({
+      rule: v.rule,
+      guideline: v.guideline,
+      flag: asTyped(v, req.typed),
+      field: v.field,
+      why: v.why,
+      allowWith: v.allowWith.join('\n'),
+      ...(v.floorBlocked ? { floorBlocked: v.floorBlocked } : {}),
+    }));
+    return `${JSON.stringify({ refused: outcome.refused, level: profile.level, mode: outcome.mode, violations })}\n`;
+  }
   return formatViolations(outcome.violations, req.typed, { level: profile.level, mode: outcome.mode });
 }
 

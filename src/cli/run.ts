@@ -126,7 +126,8 @@ async function runWithPolicy(
       io.stdout.write(policy.dryRun(req, profile, outcome));
       return outcome.refused ? 125 : 0;
     }
-    if (outcome.violations.length > 0) io.stderr.write(policy.explain(req, profile, outcome));
+    // A refusal in JSON goes to stdout, which no container writes to then; warnings stay on stderr.
+    if (outcome.violations.length > 0) (outcome.refused && req.sdocker.output === 'json' ? io.stdout : io.stderr).write(policy.explain(req, profile, outcome));
     if (outcome.refused) {
       policy.record({ ...record, outcome, image, event: 'refused' });
       throw new PolicyError('');
