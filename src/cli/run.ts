@@ -77,6 +77,28 @@ async function inspectImage(client: EngineClient, image: string): Promise<ImageI
   }
 }
 
+/**
+ * The run lifecycle's request for a decided body. `pulled`: the image was read (and pulled if need
+ * be) for the policy, so the session must not pull it a second time.
+ */
+export function sessionRequest(req: RunRequest, body: CreateBody, globals: GlobalOptions, pulled: boolean): SessionRequest {
+  const session: SessionRequest = {
+    mode: req.mode,
+    body,
+    image: req.image,
+    pull: pulled ? 'missing' : req.pull,
+    quiet: req.quiet,
+    detach: req.detach,
+    sigProxy: req.sigProxy,
+  };
+  if (req.name !== undefined) session.name = req.name;
+  if (req.platform !== undefined) session.platform = req.platform;
+  if (req.detachKeys !== undefined) session.detachKeys = req.detachKeys;
+  if (req.cidfile !== undefined) session.cidfile = req.cidfile;
+  if (globals.configDir !== undefined) session.configDir = globals.configDir;
+  return session;
+}
+
 /** The engine's /info differed from the remembered copy in a way that changes the container. */
 class StaleFacts extends Error {}
 
@@ -141,21 +163,7 @@ async function runWithPolicy(
   if (body.Tty && io.stdout.isTTY) body.HostConfig.ConsoleSize = [io.stdout.rows ?? 0, io.stdout.columns ?? 0];
   // -v creates a missing host directory; the bind volume the policy made of it cannot.
   for (const dir of outcome?.createDirs ?? []) mkdirSync(dir, { recursive: true });
-  const session: SessionRequest = {
-    mode: req.mode,
-    body,
-    image: req.image,
-    // The image was read (and pulled if need be) for the policy: do not pull it twice.
-    pull: pulled ? 'missing' : req.pull,
-    quiet: req.quiet,
-    detach: req.detach,
-    sigProxy: req.sigProxy,
-  };
-  if (req.name !== undefined) session.name = req.name;
-  if (req.platform !== undefined) session.platform = req.platform;
-  if (req.detachKeys !== undefined) session.detachKeys = req.detachKeys;
-  if (req.cidfile !== undefined) session.cidfile = req.cidfile;
-  if (globals.configDir !== undefined) session.configDir = globals.configDir;
+  const session = sessionRequest(req, body, globals, pulled);
   // A user or group given by name (-u toor, --group-add wheel, the image's USER toor) is uid or
   // gid 0 only according to the image's files: read them from the created container, refuse
   // before it starts. Only when a name is there: numeric users cost nothing.

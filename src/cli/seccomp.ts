@@ -204,7 +204,7 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
   const { resolveEndpoint } = await import('../engine/endpoint.js');
   const { runSession } = await import('../session/run.js');
   const policy = await import('./run-policy.js');
-  const { gatherFacts, startFacts } = await import('./run.js');
+  const { gatherFacts, sessionRequest, startFacts } = await import('./run.js');
   const client = new EngineClient(resolveEndpoint(globals, io.env));
   // The profile goes to stdout unless -o: the workload's stdout then goes to stderr.
   const workloadIO: ProcessIO = opts.output ? io : { ...io, stdout: io.stderr };
@@ -237,13 +237,8 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
     }
     const rec = await recordWorkload(async (seccompOpt) => {
       const SecurityOpt = [...(body.HostConfig.SecurityOpt ?? []).filter((o) => !/^seccomp[=:]/.test(o)), seccompOpt];
-      const session: Parameters<typeof runSession>[1] = {
-        mode: 'run', body: { ...body, HostConfig: { ...body.HostConfig, SecurityOpt } }, image: req.image,
-        pull: pulled ? 'missing' : req.pull, quiet: req.quiet, detach: false, sigProxy: req.sigProxy,
-      };
-      if (req.name !== undefined) session.name = req.name;
-      if (req.platform !== undefined) session.platform = req.platform;
-      if (globals.configDir !== undefined) session.configDir = globals.configDir;
+      // Attached and in the foreground whatever the flags said: the recorder waits for the exit.
+      const session = sessionRequest({ ...req, detach: false }, { ...body, HostConfig: { ...body.HostConfig, SecurityOpt } }, globals, pulled);
       if (beforeStart) session.beforeStart = beforeStart;
       const r = await runSession(client, session, workloadIO);
       const recorded = outcome && {
