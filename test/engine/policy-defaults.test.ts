@@ -5,12 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { cpus, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { cleanupTestObjects, TEST_LABEL_ARGS } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
-import { docker, inspect, keyValues, mountOptions, PROBE, removeOwnedVolumesUnder, sdocker, tempDir } from '../policy/engine-checks.js';
+import { docker, inspect, keyValues, mountOptions, PROBE, removeOwnedVolumesUnder, sdocker, tempDir, httpStatusLine } from '../policy/engine-checks.js';
 
 const L = TEST_LABEL_ARGS;
 const tmp = tempDir('defaults');
@@ -192,15 +191,3 @@ describe('restricted defaults the engine holds', () => {
   });
 });
 
-/** Connect, send a GET, return the first line of the reply. */
-function httpStatusLine(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host, port, timeout: 3000 });
-    let buf = '';
-    s.on('connect', () => s.write('GET / HTTP/1.0\r\n\r\n'));
-    s.on('data', (d: Buffer) => (buf += d.toString('utf8')));
-    s.on('timeout', () => s.destroy(new Error('timeout')));
-    s.on('error', reject);
-    s.on('close', () => (buf ? resolve(buf.split('\r\n')[0]!) : reject(new Error('no reply'))));
-  });
-}

@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { cleanupTestObjects, TEST_LABEL_ARGS } from '../helpers/engine.js';
@@ -25,6 +24,7 @@ import {
   removeVolume,
   sdocker,
   tempDir,
+  httpStatusLine,
 } from '../policy/engine-checks.js';
 
 const L = TEST_LABEL_ARGS;
@@ -337,7 +337,7 @@ describe('modes and levels', () => {
       const other = Object.values(networkInterfaces())
         .flat()
         .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-      if (other) expect(await firstLine(other, hostPort)).toMatch(/^HTTP\/1\.[01] /);
+      if (other) expect(await httpStatusLine(other, hostPort)).toMatch(/^HTTP\/1\.[01] /);
       let w = '';
       for (let i = 0; i < 50 && !w; i++) {
         try {
@@ -355,14 +355,3 @@ describe('modes and levels', () => {
 
 });
 
-function firstLine(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host, port, timeout: 3000 });
-    let buf = '';
-    s.on('connect', () => s.write('GET / HTTP/1.0\r\n\r\n'));
-    s.on('data', (d: Buffer) => (buf += d.toString('utf8')));
-    s.on('timeout', () => s.destroy(new Error('timeout')));
-    s.on('error', reject);
-    s.on('close', () => (buf ? resolve(buf.split('\r\n')[0]!) : reject(new Error('no reply'))));
-  });
-}

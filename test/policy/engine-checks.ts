@@ -4,6 +4,7 @@
  * inspect) rather than at what sdocker meant to send.
  */
 import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,4 +166,17 @@ export function mountOptions(procMounts: string, target: string): string[] | und
     if (f[1] === target) return (f[3] ?? '').split(',');
   }
   return undefined;
+}
+
+/** Connect over TCP, send `GET / HTTP/1.0`, resolve with the first line of the reply. */
+export function httpStatusLine(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port, timeout: 3000 });
+    let buf = '';
+    s.on('connect', () => s.write('GET / HTTP/1.0\r\n\r\n'));
+    s.on('data', (d: Buffer) => (buf += d.toString('utf8')));
+    s.on('timeout', () => s.destroy(new Error('timeout')));
+    s.on('error', reject);
+    s.on('close', () => (buf ? resolve(buf.split('\r\n')[0]!) : reject(new Error('no reply'))));
+  });
 }
