@@ -13,4 +13,6 @@ export default tseslint.config(
     },
   },
   { files: ['src/cli/main.ts'], rules: { 'no-restricted-properties': 'off' } },
+  // The loader is CommonJS on purpose (see its header).
+  { files: ['bin/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', globalThis: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

@@ -1,4 +1,5 @@
 import { FLAGS, type FlagGroup } from '../flags/table.js';
+import { loadModule } from '../load-module.js';
 
 const GROUP_TITLES: Record<FlagGroup, string> = {
   general: 'General:',
@@ -14,7 +15,7 @@ const GROUP_TITLES: Record<FlagGroup, string> = {
 
 /** `sdocker run --help`: the flag table rendered by yargs (loaded only when help is asked for). */
 export async function runHelp(mode: 'run' | 'create'): Promise<string> {
-  const { default: yargs } = await import('yargs');
+  const { default: yargs } = await loadModule<typeof import('yargs')>('yargs');
   let y = yargs([])
     .scriptName('sdocker')
     .usage(`Usage:  sdocker ${mode} [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n${mode === 'run' ? 'Create and run a new container from an image' : 'Create a new container'}, hardened by the policy in force (default: restricted).`)

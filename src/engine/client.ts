@@ -7,6 +7,7 @@ import type { IncomingMessage, RequestOptions as HttpRequestOptions } from 'node
 import type { Duplex } from 'node:stream';
 import { EngineError, SdockerError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
+import { loadModule } from '../load-module.js';
 
 /** The newest API version sdocker speaks; lowered once if the daemon says it is too new. */
 export const API_VERSION = '1.41';
@@ -230,12 +231,12 @@ async function makeTransport(ep: Endpoint): Promise<Transport> {
         const agent = new http.Agent({ keepAlive: true });
         return { request: http.request, base: { host: ep.hostname, port: ep.port, agent, servername: '' }, agent, hostHeader: hostHeaderFor(ep.hostname, ep.port) };
       }
-      const https = await import('node:https');
+      const https = await loadModule<typeof import('node:https')>('node:https');
       const verify = ep.tls.verify;
       let ca: Buffer | Array<string | Buffer> | undefined = ep.tls.ca;
       if (!ca && ep.tls.extraCaFile) {
-        const { rootCertificates } = await import('node:tls');
-        const { readFileSync } = await import('node:fs');
+        const { rootCertificates } = await loadModule<typeof import('node:tls')>('node:tls');
+        const { readFileSync } = await loadModule<typeof import('node:fs')>('node:fs');
         ca = [...rootCertificates, readFileSync(ep.tls.extraCaFile)];
       }
       const agent = new https.Agent({

@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import { EngineError } from '../errors.js';
 import type { EngineClient } from './client.js';
 import { defaultConfigDir } from './endpoint.js';
+import { loadModule } from '../load-module.js';
 
 export interface ImageRef {
   /** Registry host, e.g. docker.io or 127.0.0.1:5000. */
@@ -122,7 +123,7 @@ export async function registryAuth(
 }
 
 async function fromHelper(helper: string, server: string): Promise<AuthConfig | undefined> {
-  const { spawn } = await import('node:child_process');
+  const { spawn } = await loadModule<typeof import('node:child_process')>('node:child_process');
   return new Promise((resolve) => {
     let out = '';
     let child;

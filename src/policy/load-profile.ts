@@ -20,6 +20,7 @@ import { UsageError } from '../errors.js';
 import { type KeyPath, type Locate, mergeProfiles, validateProfile } from './profile.js';
 import type { EffectiveProfile, LevelName, ProfileFile, ProfileSource } from './types.js';
 import { LEVELS } from './types.js';
+import { loadModule } from '../load-module.js';
 
 export const MACHINE_FLOOR = '/etc/sdocker/policy.yaml';
 export const PROFILE_NAMES = ['sdocker.yaml', 'sdocker.yml'];
@@ -53,7 +54,7 @@ async function readProfileFile(path: string): Promise<ReadFile> {
   } catch (err) {
     throw new UsageError(`${path}: cannot read the profile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  const { parseDocument, LineCounter, isMap, isScalar } = await import('yaml');
+  const { parseDocument, LineCounter, isMap, isScalar } = await loadModule<typeof import('yaml')>('yaml');
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
