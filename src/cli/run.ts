@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { EngineClient } from '../engine/client.js';
 import type { BodyContext, ProxyConfig } from '../engine/body.js';
 import { defaultConfigDir, resolveEndpoint } from '../engine/endpoint.js';
-import { EngineError, PolicyError } from '../errors.js';
+import { EngineError, PolicyError, SdockerError } from '../errors.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
 import { JOIN_DEPTH, JOIN_FIELDS, joinRef } from '../policy/joins.js';
 import type { JoinedContainer, JoinedContainers } from '../policy/types.js';
@@ -32,6 +32,10 @@ export async function runCommand(argv: string[], mode: 'run' | 'create', globals
     const { runHelp } = await import('./help.js');
     io.stdout.write(`${await runHelp(mode)}\n`);
     return 0;
+  }
+  // docker's CheckTty: -it needs a terminal on stdin; say so before anything is created.
+  if (mode === 'run' && !req.detach && req.body.Tty && req.body.AttachStdin && !io.stdin.isTTY) {
+    throw new SdockerError('the input device is not a TTY', 1);
   }
   const client = new EngineClient(endpoint);
   // The engine's answers about itself and the image overlap with loading the policy code and
