@@ -4,7 +4,7 @@
  * to the real docker CLI. Modules load lazily so `run` pays only for what it uses.
  */
 import { fileURLToPath } from 'node:url';
-import { SdockerError } from '../errors.js';
+import { EngineError, SdockerError } from '../errors.js';
 import { splitGlobals } from './globals.js';
 import type { ProcessIO } from './io.js';
 
@@ -87,7 +87,9 @@ function finish(code: number): void {
 const io = processIO();
 dispatch(process.argv.slice(2), io).then(finish, (err: unknown) => {
   if (err instanceof SdockerError) {
-    if (err.message) io.stderr.write(`sdocker: ${err.message}\n`);
+    // The daemon's refusals read as docker prints them, for scripts that look for the phrase.
+    const from = err instanceof EngineError ? 'Error response from daemon: ' : '';
+    if (err.message) io.stderr.write(`sdocker: ${from}${err.message}\n`);
     finish(err.exitCode);
   } else {
     io.stderr.write(`sdocker: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
