@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { type BodyContext, toCreateBody } from '../engine/body.js';
 import type { CreateBody } from '../engine/types.js';
-import type { PullPolicy } from '../session/types.js';
+import type { SessionRequest } from '../session/types.js';
 import { Flags, type ParsedArgs, parseArgs } from './parse.js';
 import { FLAGS } from './table.js';
 
@@ -16,21 +16,16 @@ export interface SdockerOptions {
 }
 
 /** Everything `sdocker run`/`create` was asked for, before policy: the pure core's first product. */
-export interface RunRequest {
+/** The client-side options of docker run/create, as the run lifecycle takes them. */
+type ClientOptions = Pick<SessionRequest, 'name' | 'platform' | 'pull' | 'quiet' | 'detach' | 'sigProxy' | 'detachKeys' | 'cidfile'>;
+
+export interface RunRequest extends ClientOptions {
   mode: 'run' | 'create';
   argv: readonly string[];
   help: boolean;
   image: string;
   args: string[];
   body: CreateBody;
-  name?: string;
-  platform?: string;
-  pull: PullPolicy;
-  quiet: boolean;
-  detach: boolean;
-  sigProxy: boolean;
-  detachKeys?: string;
-  cidfile?: string;
   sdocker: SdockerOptions;
   /** Flag name → tokens as typed, for explanations. */
   typed: Map<string, string[]>;
