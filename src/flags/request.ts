@@ -15,10 +15,10 @@ export interface SdockerOptions {
   output: 'text' | 'json';
 }
 
-/** Everything `sdocker run`/`create` was asked for, before policy: the pure core's first product. */
 /** The client-side options of docker run/create, as the run lifecycle takes them. */
 type ClientOptions = Pick<SessionRequest, 'name' | 'platform' | 'pull' | 'quiet' | 'detach' | 'sigProxy' | 'detachKeys' | 'cidfile'>;
 
+/** Everything `sdocker run`/`create` was asked for, before policy: the pure core's first product. */
 export interface RunRequest extends ClientOptions {
   mode: 'run' | 'create';
   argv: readonly string[];
