@@ -10,7 +10,10 @@ import type { ProcessIO } from './io.js';
 
 function processIO(): ProcessIO {
   return {
-    stdin: process.stdin,
+    // A getter: node builds process.stdin on first use (~1.5 ms), and most runs never read it.
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
