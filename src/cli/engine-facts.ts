@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateDir } from '../audit/record.js';
-import type { EngineInfo } from '../engine/types.js';
+import type { EngineInfo, ImageInspect } from '../engine/types.js';
 
 type Facts = EngineInfo & { NCPU?: number; LoggingDriver?: string };
 
@@ -47,11 +47,51 @@ export function rememberFacts(env: Record<string, string | undefined>, host: str
   const facts = factsOf(info);
   if (JSON.stringify(all[host]) === JSON.stringify(facts)) return;
   all[host] = facts;
+  writeAtomically(env, file(env), all);
+}
+
+/** How many images' facts are kept (the oldest go first). */
+const IMAGES_KEPT = 64;
+
+function imageFile(env: Record<string, string | undefined>): string {
+  return join(stateDir(env), 'image-facts.json');
+}
+
+function readImages(env: Record<string, string | undefined>): Record<string, ImageInspect> {
   try {
-    const path = file(env);
+    return JSON.parse(readFileSync(imageFile(env), 'utf8')) as Record<string, ImageInspect>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * What the policy reads of an image (its id, digests, USER, VOLUMEs, EXPOSEd ports), as the image
+ * reference named it on this endpoint last time. Used like the engine's facts: to decide without
+ * waiting, and verified against the engine's answer before the container starts.
+ */
+export function rememberedImage(env: Record<string, string | undefined>, host: string, ref: string): ImageInspect | undefined {
+  return readImages(env)[`${host} ${ref}`];
+}
+
+export function rememberImage(env: Record<string, string | undefined>, host: string, ref: string, image: ImageInspect): void {
+  const all = readImages(env);
+  const key = `${host} ${ref}`;
+  const c = image.Config ?? {};
+  const facts: ImageInspect = { Id: image.Id, RepoDigests: image.RepoDigests ?? [], Config: { User: c.User ?? '', Volumes: c.Volumes ?? null, ExposedPorts: c.ExposedPorts ?? {} } };
+  if (JSON.stringify(all[key]) === JSON.stringify(facts)) return;
+  delete all[key];
+  all[key] = facts;
+  const keys = Object.keys(all);
+  for (const k of keys.slice(0, Math.max(0, keys.length - IMAGES_KEPT))) delete all[k];
+  writeAtomically(env, imageFile(env), all);
+}
+
+function writeAtomically(env: Record<string, string | undefined>, path: string, data: unknown): void {
+  try {
     mkdirSync(stateDir(env), { recursive: true, mode: 0o700 });
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
     renameSync(tmp, path);
   } catch {
     // a read-only state directory costs time, not safety

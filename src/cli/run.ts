@@ -10,7 +10,7 @@ import { buildRunRequest, type RunRequest } from '../flags/request.js';
 import { runSession } from '../session/run.js';
 import type { SessionRequest } from '../session/types.js';
 import type { EffectiveProfile, PolicyOutcome, RunRecordInput } from './run-policy.js';
-import { rememberedFacts, rememberFacts } from './engine-facts.js';
+import { rememberedFacts, rememberedImage, rememberFacts, rememberImage } from './engine-facts.js';
 import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from './io.js';
 
@@ -125,28 +125,35 @@ async function runWithPolicy(
   if (!profile.unconfined) {
     // The policy reads the image (USER, VOLUME) and the engine (userns-remap, MAC, runtimes).
     const host = client.endpoint.host;
-    const remembered = useRemembered && !req.sdocker.dryRun ? rememberedFacts(io.env, host) : undefined;
+    const remembering = useRemembered && !req.sdocker.dryRun;
+    const remembered = remembering ? rememberedFacts(io.env, host) : undefined;
+    const rememberedImg = remembering && req.pull !== 'always' ? rememberedImage(io.env, host, req.image) : undefined;
     const pending = early ?? startFacts(client, req);
-    const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), pending, remembered);
+    const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), pending, remembered, rememberedImg);
     image = facts.image;
     info = facts.info;
     pulled = facts.pulled;
     outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers);
-    if (remembered && outcome.refused) {
+    if ((remembered || rememberedImg) && outcome.refused) {
       // A refusal is never made on remembered facts: ask the engine.
       return runWithPolicy(client, req, profile, globals, io, policy, pending, false);
     }
-    if (remembered) {
+    if (remembered || rememberedImg) {
       const decided = outcome;
       verifyFacts = async () => {
-        const real = await pending.info;
-        rememberFacts(io.env, host, real);
-        const fresh = policy.decide(req, profile, real, image, facts.namedVolumes, io, facts.containers);
+        const real = remembered ? await pending.info : facts.info;
+        // The image may have been missing at first and pulled by the session since.
+        const realImage = rememberedImg ? ((await pending.image) ?? (await inspectImage(client, req.image))) : image;
+        if (remembered) rememberFacts(io.env, host, real);
+        if (rememberedImg && realImage) rememberImage(io.env, host, req.image, realImage);
+        const fresh = policy.decide(req, profile, real, realImage, facts.namedVolumes, io, facts.containers);
         if (fresh.refused !== decided.refused || JSON.stringify(fresh.body) !== JSON.stringify(decided.body)) throw new StaleFacts();
+        image = realImage;
         return real;
       };
     } else {
       rememberFacts(io.env, host, facts.info);
+      if (image) rememberImage(io.env, host, req.image, image);
     }
     if (req.sdocker.dryRun) {
       io.stdout.write(policy.dryRun(req, profile, outcome));
@@ -260,6 +267,8 @@ export async function gatherFacts(
   early: EarlyFacts,
   /** Decide on these instead of waiting for GET /info (the caller verifies them before start). */
   remembered?: EngineInfo,
+  /** Likewise for the image: no wait for its inspect, no pull here (the session pulls on a 404). */
+  rememberedImg?: ImageInspect,
 ): Promise<Facts> {
   let pulled = false;
   const pull = async () => {
@@ -294,7 +303,7 @@ export async function gatherFacts(
   };
   const joins = JOIN_FIELDS.some((f) => joinRef(req.body.HostConfig[f]) !== undefined);
   const [info, image, volumes, containers] = await Promise.all([
-    remembered ?? early.info, imageFacts(), Promise.all(volumeNames.map(inspectVolume)), joins ? inspectJoined(client, req.body) : {},
+    remembered ?? early.info, rememberedImg ?? imageFacts(), Promise.all(volumeNames.map(inspectVolume)), joins ? inspectJoined(client, req.body) : {},
   ]);
   const namedVolumes: Facts['namedVolumes'] = {};
   for (const v of volumes) if (v) namedVolumes[v[0]] = v[1];

@@ -47,6 +47,23 @@ describe('remembered engine facts', () => {
     expect(left.stdout.trim()).toBe('');
   });
 
+  it("an outdated copy of the image's facts is caught too: the container runs as the real image says", async () => {
+    const file = join(state, 'image-facts.json');
+    const images = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { Config: { User: string } }>;
+    const key = Object.keys(images).find((k) => k.endsWith(` ${IMAGES.root}`))!;
+    expect(images[key]!.Config.User).toBe('');
+    // Pretend the image had USER 1000: the decision would keep 1000; the real image is root → 65534.
+    images[key]!.Config.User = '1000';
+    writeFileSync(file, JSON.stringify(images));
+    const label = `sdocker.test.facts=${Date.now()}`;
+    const r = await runCli(['run', '--rm', ...TEST_LABEL_ARGS, '--label', label, IMAGES.root, 'id', '-u'], { env: { SDOCKER_STATE_DIR: state } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('65534');
+    expect((JSON.parse(readFileSync(file, 'utf8')) as typeof images)[key]!.Config.User).toBe('');
+    const left = await runCli(['ps', '-aq', '--filter', `label=${label}`]);
+    expect(left.stdout.trim()).toBe('');
+  });
+
   it('a refusal is never made on a remembered copy', async () => {
     const host = Object.keys(facts())[0]!;
     // A copy claiming userns-remap would allow root with allow.root; without the profile the
