@@ -204,7 +204,8 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
   const { resolveEndpoint } = await import('../engine/endpoint.js');
   const { runSession } = await import('../session/run.js');
   const policy = await import('./run-policy.js');
-  const { gatherFacts, sessionRequest, startFacts } = await import('./run.js');
+  const { sessionRequest } = await import('./run.js');
+  const { gatherFacts, startFacts } = await import('./facts.js');
   const client = new EngineClient(resolveEndpoint(globals, io.env));
   // The profile goes to stdout unless -o: the workload's stdout then goes to stderr.
   const workloadIO: ProcessIO = opts.output ? io : { ...io, stdout: io.stderr };
