@@ -22,12 +22,17 @@ function file(env: Record<string, string | undefined>): string {
   return join(stateDir(env), 'engine-facts.json');
 }
 
-function readAll(env: Record<string, string | undefined>): Record<string, Facts> {
+/** A remembered map from the state directory; a missing or unreadable file is an empty one. */
+function readMap<T>(path: string): Record<string, T> {
   try {
-    return JSON.parse(readFileSync(file(env), 'utf8')) as Record<string, Facts>;
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, T>;
   } catch {
     return {};
   }
+}
+
+function readAll(env: Record<string, string | undefined>): Record<string, Facts> {
+  return readMap<Facts>(file(env));
 }
 
 /** Only the fields the policy reads, so the copy compares equal when nothing that matters changed. */
@@ -58,11 +63,7 @@ function imageFile(env: Record<string, string | undefined>): string {
 }
 
 function readImages(env: Record<string, string | undefined>): Record<string, ImageInspect> {
-  try {
-    return JSON.parse(readFileSync(imageFile(env), 'utf8')) as Record<string, ImageInspect>;
-  } catch {
-    return {};
-  }
+  return readMap<ImageInspect>(imageFile(env));
 }
 
 /**
