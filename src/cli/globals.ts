@@ -15,45 +15,25 @@ export interface SplitArgv {
   rest: string[];
 }
 
-type Setter = (g: GlobalOptions, v: string) => void;
+type ValuedKey = 'host' | 'context' | 'configDir' | 'logLevel' | 'tlsCaCert' | 'tlsCert' | 'tlsKey';
+type BoolKey = 'debug' | 'tls' | 'tlsVerify' | 'allowInsecureTcp';
 
-const VALUED: Record<string, Setter> = {
-  host: (g, v) => {
-    g.host = v;
-  },
-  context: (g, v) => {
-    g.context = v;
-  },
-  config: (g, v) => {
-    g.configDir = v;
-  },
-  'log-level': (g, v) => {
-    g.logLevel = v;
-  },
-  tlscacert: (g, v) => {
-    g.tlsCaCert = v;
-  },
-  tlscert: (g, v) => {
-    g.tlsCert = v;
-  },
-  tlskey: (g, v) => {
-    g.tlsKey = v;
-  },
+/** docker's option name → the GlobalOptions field it sets. */
+const VALUED: Record<string, ValuedKey> = {
+  host: 'host',
+  context: 'context',
+  config: 'configDir',
+  'log-level': 'logLevel',
+  tlscacert: 'tlsCaCert',
+  tlscert: 'tlsCert',
+  tlskey: 'tlsKey',
 };
 const SHORT_VALUED: Record<string, string> = { H: 'host', c: 'context', l: 'log-level' };
-const BOOLS: Record<string, (g: GlobalOptions, v: boolean) => void> = {
-  debug: (g, v) => {
-    g.debug = v;
-  },
-  tls: (g, v) => {
-    g.tls = v;
-  },
-  tlsverify: (g, v) => {
-    g.tlsVerify = v;
-  },
-  'allow-insecure-tcp': (g, v) => {
-    g.allowInsecureTcp = v;
-  },
+const BOOLS: Record<string, BoolKey> = {
+  debug: 'debug',
+  tls: 'tls',
+  tlsverify: 'tlsVerify',
+  'allow-insecure-tcp': 'allowInsecureTcp',
 };
 
 /**
@@ -81,9 +61,9 @@ export function splitGlobals(argv: readonly string[]): SplitArgv {
         if (arg.length > 2) inline = arg[2] === '=' ? arg.slice(3) : arg.slice(2);
       } else break;
     }
-    const setter = VALUED[name];
+    const valued = VALUED[name];
     const bool = BOOLS[name];
-    if (setter) {
+    if (valued) {
       let value = inline;
       let consumed = 1;
       if (value === undefined) {
@@ -91,12 +71,12 @@ export function splitGlobals(argv: readonly string[]): SplitArgv {
         value = argv[i + 1] as string;
         consumed = 2;
       }
-      setter(globals, value);
+      globals[valued] = value;
       dockerGlobals.push(...argv.slice(i, i + consumed));
       i += consumed;
     } else if (bool) {
       const v = inline === undefined ? true : !['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(inline);
-      bool(globals, v);
+      globals[bool] = v;
       if (name !== 'allow-insecure-tcp') dockerGlobals.push(arg);
       i++;
     } else break;

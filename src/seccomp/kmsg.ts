@@ -3,7 +3,8 @@
  * open, then polled. `audit: type=1326` lines are seccomp records (SECCOMP_RET_LOG and logged
  * actions) when no audit daemon holds the audit socket.
  */
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
+import { readAvailable } from './read-available.js';
 
 export interface AuditSeccompRecord {
   /** Thread-group id in the host's pid namespace. */
@@ -66,19 +67,8 @@ export class KmsgReader {
   read(line: (text: string) => void): number {
     let n = 0;
     for (;;) {
-      let len: number;
-      try {
-        len = readSync(this.fd, this.buf, 0, this.buf.length, null);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') return n;
-        if (code === 'EPIPE') {
-          this.lost++;
-          continue;
-        }
-        throw err;
-      }
-      if (len <= 0) return n;
+      const len = readAvailable(this.fd, this.buf, 'EPIPE', () => this.lost++);
+      if (len === undefined || len <= 0) return n;
       // "prio,seq,usec,flags;message\n continuation lines"
       const text = this.buf.toString('utf8', 0, len);
       const semi = text.indexOf(';');

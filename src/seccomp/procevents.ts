@@ -5,7 +5,8 @@
  * plain non-blocking fd I/O polled from the main thread. Needs CAP_NET_ADMIN.
  */
 import { createRequire } from 'node:module';
-import { closeSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { readAvailable } from './read-available.js';
 import { SdockerError } from '../errors.js';
 
 const AF_NETLINK = 16;
@@ -93,18 +94,10 @@ export class ProcEvents {
   poll(): void {
     if (this.fd < 0) return;
     for (;;) {
-      let len: number;
-      try {
-        len = readSync(this.fd, this.buf, 0, this.buf.length, null);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') return;
-        if (code === 'ENOBUFS') {
-          this.overflowed = true;
-          continue;
-        }
-        throw err;
-      }
+      const len = readAvailable(this.fd, this.buf, 'ENOBUFS', () => {
+        this.overflowed = true;
+      });
+      if (len === undefined) return;
       let off = 0;
       while (off + 52 <= len) {
         const msgLen = this.buf.readUInt32LE(off);
