@@ -21,10 +21,8 @@ import type { ProcessIO } from './io.js';
 export async function runCommand(argv: string[], mode: 'run' | 'create', globals: GlobalOptions, io: ProcessIO): Promise<number> {
   const endpoint = resolveEndpoint(globals, io.env);
   const ctx: BodyContext = { cwd: io.cwd, env: io.env, readFile: (p) => readFileSync(p, 'utf8') };
-  if (mode === 'run') {
-    const proxies = proxiesFor(globals.configDir ?? defaultConfigDir(io.env), endpoint.host);
-    if (proxies) ctx.proxies = proxies;
-  }
+  const proxies = proxiesFor(globals.configDir ?? defaultConfigDir(io.env), endpoint.host);
+  if (proxies) ctx.proxies = proxies;
   const req = buildRunRequest(argv, mode, ctx);
   for (const n of req.notices) io.stderr.write(`${n}\n`);
   if (req.help) {

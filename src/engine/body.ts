@@ -21,8 +21,8 @@ export interface BodyContext {
   /** Reads a file named on the command line (--env-file, --label-file, a seccomp profile). */
   readFile(path: string): string;
   /**
-   * `docker run` only: the proxies of the docker config (`proxies` in config.json) for this
-   * daemon host. docker run passes them as HTTP_PROXY/http_proxy... unless -e sets them.
+   * The proxies of the docker config (`proxies` in config.json) for this daemon host. docker run
+   * and create pass them as HTTP_PROXY/http_proxy... unless -e sets them.
    */
   proxies?: ProxyConfig;
 }
@@ -36,9 +36,9 @@ export interface ProxyConfig {
 }
 
 /**
- * docker run's ParseProxyConfig: the -e values go through a map keyed by name (so a repeated name
- * keeps its last value), and each configured proxy is added, upper and lower case, unless -e
- * named it.
+ * docker's ParseProxyConfig (run and create): the -e values always go through a map keyed by name
+ * (so a repeated name keeps its last value; docker's order is then random), and each configured
+ * proxy is added, upper and lower case, unless -e named it.
  */
 function withProxies(env: string[], proxies: ProxyConfig): string[] {
   const m = new Map<string, string | undefined>();
@@ -241,7 +241,7 @@ export function toCreateBody(flags: Flags, image: string, args: string[], ctx: B
   const typedEnv = each(flags, 'env', (v) => validateEnv(v, ctx.env));
   const envVars = [
     ...readKvFiles(flags, 'env-file', ctx, (k) => ctx.env[k]),
-    ...(ctx.proxies ? withProxies(typedEnv, ctx.proxies) : typedEnv),
+    ...withProxies(typedEnv, ctx.proxies ?? {}),
   ];
   const labels = [...readKvFiles(flags, 'label-file', ctx), ...each(flags, 'label', validateLabel)];
 

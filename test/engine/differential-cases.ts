@@ -22,6 +22,7 @@ export const VALID: string[][] = [
   ['--attach=stdin', '-i', 'IMG'],
   ['-e', 'A=1', '-e', 'B=two words', 'IMG'],
   ['-eA=1', 'IMG'],
+  ['-e', 'A=1', '-e', 'A=2', '-e', 'A', 'IMG'],
   ['-e=A=1', 'IMG'],
   ['--env', 'FROM_CALLER', 'IMG'],
   ['-e', 'NOT_SET_ANYWHERE_X', 'IMG'],

@@ -62,6 +62,8 @@ async function inspect(id: string): Promise<{ Config: Record<string, unknown>; H
   if (Array.isArray(host.Links)) host.Links = (host.Links as string[]).map((l) => l.replace(`${obj!.Name}/`, '/<self>/'));
   // docker's CLI ranges over a Go map to build Binds: their order is random, their set is not.
   if (Array.isArray(host.Binds)) host.Binds = [...(host.Binds as string[])].sort();
+  // Likewise the -e values: docker's CLI passes them through a Go map (ParseProxyConfig).
+  if (Array.isArray(config.Env)) config.Env = [...(config.Env as string[])].sort();
   return { Config: config, HostConfig: host };
 }
 

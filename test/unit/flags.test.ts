@@ -170,12 +170,19 @@ describe('IP addresses without node:net', () => {
   });
 });
 
-describe('docker run proxies from the docker config', () => {
+describe('proxies from the docker config, and -e through a map as docker does', () => {
   it('adds each configured proxy in both cases unless -e names it, and keeps the last of a repeated -e', () => {
     const r = buildRunRequest(['-e', 'A=1', '-e', 'A=2', '-e', 'http_proxy=mine', 'img'], 'run', {
       ...ctx(),
       proxies: { httpProxy: 'http://proxy:3128', noProxy: 'localhost' },
     });
     expect([...(r.body.Env ?? [])].sort()).toEqual(['A=2', 'HTTP_PROXY=http://proxy:3128', 'NO_PROXY=localhost', 'http_proxy=mine', 'no_proxy=localhost']);
+  });
+});
+
+describe('-e values without a docker config', () => {
+  it('keep the last value of a repeated name, for create as for run', () => {
+    const r = buildRunRequest(['-e', 'A=1', '-e', 'B=2', '-e', 'A=3', 'img'], 'create', ctx());
+    expect([...(r.body.Env ?? [])].sort()).toEqual(['A=3', 'B=2']);
   });
 });
