@@ -19,7 +19,10 @@ import type { CreateBody } from '../../src/engine/types.js';
 export const TEST_LABEL_KEY = 'sdocker.test';
 /** Which test process made an object: cleanup removes only its own, so parallel test runs do not kill each other's containers. */
 export const OWNER_LABEL_KEY = 'sdocker.test.owner';
-export const TEST_LABELS: Record<string, string> = { [TEST_LABEL_KEY]: '1', [OWNER_LABEL_KEY]: String(process.pid) };
+/** Which test run made an object (set by the global setup): its teardown removes only that run's objects. */
+export const RUN_LABEL_KEY = 'sdocker.test.run';
+export const TEST_RUN_ID = process.env.SDOCKER_TEST_RUN ?? 'unset';
+export const TEST_LABELS: Record<string, string> = { [TEST_LABEL_KEY]: '1', [OWNER_LABEL_KEY]: String(process.pid), [RUN_LABEL_KEY]: TEST_RUN_ID };
 /** The same labels as CLI flags, for `sdocker run` in tests. */
 export const TEST_LABEL_ARGS: string[] = Object.entries(TEST_LABELS).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-const LABEL = 'label=sdocker.test=1';
+// This run's id: test files label what they make with it (test/helpers/engine.ts), and the
+// teardown removes only what carries it, so two test runs on one engine leave each other alone.
+const RUN = (process.env.SDOCKER_TEST_RUN ??= randomUUID());
+const LABEL = `label=sdocker.test.run=${RUN}`;
 
 function docker(args: string[]): string {
   try {
@@ -23,8 +27,9 @@ function ids(kind: 'ps' | 'volume' | 'network' | 'images'): string[] {
 
 /**
  * Every engine test needs a real engine: start one (installing it if need be) before any test
- * runs. After the run, remove whatever the tests made and labelled (containers, volumes, networks,
- * images), even when tests failed or a test file forgot its own cleanup.
+ * runs. After the run, remove whatever this run made and labelled (containers, volumes, networks,
+ * images), even when tests failed or a test file forgot its own cleanup. Test images cached by
+ * tag carry no run label and stay for the next run.
  */
 export default function setup(): () => void {
   const script = fileURLToPath(new URL('../../scripts/engine.sh', import.meta.url));
