@@ -21,10 +21,13 @@ Commands:
   stats [--output json] [FILE...]
         Allowed names per architecture and BPF instruction counts, beside the engine's default
         profile (Docker 20.10's allow list). Without FILE: sdocker's shipped default.
-  record [-o FILE] [--merge FILE]... [--no-base] [run flags] IMAGE [CMD...]
+  record [-o FILE] [--merge FILE]... [--no-base] [--no-margin] [run flags] IMAGE [CMD...]
         Run the workload under the same policy as sdocker run with those flags, with a logging
         profile in place of the seccomp profile; collect the syscalls its processes make and
         write a minimal whitelist (ENOSYS for the rest) to FILE or stdout. Needs root.
+        The container and its anonymous volumes are removed afterwards. A margin of calls that
+        short trials rarely reach (reaping children, socket introspection, what a shell started
+        by docker exec needs) is added and listed; --no-margin leaves it out.
 `;
 
 export const SHIPPED_DEFAULT = fileURLToPath(new URL('../../profiles/seccomp/default.json', import.meta.url));
@@ -130,13 +133,14 @@ interface RecordArgs {
   output?: string;
   merge: string[];
   base: boolean;
+  margin: boolean;
   runArgs: string[];
 }
 
 /** Take sdocker's own record flags from before the image; the rest goes to the docker run parser. */
 export async function splitRecordArgs(argv: string[]): Promise<RecordArgs> {
   const { flagByLong, flagByShort } = await import('../flags/table.js');
-  const out: RecordArgs = { merge: [], base: true, runArgs: [] };
+  const out: RecordArgs = { merge: [], base: true, margin: true, runArgs: [] };
   let i = 0;
   const value = (flag: string): string => {
     const v = argv[++i];
@@ -150,6 +154,7 @@ export async function splitRecordArgs(argv: string[]): Promise<RecordArgs> {
     else if (a === '--merge') out.merge.push(value(a));
     else if (a.startsWith('--merge=')) out.merge.push(a.slice(8));
     else if (a === '--no-base') out.base = false;
+    else if (a === '--no-margin') out.margin = false;
     else if (a === '--' || !a.startsWith('-') || a === '-') break;
     else {
       out.runArgs.push(a);
@@ -239,7 +244,8 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
     const rec = await recordWorkload(async (seccompOpt) => {
       const SecurityOpt = [...(body.HostConfig.SecurityOpt ?? []).filter((o) => !/^seccomp[=:]/.test(o)), seccompOpt];
       // Attached and in the foreground whatever the flags said: the recorder waits for the exit.
-      const session = sessionRequest({ ...req, detach: false }, { ...body, HostConfig: { ...body.HostConfig, SecurityOpt } }, globals, pulled);
+      // Removed afterwards with its anonymous volumes, --rm or not: the recording is the product.
+      const session = sessionRequest({ ...req, detach: false }, { ...body, HostConfig: { ...body.HostConfig, SecurityOpt, AutoRemove: true } }, globals, pulled);
       if (beforeStart) session.beforeStart = beforeStart;
       const r = await runSession(client, session, workloadIO);
       const recorded = outcome && {
@@ -253,16 +259,24 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
       return { containerId: r.containerId, exitCode: r.exitCode };
     });
     for (const w of rec.warnings) io.stderr.write(`sdocker seccomp record: warning: ${w}\n`);
-    const names = recordedNames(rec);
+    const seen = recordedNames(rec);
+    const { recordingMargin } = await import('../seccomp/margin.js');
+    const margin = opts.margin ? recordingMargin(seen) : [];
+    const names = [...new Set([...seen, ...margin.flatMap((m) => m.names)])].sort();
     const profile = generateProfile(names, { base: opts.base, merge: merged });
     const text = formatProfile(profile);
     if (opts.output) writeFileSync(resolve(io.cwd, opts.output), text);
     else io.stdout.write(text);
     const perArch = [...rec.syscalls].map(([a, s]) => `${a.slice(10).toLowerCase()} ${s.size}`).join(', ');
     io.stderr.write(
-      `sdocker seccomp record: ${names.length} syscall names from ${rec.kept} records of ${rec.pids} process(es) (${perArch || 'none'}); ` +
+      `sdocker seccomp record: ${seen.length} syscall names from ${rec.kept} records of ${rec.pids} process(es) (${perArch || 'none'}); ` +
         `profile allows ${profile.syscalls[0]!.names.length + (names.includes('clone') ? 1 : 0) + (names.includes('personality') ? 1 : 0)} names` +
         `${opts.output ? `, written to ${opts.output}` : ''}; workload exit status ${rec.exitCode}\n`,
+    );
+    for (const m of margin) io.stderr.write(`sdocker seccomp record: margin (${m.group}): ${m.names.join(' ')}: ${m.reason}\n`);
+    io.stderr.write(
+      'sdocker seccomp record: only what ran was recorded: background work (saves, rotations, reloads) and tools run by docker exec ' +
+        'need their own exercise in the recorded command, or the calls only they make will fail with ENOSYS/EPERM\n',
     );
     return rec.exitCode === 0 ? 0 : rec.exitCode;
   } finally {

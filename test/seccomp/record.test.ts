@@ -154,6 +154,81 @@ describe.skipIf(!root)('seccomp record', () => {
     expect(again.code).toBe(0);
   });
 
+  /**
+   * The case the margin exists for: redis-server recorded alone (no shell around it, no background
+   * save during the trial) never calls wait4; a BGSAVE later forks a child the server must reap.
+   * Without the margin the save fails ("waitpid() returned an error: Operation not permitted");
+   * with it the save completes, and `docker exec redis-cli` (inside the same filter) works.
+   * The recording's container and volumes are gone afterwards.
+   */
+  it('the margin keeps BGSAVE and docker exec working under a recording of redis-server alone', async () => {
+    const image = await ensureRedis();
+    // The host's redis-cli against a published port; bounded, so a blocked server fails the test instead of hanging it.
+    const hostCli = (port: string, ...args: string[]) =>
+      exec('redis-cli', ['-p', port, ...args], { timeout: 3000 }).then((r) => r.stdout, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`);
+    const portOf = async (container: string) =>
+      /:(\d+)\s*$/.exec((await exec('docker', ['port', container, '6379'])).stdout.trim().split('\n')[0] ?? '')?.[1] ?? '';
+    const until = async (ok: () => Promise<boolean>, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!(await ok()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 150));
+    };
+    // A trial as a user would run it: the server serves a client (PING, SET, GET) but never saves.
+    const record = async (file: string, extra: string[]): Promise<string> => {
+      const name = `sdocker-rec-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      const io = memoryIO();
+      const running = seccompCommand(['record', '-o', file, ...extra, '--name', name, ...TEST_LABEL_ARGS, '-p', '127.0.0.1::6379',
+        '--entrypoint', 'redis-server', image, '--port', '6379', '--save', '', '--dir', '/tmp', '--protected-mode', 'no'], io);
+      await until(async () => (await exec('docker', ['inspect', '-f', '{{.State.Running}}', name]).catch(() => ({ stdout: '' }))).stdout.trim() === 'true', 30_000);
+      const port = await portOf(name);
+      await until(async () => (await hostCli(port, 'ping')).includes('PONG'), 15_000);
+      expect(await hostCli(port, 'set', 'k', 'v')).toContain('OK');
+      expect(await hostCli(port, 'get', 'k')).toContain('v');
+      await exec('docker', ['stop', '-t', '10', name]).catch(() => undefined);
+      expect(await running).toBe(0);
+      // Nothing left: the container (removed although --rm was not given) and its volumes.
+      expect((await exec('docker', ['ps', '-aq', '--filter', `name=${name}`])).stdout.trim()).toBe('');
+      return io.stderrText();
+    };
+    // The server published on 127.0.0.1 and driven by the host's redis-cli, so only the server's
+    // own calls are under test; then `docker exec redis-cli`, which runs inside the same filter.
+    const bgsave = async (file: string): Promise<{ status: string; logs: string; exec: string }> => {
+      const id = (await exec('docker', ['run', '-d', ...TEST_LABEL_ARGS, '-p', '127.0.0.1::6379', '--read-only', '--tmpfs', '/tmp', '-u', '65534:65534',
+        '--security-opt', `seccomp=${file}`, '--entrypoint', 'redis-server', image, '--port', '6379', '--save', '', '--dir', '/tmp', '--protected-mode', 'no'])).stdout.trim();
+      try {
+        const port = await portOf(id);
+        await until(async () => (await hostCli(port, 'ping')).includes('PONG'), 15_000);
+        await hostCli(port, 'set', 'k', 'v');
+        await hostCli(port, 'bgsave');
+        // Done when no save is running and the change is saved, or the save is reported failed, or the
+        // server logged that it could not reap the child (then "in progress" may never clear).
+        const logs = async () => exec('docker', ['logs', id]).then((r) => r.stdout + r.stderr);
+        await until(async () => {
+          const info = await hostCli(port, 'info', 'persistence');
+          return (/rdb_bgsave_in_progress:0/.test(info) && /rdb_changes_since_last_save:0|rdb_last_bgsave_status:err/.test(info)) || /waitpid\(\) returned an error/.test(await logs());
+        }, 10_000);
+        const status = /rdb_last_bgsave_status:(\w+)/.exec(await hostCli(port, 'info', 'persistence'))?.[1] ?? '';
+        const inside = await exec('docker', ['exec', id, 'redis-cli', 'ping'], { timeout: 5000 }).then((r) => r.stdout, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`);
+        return { status, logs: await logs(), exec: inside };
+      } finally {
+        await exec('docker', ['rm', '-f', '-v', id]).catch(() => undefined);
+      }
+    };
+    const bare = join(dir, 'redis-bare.json');
+    const withMargin = join(dir, 'redis-margin.json');
+    await record(bare, ['--no-margin']);
+    const said = await record(withMargin, []);
+    expect(said).toMatch(/margin \(process\): .*wait4/);
+    expect(said).toMatch(/background work/);
+    const failing = await bgsave(bare);
+    expect(failing.logs).toMatch(/waitpid\(\) returned an error: Operation not permitted/);
+    expect(failing.exec).toMatch(/Operation not permitted/);
+    const working = await bgsave(withMargin);
+    expect(working.status).toBe('ok');
+    expect(working.logs).toMatch(/Background saving terminated with success/);
+    expect(working.logs).not.toMatch(/waitpid\(\) returned an error/);
+    expect(working.exec.trim()).toBe('PONG');
+  });
+
   it('restores printk_ratelimit', async () => {
     expect(readFileSync('/proc/sys/kernel/printk_ratelimit', 'utf8').trim()).not.toBe('0');
   });
