@@ -697,7 +697,7 @@ function cpu(c: Ctx): void {
   const fromQuota = !!hc.CpuQuota;
   const field = fromQuota ? 'HostConfig.CpuQuota' : 'HostConfig.NanoCpus';
   const flag = fromQuota ? '--cpu-quota' : '--cpus';
-  const typed = fromQuota ? String(hc.CpuQuota) : String((hc.NanoCpus ?? 0) / 1e9);
+  const typed = fromQuota ? String(hc.CpuQuota) : ((hc.NanoCpus ?? 0) / 1e9).toFixed(9).replace(/\.?0+$/, '');
   const reset = (rule: RuleId) => {
     c.change(field, fromQuota ? hc.CpuQuota : hc.NanoCpus, def, rule, `${RULES['SD-RES-005'].why}: ${def / 1e9} CPUs`);
     hc.CpuQuota = 0;

@@ -57,6 +57,7 @@ describe('CPU: the quota the engine applies', () => {
   test('the refusal body of a disabled quota has the default instead', () => {
     const o = run(['--cpus', '2', '--cpu-quota', '-1']);
     expect(o.body.HostConfig).toMatchObject({ CpuQuota: 0, NanoCpus: 2e9 });
+    expect(run(['--cpus', '0.000000001']).violations[0]!.why).toContain('the engine turns --cpus 0.000000001 into a quota of 0: no limit');
   });
 });
 
