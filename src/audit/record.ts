@@ -9,7 +9,7 @@
  * for stronger guarantees.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Allowance, Change, PolicyMode, ProfileSource, Violation } from '../policy/types.js';
@@ -143,16 +143,48 @@ function chainTip(path: string): { prev: string; count: number; bytes: number } 
 export function appendRecord(path: string, record: RunRecord): string {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   return withLock(path, () => {
-    const { prev, count, bytes } = chainTip(path);
-    const chained: ChainedRecord = { seq: count + 1, prev, ...record };
-    const line = JSON.stringify(chained);
-    appendFileSync(path, `${line}\n`, { mode: 0o600 });
-    const tmp = `${headPath(path)}.${randomBytes(6).toString('hex')}.tmp`;
-    const head: Head = { lines: count + 1, last: sha256(line), bytes: bytes + Buffer.byteLength(line) + 1 };
-    writeFileSync(tmp, JSON.stringify(head), { mode: 0o600 });
-    renameSync(tmp, headPath(path));
-    return line;
+    const fd = openLogForAppend(path);
+    try {
+      const { prev, count, bytes } = chainTip(path);
+      const chained: ChainedRecord = { seq: count + 1, prev, ...record };
+      const line = JSON.stringify(chained);
+      writeSync(fd, `${line}\n`);
+      const tmp = `${headPath(path)}.${randomBytes(6).toString('hex')}.tmp`;
+      const head: Head = { lines: count + 1, last: sha256(line), bytes: bytes + Buffer.byteLength(line) + 1 };
+      writeFileSync(tmp, JSON.stringify(head), { mode: 0o600, flag: 'wx' });
+      renameSync(tmp, headPath(path));
+      return line;
+    } finally {
+      closeSync(fd);
+    }
   });
+}
+
+/**
+ * Open the run record for appending without following a symbolic link (O_NOFOLLOW) and without
+ * blocking on a FIFO (O_NONBLOCK); it must then be a regular file owned by the user (a new one is
+ * created 0600). Anything else is refused: whoever placed a link or a file there could otherwise
+ * make sdocker append text it chooses (the argv) to a file of the user's, a shell start-up file.
+ */
+export function openLogForAppend(path: string): number {
+  const flags = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
+  let fd: number;
+  try {
+    fd = openSync(path, flags, 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new Error(`${path} is a symbolic link: the run record is not written through it`);
+    if (code === 'ENXIO') throw new Error(`${path} is not a regular file (a FIFO or socket): the run record is not written to it`);
+    throw err;
+  }
+  const st = fstatSync(fd);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const why = !st.isFile() ? 'is not a regular file' : uid !== undefined && st.uid !== uid ? `belongs to uid ${st.uid}, not to you (uid ${uid})` : undefined;
+  if (why) {
+    closeSync(fd);
+    throw new Error(`${path} ${why}: the run record is not written to it`);
+  }
+  return fd;
 }
 
 export interface VerifyProblem {

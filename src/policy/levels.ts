@@ -26,6 +26,18 @@ export const LEVEL_FILES: Record<LevelName, ProfileFile> = {
       "seccomp": "default",
       "portAddress": "127.0.0.1"
     },
+    "limits": {
+      "memory": "16g",
+      "cpus": 8,
+      "pids": 4096,
+      "logMaxSize": "100m",
+      "logMaxFile": 10,
+      "logDrivers": [
+        "json-file",
+        "local",
+        "journald"
+      ]
+    },
     "allow": {
       "capabilities": [
         {
@@ -85,6 +97,25 @@ export const LEVEL_FILES: Record<LevelName, ProfileFile> = {
       "memory": "4g",
       "cpus": 4,
       "pids": 4096
+    },
+    "limits": {
+      "memory": "64g",
+      "cpus": 64,
+      "pids": 32768,
+      "logMaxSize": "1g",
+      "logMaxFile": 20,
+      "logDrivers": [
+        "json-file",
+        "local",
+        "journald",
+        "syslog",
+        "fluentd",
+        "gelf",
+        "awslogs",
+        "gcplogs",
+        "splunk",
+        "logentries"
+      ]
     },
     "allow": {
       "root": {

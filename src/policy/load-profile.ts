@@ -21,6 +21,7 @@ import { type KeyPath, type Locate, mergeProfiles, validateProfile } from './pro
 import type { EffectiveProfile, LevelName, ProfileFile, ProfileSource } from './types.js';
 import { LEVELS } from './types.js';
 import { loadModule } from '../load-module.js';
+import { checkProfileTrust } from './profile-trust.js';
 
 export const MACHINE_FLOOR = '/etc/sdocker/policy.yaml';
 export const PROFILE_NAMES = ['sdocker.yaml', 'sdocker.yml'];
@@ -45,6 +46,7 @@ const isLevel = (s: string): s is LevelName => (LEVELS as readonly string[]).inc
 interface ReadFile {
   file: ProfileFile;
   text: string;
+  locate: Locate;
 }
 
 async function readProfileFile(path: string): Promise<ReadFile> {
@@ -85,7 +87,7 @@ async function readProfileFile(path: string): Promise<ReadFile> {
   file.sha256 = createHash('sha256').update(text).digest('hex');
   if (file.level) throw new UsageError(`${path}${fmt(locate(['level']))}: level: only the built-in level files set it; use extends: ${file.level}`);
   resolveFilePaths(file, dirname(path));
-  return { file, text };
+  return { file, text, locate };
 }
 
 function fmt(p: { line: number; col: number } | undefined): string {
@@ -118,8 +120,13 @@ function resolveFilePaths(f: ProfileFile, dir: string): void {
   if (f.audit?.log) f.audit.log = abs(f.audit.log);
 }
 
-/** Read a file and its `extends` chain; returns the level at the root and the files, root first. */
-async function readChain(start: string, role: 'project' | 'floor'): Promise<{ level?: LevelName; files: ReadFile[]; sources: ProfileSource[] }> {
+/**
+ * Read a file and its `extends` chain; returns the level at the root and the files, root first.
+ * A project chain (`how`: how its first file was found) must be files only the user or root could
+ * have written (profile-trust.ts), and cannot move the run record: `audit.log` is the machine
+ * floor's alone (`trustedLog`), or the user's own (SDOCKER_STATE_DIR).
+ */
+async function readChain(start: string, role: 'project' | 'floor', how = '', trustedLog = false): Promise<{ level?: LevelName; files: ReadFile[]; sources: ProfileSource[] }> {
   const files: ReadFile[] = [];
   const sources: ProfileSource[] = [];
   const seen = new Set<string>();
@@ -130,7 +137,13 @@ async function readChain(start: string, role: 'project' | 'floor'): Promise<{ le
     if (seen.has(real)) throw new UsageError(`${path}: extends loops back to ${real}`);
     if (seen.size >= 16) throw new UsageError(`${path}: extends chain is deeper than 16 files`);
     seen.add(real);
+    if (role === 'project') checkProfileTrust(path, seen.size === 1 ? how : `extended by ${start}`);
     const rf = await readProfileFile(path);
+    if (rf.file.audit?.log !== undefined && !trustedLog) {
+      throw new UsageError(`${path}${fmt(rf.locate(['audit', 'log']))}: audit.log: only the machine floor (${MACHINE_FLOOR}) may move the run record `
+        + `(a ${role === 'project' ? 'project profile' : 'floor named by SDOCKER_FLOOR'} could make sdocker append to any file of yours); `
+        + 'remove it, or set SDOCKER_STATE_DIR in your own environment');
+    }
     files.unshift(rf);
     sources.unshift({ path, sha256: rf.file.sha256!, role: seen.size === 1 ? role : role === 'floor' ? 'floor' : 'extends' });
     const ext = rf.file.extends;
@@ -175,6 +188,7 @@ export function defaultSeccompPath(): string {
 export async function loadEffectiveProfile(opts: LoadOptions): Promise<EffectiveProfile> {
   let levelOverride: LevelName | undefined;
   let projectPath: string | undefined;
+  let how = '--policy';
   if (opts.policy !== undefined) {
     if (isLevel(opts.policy)) levelOverride = opts.policy;
     else projectPath = resolve(opts.cwd, opts.policy);
@@ -182,16 +196,22 @@ export async function loadEffectiveProfile(opts: LoadOptions): Promise<Effective
   if (opts.profile !== undefined) {
     if (projectPath) throw new UsageError('--policy FILE and --profile FILE cannot both be given');
     projectPath = resolve(opts.cwd, opts.profile);
+    how = '--profile';
   }
-  if (!projectPath && opts.env.SDOCKER_PROFILE) projectPath = resolve(opts.cwd, opts.env.SDOCKER_PROFILE);
-  if (!projectPath) projectPath = discoverProfile(opts.cwd);
-  else if (!existsSync(projectPath)) throw new UsageError(`${projectPath}: no such profile`);
+  if (!projectPath && opts.env.SDOCKER_PROFILE) {
+    projectPath = resolve(opts.cwd, opts.env.SDOCKER_PROFILE);
+    how = 'SDOCKER_PROFILE';
+  }
+  if (!projectPath) {
+    projectPath = discoverProfile(opts.cwd);
+    how = `found by discovery from ${opts.cwd}`;
+  } else if (!existsSync(projectPath)) throw new UsageError(`${projectPath}: no such profile`);
 
   const sources: ProfileSource[] = [];
   let chainFiles: ProfileFile[] = [];
   let level: LevelName = 'restricted';
   if (projectPath) {
-    const ch = await readChain(projectPath, 'project');
+    const ch = await readChain(projectPath, 'project', how);
     chainFiles = ch.files.map((f) => f.file);
     sources.push(...ch.sources);
     if (ch.level) level = ch.level;
@@ -213,7 +233,7 @@ export async function loadEffectiveProfile(opts: LoadOptions): Promise<Effective
     floorPaths.push(p);
   }
   for (const fp of floorPaths) {
-    const ch = await readChain(fp, 'floor');
+    const ch = await readChain(fp, 'floor', '', fp === machine);
     floors.push({ chain: ch.files.map((f) => f.file), level: ch.level ?? 'restricted', path: fp });
     sources.push(...ch.sources.map((s) => ({ ...s, role: 'floor' as const })));
   }

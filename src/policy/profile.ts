@@ -7,9 +7,10 @@
  */
 import { PolicyError, UsageError } from '../errors.js';
 import { LEVEL_FILES } from './levels.js';
-import { isUnder, normalizeHostPath } from './paths.js';
+import { grants } from './floor.js';
+import { capLimits, clampDefaults, mergeLimits, resolveLimits, validateLimits } from './limits.js';
 import type {
-  AllowSpec, EffectiveProfile, FloorDenial, LevelName, PolicyMode, ProfileDefaults, ProfileFile, ProfileSource,
+  AllowSpec, EffectiveProfile, FloorDenial, LevelName, PolicyMode, ProfileDefaults, ProfileFile, ProfileLimits, ProfileSource,
   Reasoned, ResolvedDefaults,
 } from './types.js';
 import { HOST_NAMESPACES, LEVELS, MODES, MODE_STRENGTH, UNLIMITED_RESOURCES } from './types.js';
@@ -44,7 +45,7 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
   portAddresses: { field: 'address', check: (v) => (/^[0-9a-fA-F.:]+$/.test(v) ? undefined : 'not an IP address') },
 };
 
-const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'audit', '$schema'];
+const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', '$schema'];
 const DEFAULT_KEYS = ['user', 'tmpfs', 'memory', 'cpus', 'pids', 'log', 'seccomp', 'runtime', 'portAddress'];
 
 function reasoned(file: string, locate: Locate | undefined, path: KeyPath, v: unknown, extra: Record<string, 'boolean'> = {}, idField?: string): Reasoned & Record<string, unknown> {
@@ -88,6 +89,13 @@ export function validateProfile(doc: unknown, file: string, locate?: Locate): Pr
   }
   if (doc.defaults !== undefined) out.defaults = validateDefaults(doc.defaults, file, locate);
   if (doc.allow !== undefined) out.allow = validateAllow(doc.allow, file, locate);
+  if (doc.limits !== undefined) {
+    if (!isObj(doc.limits)) fail(file, locate, ['limits'], 'must be a mapping');
+    const { limits, errors } = validateLimits(doc.limits);
+    const e = errors[0];
+    if (e) fail(file, locate, ['limits', e[0]], e[1]);
+    out.limits = limits;
+  }
   return out;
 }
 
@@ -238,35 +246,6 @@ function resolveDefaults(d: ProfileDefaults): ResolvedDefaults {
   return r;
 }
 
-/** Does the floor's allowance set grant `entry` of `key`? */
-function floorGrants(key: keyof AllowSpec, entry: Record<string, unknown>, floor: AllowSpec): boolean {
-  const f = floor as Record<string, unknown>;
-  if (!LIST_ALLOW[key]) {
-    if (!f[key]) return false;
-    if (key === 'root') return !entry.withoutUsernsRemap || !!(f.root as Record<string, unknown>).withoutUsernsRemap;
-    return true;
-  }
-  const list = (f[key] as Record<string, unknown>[] | undefined) ?? [];
-  const id = String(entry[LIST_ALLOW[key]!.field]);
-  switch (key) {
-    case 'capabilities':
-      return list.some((e) => e.name === id || e.name === 'ALL');
-    case 'hostPaths':
-      return list.some((e) => isUnder(normalizeHostPath(id), normalizeHostPath(String(e.path))) && (!entry.writable || !!e.writable));
-    case 'writablePaths':
-      return !!floor.writableBinds || list.some((e) => isUnder(normalizeHostPath(id), normalizeHostPath(String(e.path))))
-        || (floor.hostPaths ?? []).some((e) => e.writable && isUnder(normalizeHostPath(id), normalizeHostPath(e.path)));
-    case 'sysctls':
-      return list.some((e) => {
-        const fp = String(e.name);
-        if (fp === id) return true;
-        return fp.endsWith('*') && id.startsWith(fp.slice(0, -1));
-      });
-    default:
-      return list.some((e) => e[LIST_ALLOW[key]!.field] === id);
-  }
-}
-
 /** Keep only what the floor grants; report the rest. */
 export function filterByFloor(allow: AllowSpec, floor: AllowSpec, floorPath: string): { allow: AllowSpec; denied: FloorDenial[] } {
   const out: Record<string, unknown> = {};
@@ -275,13 +254,13 @@ export function filterByFloor(allow: AllowSpec, floor: AllowSpec, floorPath: str
     const spec = LIST_ALLOW[k];
     if (spec && Array.isArray(v)) {
       const kept = v.filter((e: Record<string, unknown>) => {
-        if (floorGrants(k, e, floor)) return true;
+        if (grants(k, e, floor)) return true;
         denied.push({ key: k, value: String(e[spec.field]), floor: floorPath, ...(e.source ? { source: String(e.source) } : {}) });
         return false;
       });
       if (kept.length) out[k] = kept;
     } else if (v) {
-      if (floorGrants(k, v as Record<string, unknown>, floor)) out[k] = v;
+      if (grants(k, v as Record<string, unknown>, floor)) out[k] = v;
       else denied.push({ key: k, value: k, floor: floorPath, ...((v as Reasoned).source ? { source: (v as Reasoned).source! } : {}) });
     }
   }
@@ -322,25 +301,26 @@ export function mergeProfiles(input: MergeInput): EffectiveProfile {
   const files = [...levelChain(input.level), ...input.chain].map(withSource);
   let defaults: ProfileDefaults = {};
   let allow: AllowSpec = {};
+  let limits: ProfileLimits = {};
   let mode: PolicyMode | undefined;
-  let auditLog: string | undefined;
   for (const f of files) {
     defaults = mergeDefaults(defaults, f.defaults);
     allow = mergeAllow(allow, f.allow);
+    limits = mergeLimits(limits, f.limits);
     if (f.mode) mode = f.mode;
-    if (f.audit?.log) auditLog = f.audit.log;
+    // audit.log: only a floor moves the run record (a project's is refused by the loader).
   }
   const eff: EffectiveProfile = {
     level: input.level,
     unconfined: input.level === 'privileged',
     defaults: resolveDefaults(defaults),
+    limits: resolveLimits(limits),
     allow,
     floorDenied: [],
     sources: input.sources,
     minMode: 'audit',
   };
   if (mode) eff.mode = mode;
-  if (auditLog) eff.auditLog = auditLog;
   for (const fl of input.floors ?? []) {
     eff.floor = eff.floor ? `${eff.floor}, ${fl.path}` : fl.path;
     if (input.level === 'privileged' && fl.level !== 'privileged') {
@@ -350,9 +330,14 @@ export function mergeProfiles(input: MergeInput): EffectiveProfile {
     let fDefaults: ProfileDefaults = {};
     let fMode: PolicyMode = 'enforce';
     let fLog: string | undefined;
-    for (const f of levelChain(fl.level).map(withSource)) fAllow = mergeAllow(fAllow, f.allow);
+    let fLimits: ProfileLimits = {};
+    for (const f of levelChain(fl.level).map(withSource)) {
+      fAllow = mergeAllow(fAllow, f.allow);
+      fLimits = mergeLimits(fLimits, f.limits);
+    }
     for (const f of fl.chain.map(withSource)) {
       fAllow = mergeAllow(fAllow, f.allow);
+      fLimits = mergeLimits(fLimits, f.limits);
       fDefaults = mergeDefaults(fDefaults, f.defaults);
       if (f.mode) fMode = f.mode;
       if (f.audit?.log) fLog = f.audit.log;
@@ -366,7 +351,9 @@ export function mergeProfiles(input: MergeInput): EffectiveProfile {
     if (fDefaults.runtime) eff.defaults.runtime = fDefaults.runtime;
     if (fDefaults.seccomp) eff.defaults.seccomp = fDefaults.seccomp;
     if (fLog) eff.auditLog = fLog;
+    eff.limits = capLimits(eff.limits, resolveLimits(fLimits), fl.path);
   }
+  eff.defaults = clampDefaults(eff.defaults, eff.limits);
   if (!isLoopbackOrAllowed(eff.defaults.portAddress, eff.allow)) {
     throw new UsageError(`defaults.portAddress ${eff.defaults.portAddress} is not allowed: list it under allow.portAddresses with a reason`);
   }

@@ -192,6 +192,16 @@ export const RULES = {
     why: 'a container without a CPU limit can starve the host',
     allow: none,
   },
+  'SD-RES-006': {
+    id: 'SD-RES-006', guideline: 6, title: 'CPU quota disabled', flag: '--cpu-quota',
+    why: 'a CPU quota of 0 or below (--cpu-quota -1, or a --cpus so small the engine rounds it to 0) is no CPU limit, and one under 1ms is refused by the kernel',
+    allow: () => listOf('unlimited', 'resource')('cpu'),
+  },
+  'SD-RES-007': {
+    id: 'SD-RES-007', guideline: 6, title: 'limit above the maximum', flag: '--memory',
+    why: 'a limit above the profile\'s maximum (limits:) is as good as none on this machine',
+    allow: (subject: string) => ['limits:', `  ${subject}`],
+  },
   'SD-SYSCTL-001': {
     id: 'SD-SYSCTL-001', guideline: 11, title: 'unsafe sysctl', flag: '--sysctl',
     why: 'only namespaced sysctls known to be safe may be set; others change the kernel for every container or weaken isolation',
@@ -206,6 +216,11 @@ export const RULES = {
     id: 'SD-LOG-001', guideline: 3, title: 'log rotation', flag: '--log-opt',
     why: 'json-file and local logs grow without bound unless rotated',
     allow: none,
+  },
+  'SD-LOG-002': {
+    id: 'SD-LOG-002', guideline: 3, title: 'logging disabled or unbounded', flag: '--log-driver',
+    why: 'a logging driver outside the allowlist (none discards every line) or a rotation above the maximum leaves no record, or one without bound',
+    allow: (subject: string) => ['limits:', `  ${subject}`],
   },
   'SD-RUNTIME-001': {
     id: 'SD-RUNTIME-001', guideline: 16, title: 'sandboxed runtime', flag: '--runtime',

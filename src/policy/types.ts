@@ -63,8 +63,39 @@ export interface AllowSpec {
 
 export type HostNamespace = 'pid' | 'ipc' | 'uts' | 'network' | 'userns' | 'cgroupns';
 export const HOST_NAMESPACES: readonly HostNamespace[] = ['pid', 'ipc', 'uts', 'network', 'userns', 'cgroupns'];
-export type UnlimitedResource = 'memory' | 'pids' | 'oom-kill-disable';
-export const UNLIMITED_RESOURCES: readonly UnlimitedResource[] = ['memory', 'pids', 'oom-kill-disable'];
+export type UnlimitedResource = 'memory' | 'pids' | 'oom-kill-disable' | 'cpu';
+export const UNLIMITED_RESOURCES: readonly UnlimitedResource[] = ['memory', 'pids', 'oom-kill-disable', 'cpu'];
+
+/**
+ * Maxima (`limits:` in a profile): what a request may ask for at most. A project's replace the
+ * level's; a floor's are a ceiling (the lower wins; log drivers: the intersection).
+ */
+export interface ProfileLimits {
+  /** e.g. `16g`: --memory, --memory-reservation, (--memory-swap up to twice it). */
+  memory?: string;
+  /** CPUs as the engine applies them (--cpus, or --cpu-quota / --cpu-period). */
+  cpus?: number;
+  pids?: number;
+  /** json-file and local `max-size` (e.g. `100m`). */
+  logMaxSize?: string;
+  logMaxFile?: number;
+  /** Logging drivers a container may use (e.g. json-file, local, journald). */
+  logDrivers?: string[];
+}
+export const LIMIT_KEYS = ['memory', 'cpus', 'pids', 'logMaxSize', 'logMaxFile', 'logDrivers'] as const;
+export type LimitKey = (typeof LIMIT_KEYS)[number];
+
+/** The maxima in bytes and counts. */
+export interface ResolvedLimits {
+  memory: number;
+  cpus: number;
+  pids: number;
+  logMaxSize: number;
+  logMaxFile: number;
+  logDrivers: string[];
+  /** The floor whose maximum is the one in force, per key (for messages: a project cannot raise it). */
+  floor?: Partial<Record<LimitKey, string>>;
+}
 
 export interface TmpfsDefault {
   path: string;
@@ -101,6 +132,7 @@ export interface ProfileFile {
   mode?: PolicyMode;
   defaults?: ProfileDefaults;
   allow?: AllowSpec;
+  limits?: ProfileLimits;
   audit?: { log?: string };
 }
 
@@ -137,6 +169,7 @@ export interface EffectiveProfile {
   /** Level privileged: nothing is changed or checked. */
   unconfined: boolean;
   defaults: ResolvedDefaults;
+  limits: ResolvedLimits;
   allow: AllowSpec;
   floorDenied: FloorDenial[];
   sources: ProfileSource[];

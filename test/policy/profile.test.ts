@@ -103,8 +103,6 @@ describe('the floor beats the project', () => {
   const greedy = [
     'extends: restricted',
     'mode: audit',
-    'audit:',
-    '  log: /dev/null',
     'allow:',
     '  privileged: {reason: "trust me"}',
     '  capabilities:',
@@ -121,7 +119,7 @@ describe('the floor beats the project', () => {
     await expect(load(d, { machineFloor: join(d, 'floor.yaml') })).rejects.toThrow(/level privileged is not allowed on this machine/);
     await expect(load(d, { machineFloor: join(d, 'floor.yaml'), policy: 'privileged' })).rejects.toThrow(/not allowed/);
   });
-  test('a malicious project profile cannot grant privileged, caps, host paths, pid, root, audit mode or move the log', async () => {
+  test('a malicious project profile cannot grant privileged, caps, host paths, pid, root or audit mode; the floor moves the log', async () => {
     const d = project({ '.git/HEAD': '', 'sdocker.yaml': greedy, 'floor.yaml': 'extends: restricted\naudit:\n  log: /var/log/sdocker.jsonl\n' });
     const p = await load(d, { machineFloor: join(d, 'floor.yaml') });
     expect(p.allow.privileged).toBeUndefined();

@@ -144,3 +144,14 @@ export function parseNanoCpus(s: string): number {
   if (nano % den !== 0n) throw new Error('value is too precise');
   return Number(nano / den);
 }
+
+/**
+ * go-units FromHumanSize: decimal multipliers (`1k` = 1000, `1t` = 10^12), optional `i` and `b`,
+ * as the json-file and local logging drivers read `max-size`. A malformed number is an error.
+ */
+export function parseHumanSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
+  if (!m || !/^\d+(\.\d+)?$/.test(m[1] as string)) throw new Error(`invalid size: '${s}'`);
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 }[(m[2] ?? '').toLowerCase()] ?? 1;
+  return Math.trunc(Number(m[1]) * mult);
+}
