@@ -3,7 +3,8 @@
  * - the global options are parsed by pflag's rules (globals.ts), then the first word is the
  *   command; cobra matches command names exactly (no case folding, no prefixes), and the
  *   `container`, `image` and `builder` groups take only `-h/--help` before their subcommand
- *   (docker then runs the subcommand and ignores the help flag);
+ *   (docker then runs the subcommand and ignores the help flag); the buildx plugin's `build` (and
+ *   its alias `b`) is judged as docker's build;
  * - run/create in any spelling go to sdocker's policy; exec, update and build are judged, then
  *   handed to docker; sdocker's own commands are its own; everything else is handed to docker;
  * - what sdocker cannot read as docker would (an unknown or malformed global option, a flag right
@@ -38,11 +39,15 @@ export interface Dispatch {
 /** The persistent `-h/--help` every docker subcommand inherits from the root. */
 const GROUP_FLAGS: readonly PflagSpec[] = [{ name: 'help', short: 'h', kind: 'bool', shortDeprecated: 'use --help' }];
 
-/** docker's groups whose subcommands sdocker polices, and which ones. */
-const GROUPS: Record<string, Record<string, 'run' | 'create' | GuardedCommand>> = {
-  container: { run: 'run', create: 'create', exec: 'exec', update: 'update' },
-  image: { build: 'build' },
-  builder: { build: 'build' },
+/** buildx's root flags (the CLI plugin, when installed): `docker buildx --builder B build`. */
+const BUILDX_FLAGS: readonly PflagSpec[] = [...GROUP_FLAGS, { name: 'builder', kind: 'value' }, { name: 'debug', short: 'D', kind: 'bool' }];
+
+/** docker's groups whose subcommands sdocker polices, which ones, and the flags the group takes. */
+const GROUPS: Record<string, { subs: Record<string, 'run' | 'create' | GuardedCommand>; flags: readonly PflagSpec[] }> = {
+  container: { subs: { run: 'run', create: 'create', exec: 'exec', update: 'update' }, flags: GROUP_FLAGS },
+  image: { subs: { build: 'build' }, flags: GROUP_FLAGS },
+  builder: { subs: { build: 'build' }, flags: GROUP_FLAGS },
+  buildx: { subs: { build: 'build', b: 'build' }, flags: BUILDX_FLAGS },
 };
 const TOP: Record<string, 'run' | 'create' | GuardedCommand> = { run: 'run', create: 'create', exec: 'exec', update: 'update', build: 'build' };
 const OWN: Record<string, OwnCommand> = { seccomp: 'seccomp', init: 'init', 'audit-log': 'audit-log' };
@@ -76,12 +81,12 @@ export function dispatch(argv: readonly string[]): Dispatch {
   if (top) return done(routeTo(top, rest.slice(1)));
   const group = GROUPS[word];
   if (!group) return done({ kind: 'pass' });
-  const sub = parsePflag(rest.slice(1), GROUP_FLAGS, { interspersed: false });
+  const sub = parsePflag(rest.slice(1), group.flags, { interspersed: false });
   if (sub.dashAt !== undefined) {
     throw new UsageError(`sdocker cannot tell which command this is: "--" after "${word}"; remove it`);
   }
   const subWord = sub.args[0];
-  const policed = subWord === undefined ? undefined : group[subWord];
+  const policed = subWord === undefined ? undefined : group.subs[subWord];
   if (!policed) return done({ kind: 'pass' });
   return done(routeTo(policed, sub.args.slice(1)));
 }

@@ -87,6 +87,11 @@ describe('docker global options, as pflag reads them', () => {
     ['image build .', 'guard:build:.'],
     ['builder build .', 'guard:build:.'],
     ['-D -- build .', 'guard:build:.'],
+    ['buildx build .', 'guard:build:.'],
+    ['buildx b --network host .', 'guard:build:--network host .'],
+    ['buildx --builder x -D build .', 'guard:build:.'],
+    ['buildx ls', 'pass'],
+    ['buildx -- build .', 'refused: sdocker cannot tell which command this is: "--" after "buildx"; remove it'],
     // everything else goes to docker unchanged
     ['ps -a', 'pass'],
     ['-v', 'pass'],
