@@ -104,6 +104,30 @@ describe('exec', () => {
   });
 });
 
+describe('exec under a project profile', () => {
+  const project = join(tmp.path, 'project');
+  const floor = join(tmp.path, 'floor.yaml');
+  beforeAll(() => {
+    mkdirSync(join(project, '.git'), { recursive: true }); // profile discovery stops here
+    writeFileSync(join(project, 'sdocker.yaml'), 'extends: restricted\nallow:\n  root: {reason: "maintenance", withoutUsernsRemap: true}\n');
+    writeFileSync(floor, 'extends: restricted\n');
+  });
+
+  it('a profile that allows root lets exec -u 0 through to docker', async () => {
+    const r = await sdocker(['exec', '-u', '0', name, 'id', '-u'], { cwd: project, env: { SDOCKER_FLOOR: undefined } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('0');
+  });
+
+  it('the machine floor beats it: refused, naming the floor', async () => {
+    const r = await sdocker(['exec', '-u', '0', name, 'id', '-u'], { cwd: project, env: { SDOCKER_FLOOR: floor } });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain('SD-EXEC-002');
+    expect(r.stderr).toContain(`the machine floor ${floor} does not allow it`);
+    expect(r.stdout).toBe('');
+  });
+});
+
 describe('update', () => {
   const pidsMax = () => inside('cat', '/sys/fs/cgroup/pids/pids.max');
 
