@@ -46,7 +46,8 @@ const BUILDX_FLAGS: readonly PflagSpec[] = [...GROUP_FLAGS, { name: 'builder', k
 const GROUPS: Record<string, { subs: Record<string, 'run' | 'create' | GuardedCommand>; flags: readonly PflagSpec[] }> = {
   container: { subs: { run: 'run', create: 'create', exec: 'exec', update: 'update' }, flags: GROUP_FLAGS },
   image: { subs: { build: 'build' }, flags: GROUP_FLAGS },
-  builder: { subs: { build: 'build' }, flags: GROUP_FLAGS },
+  // With buildx installed, docker forwards `builder ...` to `buildx ...` (cmd/docker/builder.go).
+  builder: { subs: { build: 'build', b: 'build' }, flags: BUILDX_FLAGS },
   buildx: { subs: { build: 'build', b: 'build' }, flags: BUILDX_FLAGS },
 };
 const TOP: Record<string, 'run' | 'create' | GuardedCommand> = { run: 'run', create: 'create', exec: 'exec', update: 'update', build: 'build' };

@@ -91,6 +91,8 @@ describe('docker global options, as pflag reads them', () => {
     ['buildx b --network host .', 'guard:build:--network host .'],
     ['buildx --builder x -D build .', 'guard:build:.'],
     ['buildx ls', 'pass'],
+    ['builder b .', 'guard:build:.'],
+    ['builder --builder x build .', 'guard:build:.'],
     ['buildx -- build .', 'refused: sdocker cannot tell which command this is: "--" after "buildx"; remove it'],
     // everything else goes to docker unchanged
     ['ps -a', 'pass'],
