@@ -2,7 +2,8 @@
  * `sdocker exec | update | build` (and their `container`/`image`/`builder` spellings): the command
  * is judged by the pure judges in src/policy/commands/ under the effective profile (the floor, the
  * project's sdocker.yaml, the level), then handed to docker unchanged by main.ts. A refusal prints
- * the policy's explanation and throws PolicyError (exit 125); nothing reaches docker. Level
+ * the policy's explanation, goes to the run record, and throws PolicyError (exit 125); nothing
+ * reaches docker. Level
  * privileged: nothing is judged.
  */
 import { EngineClient } from '../engine/client.js';
@@ -13,7 +14,7 @@ import { formatViolations } from '../policy/explain.js';
 import { engineFactsFrom } from '../policy/facts.js';
 import { loadEffectiveProfile } from '../policy/load-profile.js';
 import { effectiveMode } from '../policy/profile.js';
-import type { EffectiveProfile } from '../policy/types.js';
+import type { EffectiveProfile, PolicyMode, Violation } from '../policy/types.js';
 import { judgeBuild } from '../policy/commands/build.js';
 import type { Judgement } from '../policy/commands/common.js';
 import { execNeedsUsernsFact, judgeExec } from '../policy/commands/exec.js';
@@ -51,5 +52,20 @@ export async function guardCommand(command: GuardedCommand, args: string[], glob
   const mode = effectiveMode(undefined, profile);
   const text = formatViolations(violations, provenance, { level: profile.level, mode }).replace(' this container:', ` this ${command}:`);
   io.stderr.write(text);
+  await recordRefusal(command, args, profile, mode, violations, io);
   if (mode === 'enforce') throw new PolicyError('');
+}
+
+/** The run record gets the refusal (or the warning) as it gets run's: argv is the whole command. */
+async function recordRefusal(command: GuardedCommand, args: string[], profile: EffectiveProfile, mode: PolicyMode, violations: Violation[], io: ProcessIO): Promise<void> {
+  const { appendRecord, auditLogPath, recordContext, recordViolations } = await import('../audit/record.js');
+  const { profilesOf } = await import('./run-policy.js');
+  try {
+    appendRecord(auditLogPath(io.env, profile.auditLog), {
+      ...recordContext(io.cwd), event: 'refused', profiles: profilesOf(profile), level: profile.level, mode, image: '',
+      argv: [command, ...args], changes: [], violations: recordViolations(violations), allowances: [],
+    });
+  } catch (err) {
+    io.stderr.write(`sdocker: warning: the run record was not written: ${(err as Error).message}\n`);
+  }
 }

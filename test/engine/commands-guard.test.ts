@@ -6,7 +6,7 @@
  * its output never appeared), the refused update left the pids cgroup limit as it was; and the
  * permitted commands still work (exec prints the hardened uid, update sets a lower limit).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTestObjects, TEST_LABEL_ARGS, testName } from '../helpers/engine.js';
@@ -77,9 +77,15 @@ describe('exec', () => {
   });
 
   it('exec --privileged is refused (SD-EXEC-001) and never runs', async () => {
-    const r = await sdocker(['exec', '--privileged', name, 'sh', '-c', 'touch /tmp/priv-ran; grep CapEff /proc/self/status']);
+    const state = join(tmp.path, 'state');
+    const r = await sdocker(['exec', '--privileged', name, 'sh', '-c', 'touch /tmp/priv-ran; grep CapEff /proc/self/status'], { env: { SDOCKER_STATE_DIR: state } });
     expect(r.code).toBe(125);
     expect(r.stderr).toContain('SD-EXEC-001');
+    // the run record has the refusal, as it has run's
+    const rec = JSON.parse(readFileSync(join(state, 'audit.jsonl'), 'utf8').trim().split('\n').pop() ?? '{}') as { event: string; argv: string[]; violations: { rule: string }[] };
+    expect(rec.event).toBe('refused');
+    expect(rec.argv.slice(0, 2)).toEqual(['exec', '--privileged']);
+    expect(rec.violations.map((v) => v.rule)).toEqual(['SD-EXEC-001']);
     expect(r.stdout).toBe('');
     expect((await docker(['exec', name, 'ls', '/tmp/priv-ran'])).code).not.toBe(0);
   });
