@@ -39,7 +39,8 @@ export async function runHelp(mode: 'run' | 'create'): Promise<string> {
 export const MAIN_HELP = `Usage:  sdocker [OPTIONS] COMMAND
 
 sdocker is docker with hardened defaults: 'run' and 'create' take every docker flag and apply
-the policy in force; every other command is handed to the docker CLI unchanged.
+the policy in force; 'exec', 'update' and 'build' are judged by it, then handed to the docker
+CLI unchanged, as is every other command.
 
 Commands of sdocker's own:
   run          Create and run a new container, hardened

@@ -1,11 +1,11 @@
 /**
- * The entry point: the only module that touches `process`. It splits docker's global options,
- * sends run/create to sdocker's pipeline, sdocker's own commands to theirs, and everything else
- * to the real docker CLI. Modules load lazily so `run` pays only for what it uses.
+ * The entry point: the only module that touches `process`. dispatch.ts decides (pure) which
+ * command the line is, as docker would: run/create go to sdocker's pipeline, exec/update/build are
+ * judged then handed to docker, sdocker's own commands to theirs, everything else to docker. Modules load lazily so `run` pays only for what it uses.
  */
 import { fileURLToPath } from 'node:url';
 import { EngineError, SdockerError } from '../errors.js';
-import { splitGlobals } from './globals.js';
+import { dispatch } from './dispatch.js';
 import type { ProcessIO } from './io.js';
 
 function processIO(): ProcessIO {
@@ -35,45 +35,43 @@ function processIO(): ProcessIO {
   };
 }
 
-async function dispatch(argv: string[], io: ProcessIO): Promise<number> {
-  const { globals, dockerGlobals, rest } = splitGlobals(argv);
-  let [cmd, ...args] = rest;
-  if (cmd === 'container' && (args[0] === 'run' || args[0] === 'create')) {
-    cmd = args[0];
-    args = args.slice(1);
-  }
-  switch (cmd) {
-    case 'run':
-    case 'create': {
+async function main(argv: string[], io: ProcessIO): Promise<number> {
+  const { route, globals, passArgv } = dispatch(argv);
+  switch (route.kind) {
+    case 'run': {
       const { runCommand } = await import('./run.js');
-      return runCommand(args, cmd, globals, io);
+      return runCommand(route.args, route.command, globals, io);
     }
-    case 'seccomp': {
-      const { seccompCommand } = await import('./seccomp.js');
-      return seccompCommand(args, io, globals);
+    case 'guard': {
+      // Judged first; refused with the policy's message, else handed to docker unchanged.
+      const { guardCommand } = await import('./guard.js');
+      await guardCommand(route.command, route.args, globals, io);
+      break;
     }
-    case 'init': {
-      const { initCommand } = await import('./init.js');
-      return initCommand(args, io);
-    }
-    case 'audit-log': {
-      const { auditLogCommand } = await import('./audit-log.js');
-      return auditLogCommand(args, io);
-    }
-    case undefined:
-    case 'help':
-      if (cmd === undefined && argv.length > 0) break;
-      {
-        const { MAIN_HELP } = await import('./help.js');
-        io.stdout.write(MAIN_HELP);
+    case 'sdocker':
+      if (route.command === 'seccomp') {
+        const { seccompCommand } = await import('./seccomp.js');
+        return seccompCommand(route.args, io, globals);
       }
+      if (route.command === 'init') {
+        const { initCommand } = await import('./init.js');
+        return initCommand(route.args, io);
+      }
+      {
+        const { auditLogCommand } = await import('./audit-log.js');
+        return auditLogCommand(route.args, io);
+      }
+    case 'help': {
+      const { MAIN_HELP } = await import('./help.js');
+      io.stdout.write(MAIN_HELP);
       return 0;
-    default:
+    }
+    case 'pass':
       break;
   }
   const { findDocker, passThrough } = await import('./passthrough.js');
   const self = fileURLToPath(new URL('../../bin/sdocker', import.meta.url));
-  return passThrough(findDocker(io.env, self), [...dockerGlobals, ...rest], io);
+  return passThrough(findDocker(io.env, self), passArgv, io);
 }
 
 function finish(code: number): void {
@@ -88,7 +86,7 @@ function finish(code: number): void {
 }
 
 const io = processIO();
-dispatch(process.argv.slice(2), io).then(finish, (err: unknown) => {
+main(process.argv.slice(2), io).then(finish, (err: unknown) => {
   if (err instanceof SdockerError) {
     // The daemon's refusals read as docker prints them, for scripts that look for the phrase.
     const from = err instanceof EngineError ? 'Error response from daemon: ' : '';

@@ -153,7 +153,7 @@ function socketOf(host: string | undefined): string | undefined {
   return host?.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
 }
 
-function profilesOf(profile: EffectiveProfile) {
+export function profilesOf(profile: EffectiveProfile) {
   return profile.sources.map((s) => {
     const out: { path: string; role: typeof s.role; sha256?: string } = { path: s.path, role: s.role };
     if (!s.path.startsWith('level:')) {

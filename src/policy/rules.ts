@@ -227,6 +227,32 @@ export const RULES = {
     why: 'a sandboxed runtime (gVisor, Kata) stops a kernel exploit at its boundary',
     allow: none,
   },
+  // Commands that change a container after creation, or build an image (src/policy/commands/).
+  'SD-EXEC-001': {
+    id: 'SD-EXEC-001', guideline: 5, title: 'privileged exec', flag: '--privileged',
+    why: 'exec --privileged gives the new process every capability and lifts seccomp and AppArmor in a container sdocker hardened',
+    allow: single('privileged'),
+  },
+  'SD-EXEC-002': {
+    id: 'SD-EXEC-002', guideline: 9, title: 'exec as root or as a name', flag: '--user',
+    why: 'exec -u 0 (00, +0, root, 1000:0 ...) runs the new process as uid or gid 0 in a container sdocker made non-root; a name is resolved from the container\'s own /etc/passwd, which its image controls',
+    allow: () => ['allow:', '  root:', `    ${REASON}`, '    # and the engine must run with --userns-remap (or: withoutUsernsRemap: true)'],
+  },
+  'SD-UPDATE-001': {
+    id: 'SD-UPDATE-001', guideline: 6, title: 'update must not lift a limit', flag: '--pids-limit',
+    why: 'docker update can remove a container\'s memory, pids or CPU limit, or raise it above the profile\'s, after the policy set it',
+    allow: (subject: string) => listOf('unlimited', 'resource')(subject),
+  },
+  'SD-BUILD-001': {
+    id: 'SD-BUILD-001', guideline: 15, title: 'build on the host network', flag: '--network',
+    why: 'RUN steps on the host network (or in another container\'s) reach every host interface and local service, the engine API and metadata services included',
+    allow: listOf('hostNamespaces', 'name'),
+  },
+  'SD-BUILD-002': {
+    id: 'SD-BUILD-002', guideline: 5, title: 'build with privileges', flag: '--security-opt',
+    why: 'security options and entitlements (security.insecure, devices) run the RUN steps unconfined or privileged: root in them is root on the host',
+    allow: single('privileged'),
+  },
 } satisfies Record<string, Rule>;
 
 export type RuleId = keyof typeof RULES;
