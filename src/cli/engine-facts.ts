@@ -9,7 +9,7 @@
  * again. The remembered copy only ever saves time: it never decides what runs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateDir } from '../audit/record.js';
 import { readBoundedText } from '../fs/read-bounded.js';
@@ -130,12 +130,13 @@ export function rememberImage(env: Record<string, string | undefined>, host: str
 }
 
 function writeAtomically(env: Record<string, string | undefined>, path: string, data: unknown): void {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     mkdirSync(stateDir(env), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileSync(tmp, JSON.stringify(data), { mode: 0o600, flag: 'wx' }); // a new file: never through a planted link
+    renameSync(tmp, path); // replaces the entry itself (a planted FIFO or link), never writes through it
   } catch {
-    // a read-only state directory costs time, not safety
+    // a read-only state directory costs time, not safety; no half-written file stays behind
+    rmSync(tmp, { force: true });
   }
 }

@@ -4,7 +4,7 @@
  * stack trace, a hang, or a byte of the file in the message.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,16 @@ describe('remembered facts', () => {
       expect(readdirSync(state).sort()).toEqual(['engine-facts.json']);
     });
   }
+
+  it('a directory in its place: ignored, not replaced, and no temporary file left behind', () => {
+    const state = mkdtempSync(join(dir, 'state-'));
+    const env = { SDOCKER_STATE_DIR: state };
+    mkdirSync(join(state, 'engine-facts.json'));
+    expect(rememberedFacts(env, HOST)).toBeUndefined();
+    rememberFacts(env, HOST, GOOD);
+    expect(readdirSync(state)).toEqual(['engine-facts.json']);
+    expect(lstatSync(join(state, 'engine-facts.json')).isDirectory()).toBe(true);
+  });
 
   it('image facts: a wrong shape is ignored and rewritten', () => {
     const state = mkdtempSync(join(dir, 'state-'));
