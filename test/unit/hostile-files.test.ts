@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rememberedFacts, rememberedImage, rememberFacts, rememberImage } from '../../src/cli/engine-facts.js';
+import { resolveEndpoint } from '../../src/engine/endpoint.js';
 import { UsageError } from '../../src/errors.js';
 import { loadEffectiveProfile } from '../../src/policy/load-profile.js';
 import { MAX_DEPTH, parseJsonLocated } from '../../src/seccomp/json.js';
@@ -97,6 +98,17 @@ describe('seccomp JSON', () => {
   it('refuses nesting deeper than MAX_DEPTH instead of overflowing the stack', () => {
     expect(() => parseJsonLocated(`${'['.repeat(100_000)}${']'.repeat(100_000)}`)).toThrow(`nested deeper than ${MAX_DEPTH} levels`);
     expect(() => parseJsonLocated(`${'['.repeat(MAX_DEPTH)}${']'.repeat(MAX_DEPTH)}`)).not.toThrow();
+  });
+});
+
+describe('the docker configuration', () => {
+  it('a config.json that is not JSON, or not a regular file, is named without its bytes', () => {
+    const cfg = mkdtempSync(join(dir, 'cfg-'));
+    writeFileSync(join(cfg, 'config.json'), `${SECRET}\n`);
+    expect(() => resolveEndpoint({ configDir: cfg }, {})).toThrow(`cannot parse ${join(cfg, 'config.json')}: not valid JSON`);
+    const fifoCfg = mkdtempSync(join(dir, 'cfg-'));
+    execFileSync('mkfifo', [join(fifoCfg, 'config.json')]);
+    expect(() => resolveEndpoint({ configDir: fifoCfg }, {})).toThrow(/config\.json: not a regular file \(a FIFO\)/);
   });
 });
 
