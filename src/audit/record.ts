@@ -9,9 +9,10 @@
  * for stronger guarantees.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants as fsConstants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { readBounded, readBoundedText } from '../fs/read-bounded.js';
 import type { Allowance, Change, PolicyMode, ProfileSource, Violation } from '../policy/types.js';
 
 export const GENESIS = '0'.repeat(64);
@@ -84,7 +85,7 @@ const headPath = (path: string) => `${path}.head`;
 
 function readHead(path: string): Head | undefined {
   try {
-    const h = JSON.parse(readFileSync(headPath(path), 'utf8')) as Head;
+    const h = JSON.parse(readBoundedText(headPath(path), 'state')) as Head;
     return typeof h.lines === 'number' && typeof h.last === 'string' ? h : undefined;
   } catch {
     return undefined;
@@ -118,7 +119,7 @@ function withLock<T>(path: string, fn: () => T): T {
 
 function lastLine(path: string): { text?: string; count: number } {
   if (!existsSync(path)) return { count: 0 };
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readBounded(path, 'audit-log').toString('utf8').split('\n').filter((l) => l !== '');
   return { text: lines.at(-1), count: lines.length };
 }
 
@@ -200,7 +201,8 @@ export interface VerifyResult {
 
 /** Check the chain: every line's prev and seq, and the head file against the last line. */
 export function verifyAuditLog(path: string): VerifyResult {
-  const text = readFileSync(path, 'utf8');
+  // Not UTF-8 is not refused here: the hashes then fail, and the line is reported as tampered.
+  const text = readBounded(path, 'audit-log').toString('utf8');
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   const problems: VerifyProblem[] = [];

@@ -9,9 +9,10 @@
  * again. The remembered copy only ever saves time: it never decides what runs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateDir } from '../audit/record.js';
+import { readBoundedText } from '../fs/read-bounded.js';
 import type { EngineInfo, ImageInspect } from '../engine/types.js';
 
 type Facts = EngineInfo & { NCPU?: number; LoggingDriver?: string };
@@ -22,17 +23,57 @@ function file(env: Record<string, string | undefined>): string {
   return join(stateDir(env), 'engine-facts.json');
 }
 
-/** A remembered map from the state directory; a missing or unreadable file is an empty one. */
-function readMap<T>(path: string): Record<string, T> {
+/**
+ * A remembered map from the state directory. Anything but a JSON object of entries that pass
+ * `valid` is an empty map, or loses the entries that fail: a missing, corrupt or hostile file
+ * (garbage, an array, a FIFO, a link to /dev/zero, a huge file, wrong types inside) costs time, never
+ * a run; the next answer from the engine rewrites it.
+ */
+function readMap<T>(path: string, valid: (v: unknown) => v is T): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  let parsed: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, T>;
+    parsed = JSON.parse(readBoundedText(path, 'state'));
   } catch {
-    return {};
+    return out;
   }
+  if (!isObject(parsed)) return out;
+  for (const [k, v] of Object.entries(parsed)) if (valid(v)) out[k] = v;
+  return out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+const FACT_TYPES: Record<(typeof KEYS)[number], (v: unknown) => boolean> = {
+  SecurityOptions: isStrings,
+  Runtimes: isObject,
+  DefaultRuntime: (v) => typeof v === 'string',
+  CgroupVersion: (v) => typeof v === 'string',
+  CgroupDriver: (v) => typeof v === 'string',
+  OSType: (v) => typeof v === 'string',
+  DockerRootDir: (v) => typeof v === 'string',
+  NCPU: (v) => typeof v === 'number' && Number.isInteger(v) && v > 0,
+  LoggingDriver: (v) => typeof v === 'string',
+  ServerVersion: (v) => typeof v === 'string',
+  KernelVersion: (v) => typeof v === 'string',
+};
+
+/** Only the keys factsOf keeps, each of the type the engine sends. */
+function isFacts(v: unknown): v is Facts {
+  if (!isObject(v)) return false;
+  return Object.entries(v).every(([k, x]) => Object.hasOwn(FACT_TYPES, k) && FACT_TYPES[k as keyof typeof FACT_TYPES](x));
+}
+
+/** The shape rememberImage writes. */
+function isImageFacts(v: unknown): v is ImageInspect {
+  if (!isObject(v) || typeof v.Id !== 'string' || !isStrings(v.RepoDigests) || !isObject(v.Config)) return false;
+  const c = v.Config;
+  return typeof c.User === 'string' && (c.Volumes === null || isObject(c.Volumes)) && isObject(c.ExposedPorts);
 }
 
 function readAll(env: Record<string, string | undefined>): Record<string, Facts> {
-  return readMap<Facts>(file(env));
+  return readMap(file(env), isFacts);
 }
 
 /** Only the fields the policy reads, so the copy compares equal when nothing that matters changed. */
@@ -63,7 +104,7 @@ function imageFile(env: Record<string, string | undefined>): string {
 }
 
 function readImages(env: Record<string, string | undefined>): Record<string, ImageInspect> {
-  return readMap<ImageInspect>(imageFile(env));
+  return readMap(imageFile(env), isImageFacts);
 }
 
 /**
@@ -89,12 +130,13 @@ export function rememberImage(env: Record<string, string | undefined>, host: str
 }
 
 function writeAtomically(env: Record<string, string | undefined>, path: string, data: unknown): void {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     mkdirSync(stateDir(env), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileSync(tmp, JSON.stringify(data), { mode: 0o600, flag: 'wx' }); // a new file: never through a planted link
+    renameSync(tmp, path); // replaces the entry itself (a planted FIFO or link), never writes through it
   } catch {
-    // a read-only state directory costs time, not safety
+    // a read-only state directory costs time, not safety; no half-written file stays behind
+    rmSync(tmp, { force: true });
   }
 }

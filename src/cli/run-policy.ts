@@ -2,8 +2,8 @@
  * The policy step of `sdocker run`, between the parsed request and the engine: loading the
  * profiles, deciding (pure applyPolicy), explaining, and the run record. Loaded by run.ts.
  */
-import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import { readBoundedText } from '../fs/read-bounded.js';
 import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../audit/record.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
 import type { RunRequest } from '../flags/request.js';
@@ -158,7 +158,7 @@ export function profilesOf(profile: EffectiveProfile) {
     const out: { path: string; role: typeof s.role; sha256?: string } = { path: s.path, role: s.role };
     if (!s.path.startsWith('level:')) {
       try {
-        out.sha256 = sha256(readFileSync(s.path, 'utf8'));
+        out.sha256 = sha256(readBoundedText(s.path, 'profile'));
       } catch {
         // unreadable now: recorded without its hash
       }

@@ -1,4 +1,6 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readBoundedText } from '../fs/read-bounded.js';
 import { EngineClient } from '../engine/client.js';
 import type { BodyContext, ProxyConfig } from '../engine/body.js';
 import { defaultConfigDir, resolveEndpoint } from '../engine/endpoint.js';
@@ -20,7 +22,7 @@ import type { ProcessIO } from './io.js';
  */
 export async function runCommand(argv: string[], mode: 'run' | 'create', globals: GlobalOptions, io: ProcessIO): Promise<number> {
   const endpoint = resolveEndpoint(globals, io.env);
-  const ctx: BodyContext = { cwd: io.cwd, env: io.env, readFile: (p) => readFileSync(p, 'utf8') };
+  const ctx: BodyContext = { cwd: io.cwd, env: io.env, readFile: (p, kind) => readBoundedText(resolve(io.cwd, p), kind) };
   const proxies = proxiesFor(globals.configDir ?? defaultConfigDir(io.env), endpoint.host);
   if (proxies) ctx.proxies = proxies;
   const req = buildRunRequest(argv, mode, ctx);
@@ -186,7 +188,7 @@ async function runWithPolicy(
 function proxiesFor(configDir: string, daemonHost: string): ProxyConfig | undefined {
   let text: string;
   try {
-    text = readFileSync(`${configDir}/config.json`, 'utf8');
+    text = readBoundedText(`${configDir}/config.json`, 'docker-config');
   } catch {
     return undefined;
   }

@@ -1,8 +1,9 @@
 /**
  * `sdocker seccomp check|stats|record`. libseccomp (koffi) loads only here, on demand.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readBoundedText } from '../fs/read-bounded.js';
 import { fileURLToPath } from 'node:url';
 import { PolicyError, UsageError } from '../errors.js';
 import type { CreateBody } from '../engine/types.js';
@@ -185,7 +186,7 @@ export async function splitRecordArgs(argv: string[]): Promise<RecordArgs> {
 async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Promise<number> {
   const opts = await splitRecordArgs(argv);
   const { buildRunRequest } = await import('../flags/request.js');
-  const req = buildRunRequest(opts.runArgs, 'run', { cwd: io.cwd, env: io.env, readFile: (p) => readFileSync(p, 'utf8') });
+  const req = buildRunRequest(opts.runArgs, 'run', { cwd: io.cwd, env: io.env, readFile: (p, kind) => readBoundedText(resolve(io.cwd, p), kind) });
   for (const n of req.notices) io.stderr.write(`${n}\n`);
   if (req.help) {
     io.stdout.write(HELP);

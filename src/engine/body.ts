@@ -12,14 +12,19 @@ import {
   parseGpus, parseThrottleBps, parseThrottleIops, parseUlimits, parseWeightDevice,
 } from '../flags/values/resources.js';
 import { splitVolumes } from '../flags/values/volumes.js';
+import { JsonSyntaxError, parseJsonLocated } from '../seccomp/json.js';
 import type { CreateBody, DeviceMapping, DeviceRequest, HealthConfig, HostConfig } from './types.js';
 
 /** What building the body may read: handed in, so the builder itself does no I/O. */
 export interface BodyContext {
   cwd: string;
   env: Record<string, string | undefined>;
-  /** Reads a file named on the command line (--env-file, --label-file, a seccomp profile). */
-  readFile(path: string): string;
+  /**
+   * Reads a file named on the command line (--env-file, --label-file, a seccomp profile) as UTF-8
+   * text; the shell's reader (src/fs/read-bounded.ts) refuses what is not a regular file under the
+   * kind's size limit. Its errors carry `code` (ENOENT, EILSEQ with `line`...) and never the bytes.
+   */
+  readFile(path: string, kind: 'seccomp' | 'env-file' | 'label-file'): string;
   /**
    * The proxies of the docker config (`proxies` in config.json) for this daemon host. docker run
    * and create pass them as HTTP_PROXY/http_proxy... unless -e sets them.
@@ -110,15 +115,11 @@ function parseSecurityOpts(values: string[], ctx: BodyContext): { opts: string[]
     if (k === 'seccomp' && v !== 'builtin' && v !== 'unconfined') {
       let text: string;
       try {
-        text = ctx.readFile(v);
+        text = ctx.readFile(v, 'seccomp');
       } catch (err) {
-        return fail(undefined, `opening seccomp profile (${v}) failed: ${(err as Error).message}`);
+        return fail(undefined, `opening seccomp profile (${v}) failed: ${readError(err, v)}`);
       }
-      try {
-        opts.push(`seccomp=${JSON.stringify(JSON.parse(text))}`);
-      } catch (err) {
-        return fail(undefined, `compacting json for seccomp profile (${v}) failed: ${(err as Error).message}`);
-      }
+      opts.push(`seccomp=${compactJson(text, v)}`);
       continue;
     }
     opts.push(opt);
@@ -131,9 +132,12 @@ function readKvFiles(flags: Flags, name: string, ctx: BodyContext, lookup?: (k: 
   for (const file of flags.list(name)) {
     let text: string;
     try {
-      text = ctx.readFile(file);
+      text = ctx.readFile(file, name === 'env-file' ? 'env-file' : 'label-file');
     } catch (err) {
-      return fail(`--${name}`, `open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+      const e = err as { code?: string; line?: number };
+      if (e.code === 'ENOENT') return fail(`--${name}`, `open ${file}: no such file or directory`);
+      if (e.code === 'EILSEQ' && e.line !== undefined) return fail(`--${name}`, `invalid env file (${file}): invalid utf8 bytes at line ${e.line}`);
+      return fail(`--${name}`, readError(err, file));
     }
     try {
       out.push(...parseKvFile(text, file, lookup));
@@ -142,6 +146,34 @@ function readKvFiles(flags: Flags, name: string, ctx: BodyContext, lookup?: (k: 
     }
   }
   return out;
+}
+
+/** A read error's text: the reader's reason (it names no bytes), else the system's message. */
+function readError(err: unknown, file: string): string {
+  const e = err as { reason?: string; code?: string; message?: string };
+  if (typeof e.reason === 'string') return `${file}: ${e.reason}`;
+  return e.code === 'ENOENT' ? `open ${file}: no such file or directory` : String(e.message ?? err);
+}
+
+/**
+ * docker's json.Compact of a seccomp file. On bad JSON the message gives the line, column and
+ * what was expected (from the located parser), never the text: node's JSON.parse quotes the
+ * first bytes of the file, which would print any file the user can read.
+ */
+function compactJson(text: string, file: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    let where = '';
+    try {
+      parseJsonLocated(text);
+      where = 'nested too deeply';
+    } catch (err) {
+      if (!(err instanceof JsonSyntaxError)) throw err;
+      where = `line ${err.position.line}, column ${err.position.column}: ${err.message}`;
+    }
+    return fail(undefined, `compacting json for seccomp profile (${file}) failed: ${where}`);
+  }
 }
 
 function healthConfig(flags: Flags): HealthConfig | undefined {

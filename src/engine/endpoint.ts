@@ -7,10 +7,10 @@
  * Unlike docker, a plain tcp:// endpoint without TLS is refused: an unauthenticated TCP daemon
  * hands root on its host to anyone who can reach the port.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { SdockerError } from '../errors.js';
+import { readBounded } from '../fs/read-bounded.js';
 
 export interface EndpointOptions {
   host?: string;
@@ -66,6 +66,16 @@ export function defaultConfigDir(env: Record<string, string | undefined>): strin
 
 function fail(message: string): never {
   throw new SdockerError(message, 125);
+}
+
+/**
+ * A read or parse error's text without the file's bytes (node's JSON.parse quotes them): the
+ * reader's reason, "not valid JSON", or the system's message.
+ */
+function readError(err: unknown): string {
+  if (err instanceof SyntaxError) return 'not valid JSON';
+  const e = err as { reason?: unknown; message?: unknown };
+  return typeof e.reason === 'string' ? e.reason : String(e.message ?? err);
 }
 
 function isMissing(err: unknown): boolean {
@@ -195,12 +205,12 @@ interface ContextMeta {
 
 /**
  * Resolve the endpoint. `env` is the process environment (handed in; never read from `process`).
- * `readFile` is injectable for tests (default: fs.readFileSync); it throws ENOENT for missing files.
+ * `readFile` is injectable for tests (default: the bounded reader, src/fs/read-bounded.ts); it throws ENOENT for missing files.
  */
 export function resolveEndpoint(
   opts: EndpointOptions,
   env: Record<string, string | undefined>,
-  readFile: ReadFile = (p) => readFileSync(p),
+  readFile: ReadFile = (p) => readBounded(p, 'docker-config'),
 ): Endpoint {
   if (opts.context && opts.host) {
     fail('conflicting options: cannot specify both --host and --context');
@@ -241,7 +251,7 @@ export function resolveEndpoint(
     meta = JSON.parse(readFile(join(configDir, 'contexts', 'meta', dir, 'meta.json')).toString('utf8')) as ContextMeta;
   } catch (err) {
     if (isMissing(err)) fail(`context "${contextName}": context not found: ${join(configDir, 'contexts', 'meta', dir)}`);
-    fail(`context "${contextName}": cannot read its metadata: ${(err as Error).message}`);
+    fail(`context "${contextName}": cannot read its metadata: ${readError(err)}`);
   }
   const ep = meta.Endpoints?.docker;
   if (!ep || !ep.Host) fail(`context "${contextName}": cannot find docker endpoint in context`);
@@ -251,7 +261,7 @@ export function resolveEndpoint(
     try {
       material[k] = readFile(join(tlsDir, f));
     } catch (err) {
-      if (!isMissing(err)) fail(`context "${contextName}": cannot read ${f}: ${(err as Error).message}`);
+      if (!isMissing(err)) fail(`context "${contextName}": cannot read ${f}: ${readError(err)}`);
     }
   }
   const hasMaterial = material.ca !== undefined || material.cert !== undefined || material.key !== undefined;
@@ -265,13 +275,13 @@ function currentContextFromConfig(configDir: string, readFile: ReadFile): string
     text = readFile(join(configDir, 'config.json')).toString('utf8');
   } catch (err) {
     if (isMissing(err)) return undefined;
-    fail(`cannot read ${join(configDir, 'config.json')}: ${(err as Error).message}`);
+    fail(`cannot read ${join(configDir, 'config.json')}: ${readError(err)}`);
   }
   try {
     const cfg = JSON.parse(text) as { currentContext?: unknown };
     return typeof cfg.currentContext === 'string' && cfg.currentContext !== '' ? cfg.currentContext : undefined;
   } catch (err) {
-    fail(`cannot parse ${join(configDir, 'config.json')}: ${(err as Error).message}`);
+    fail(`cannot parse ${join(configDir, 'config.json')}: ${readError(err)}`);
   }
 }
 
@@ -287,6 +297,6 @@ function optionalFile(
     return { [key]: readFile(path) };
   } catch (err) {
     if (explicit === undefined && isMissing(err)) return {};
-    fail(`cannot read TLS file ${path}: ${(err as Error).message}`);
+    fail(`cannot read TLS file ${path}: ${readError(err)}`);
   }
 }

@@ -4,7 +4,7 @@
  * credentials from the docker config (auths, credHelpers, credsStore) as X-Registry-Auth.
  * Loaded lazily: only runs that pull need it.
  */
-import { readFileSync } from 'node:fs';
+import { readBounded } from '../fs/read-bounded.js';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { EngineError } from '../errors.js';
@@ -86,7 +86,7 @@ function normaliseRegistryKey(key: string): string {
 export async function registryAuth(
   domain: string,
   configDir: string,
-  readFile: (p: string) => Buffer = (p) => readFileSync(p),
+  readFile: (p: string) => Buffer = (p) => readBounded(p, 'docker-config'),
 ): Promise<string | undefined> {
   let cfg: DockerConfigFile;
   try {

@@ -13,10 +13,12 @@
  * The YAML parser is imported only when a file is actually read (about 50 ms of start-up).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import { FileReadError, readBoundedText } from '../fs/read-bounded.js';
+import { parseYamlBounded } from './yaml-bounded.js';
 import { type KeyPath, type Locate, mergeProfiles, validateProfile } from './profile.js';
 import type { EffectiveProfile, LevelName, ProfileFile, ProfileSource } from './types.js';
 import { LEVELS } from './types.js';
@@ -52,18 +54,14 @@ interface ReadFile {
 async function readProfileFile(path: string): Promise<ReadFile> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedText(path, 'profile');
   } catch (err) {
-    throw new UsageError(`${path}: cannot read the profile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    if (!(err instanceof FileReadError)) throw err;
+    throw new UsageError(`${path}: cannot read the profile: ${err.reason}`);
   }
-  const { parseDocument, LineCounter, isMap, isScalar } = await loadModule<typeof import('yaml')>('yaml');
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const err = doc.errors[0];
-  if (err) {
-    const pos = err.linePos?.[0] ?? lc.linePos(err.pos[0]);
-    throw new UsageError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`);
-  }
+  const yaml = await loadModule<typeof import('yaml')>('yaml');
+  const { isMap, isScalar } = yaml;
+  const { doc, lc, value } = parseYamlBounded(yaml, text, path);
   const locate: Locate = (keyPath: KeyPath) => {
     // Point at the key of the last segment when it is a mapping key, else at the value.
     let node: unknown = doc.contents;
@@ -83,7 +81,7 @@ async function readProfileFile(path: string): Promise<ReadFile> {
     }
     return pos === undefined ? undefined : lc.linePos(pos);
   };
-  const file = validateProfile(doc.toJS(), path, locate);
+  const file = validateProfile(value, path, locate);
   file.sha256 = createHash('sha256').update(text).digest('hex');
   if (file.level) throw new UsageError(`${path}${fmt(locate(['level']))}: level: only the built-in level files set it; use extends: ${file.level}`);
   resolveFilePaths(file, dirname(path));
@@ -248,7 +246,7 @@ function loadSeccomp(eff: EffectiveProfile, shipped: string): void {
   if (s === 'engine') return;
   const path = s === 'default' ? shipped : s;
   try {
-    const text = readFileSync(path, 'utf8');
+    const text = readBoundedText(path, 'seccomp');
     eff.seccompProfile = text;
     eff.seccompProfilePath = path;
     // The shipped default is checked by its tests, not on every run; any other file is checked by
@@ -256,7 +254,7 @@ function loadSeccomp(eff: EffectiveProfile, shipped: string): void {
     if (path === shipped) eff.seccompChecks = { ...eff.seccompChecks, [text]: { source: path, whitelist: true, findings: [], trusted: true } };
   } catch (err) {
     if (s === 'default') return; // not shipped yet: the engine's default applies (never unconfined)
-    throw new UsageError(`defaults.seccomp: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError(`defaults.seccomp: cannot read ${path}: ${err instanceof FileReadError ? err.reason : String(err)}`);
   }
 }
 

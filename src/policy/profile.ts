@@ -21,7 +21,10 @@ export type Locate = (path: KeyPath) => { line: number; col: number } | undefine
 function fail(file: string, locate: Locate | undefined, path: KeyPath, msg: string): never {
   const pos = locate?.(path);
   const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-  throw new UsageError(`${where}: ${path.length ? `${path.join('.')}: ` : ''}${msg}`);
+  // An unknown key is named by its place, not its text: the file may be any file the user can
+  // read (a mistyped or hostile --profile /etc/shadow parses as a mapping), and must not reach a log.
+  const shown = msg.startsWith('unknown key') ? path.slice(0, -1) : path;
+  throw new UsageError(`${where}: ${shown.length ? `${shown.join('.')}: ` : ''}${msg}`);
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,7 +1,12 @@
 /**
  * A small JSON parser that remembers where every value starts, so errors about a profile can
- * name the file, line and column of the offending value. Accepts exactly RFC 8259 JSON.
+ * name the file, line and column of the offending value. Accepts exactly RFC 8259 JSON, nested
+ * at most MAX_DEPTH deep. Messages say what was expected, never what was found: the text may be
+ * any file the user can read (a mistyped or hostile path), and its bytes must not reach a log.
  */
+
+/** Deeper nesting is refused (no seccomp profile nests more than a handful of levels). */
+export const MAX_DEPTH = 256;
 
 export type JsonPath = (string | number)[];
 
@@ -54,9 +59,11 @@ export function parseJsonLocated(text: string): LocatedJson {
       else break;
     }
   };
-  const describe = (at: number) => (at >= text.length ? 'end of input' : `'${text[at]}'`);
+  // Only JSON's own punctuation is named: any other character could be a secret's first byte.
+  const describe = (at: number) => (at >= text.length ? 'end of input' : '{}[]:,"'.includes(text[at]!) ? `'${text[at]}'` : 'other text');
   const value = (path: JsonPath): unknown => {
     ws();
+    if (path.length > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
     offsets.set(pathKey(path), i);
     const c = text[i];
     if (c === '{') {
@@ -74,7 +81,7 @@ export function parseJsonLocated(text: string): LocatedJson {
         ws();
         if (text[i] !== ':') fail(`expected ':' after property name, found ${describe(i)}`);
         i++;
-        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate property "${key}"`);
+        if (Object.prototype.hasOwnProperty.call(obj, key)) fail('duplicate property name');
         obj[key] = value([...path, key]);
         ws();
         if (text[i] === ',') {
@@ -128,7 +135,7 @@ export function parseJsonLocated(text: string): LocatedJson {
       i += m[0].length;
       return Number(m[0]);
     }
-    return fail(`unexpected ${describe(i)}`);
+    return fail(`expected a JSON value, found ${describe(i)}`);
   };
   const string = (): string => {
     const start = i;
@@ -160,7 +167,7 @@ export function parseJsonLocated(text: string): LocatedJson {
   };
   const v = value([]);
   ws();
-  if (i < text.length) fail(`unexpected ${describe(i)} after the JSON value`);
+  if (i < text.length) fail(`expected the end after the JSON value, found ${describe(i)}`);
   return {
     value: v,
     locate(path) {

@@ -16,7 +16,8 @@
  * and runc skips unknown names: that only ever narrows a whitelist.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readBoundedText } from '../fs/read-bounded.js';
 import { join, resolve } from 'node:path';
 import { stateDir } from '../audit/record.js';
 import type { CreateBody } from '../engine/types.js';
@@ -46,7 +47,7 @@ function toFinding(f: Finding): SeccompFinding {
 function readCache(file: string | undefined): SeccompFinding[] | undefined {
   if (!file) return undefined;
   try {
-    const c = JSON.parse(readFileSync(file, 'utf8')) as { findings?: unknown };
+    const c = JSON.parse(readBoundedText(file, 'state')) as { findings?: unknown };
     if (!Array.isArray(c.findings)) return undefined;
     // Only name findings are taken from the cache, whatever it holds.
     return (c.findings as SeccompFinding[]).filter((f) => f && NAME_CODES.has(f.code) && typeof f.message === 'string');
@@ -143,7 +144,7 @@ export function gatherSeccompChecks(
     let original = v;
     for (const f of files) {
       try {
-        const t = readFileSync(resolve(ctx.cwd, f), 'utf8');
+        const t = readBoundedText(resolve(ctx.cwd, f), 'seccomp');
         if (JSON.stringify(JSON.parse(t)) === v) {
           source = f;
           original = t;

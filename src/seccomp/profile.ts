@@ -3,8 +3,8 @@
  * writing. Shape errors (a string where a list belongs) are thrown here; semantic findings
  * (unknown names, weak defaults, dead rules) come from validate.ts.
  */
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { FileReadError, readBoundedText } from '../fs/read-bounded.js';
 import { parseJsonLocated, JsonSyntaxError, type JsonPath, type Position } from './json.js';
 
 export interface SeccompArg {
@@ -62,9 +62,10 @@ export function where(loaded: Pick<LoadedProfile, 'source' | 'locate'>, path: Js
 export async function readProfile(file: string): Promise<LoadedProfile> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readBoundedText(file, 'seccomp');
   } catch (err) {
-    throw new UsageError(`seccomp profile ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    if (!(err instanceof FileReadError)) throw err;
+    throw new UsageError(`seccomp profile ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.reason}`);
   }
   return parseProfile(text, file);
 }

@@ -109,7 +109,7 @@ describe('value syntaxes', () => {
     expect(() => parseMount('type=tmpfs,dst=/x,volume-nocopy', '/w')).toThrow(/cannot mix 'volume-\*' options/);
   });
   it('names the file and line of a bad env file', () => {
-    expect(() => parseKvFile('A=1\nBAD NAME=2\n', 'app.env')).toThrow("app.env:2: variable 'BAD NAME' contains whitespaces");
+    expect(() => parseKvFile('A=1\nBAD NAME=2\n', 'app.env')).toThrow('invalid env file (app.env): variable on line 2 contains whitespaces');
     expect(parseKvFile('A=1\nFROM\n', 'f', (k) => (k === 'FROM' ? 'caller' : undefined))).toEqual(['A=1', 'FROM=caller']);
   });
 });

@@ -139,9 +139,22 @@ export function validateLink(val: string): string {
   return val;
 }
 
+/** Go's unicode.IsSpace: what docker trims from the start of a line (not U+FEFF, unlike JS's \s). */
+const GO_LEADING_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
+
+/** bufio.Scanner's limit: a line of this many bytes or more (its newline aside) fails. */
+const MAX_LINE_BYTES = 64 * 1024;
+
 /**
- * docker's kvfile.Parse for --env-file and --label-file. A line with no `=` takes the caller's
- * value through `lookup` (env files) or is left out; errors name the file and line.
+ * docker's kvfile.Parse (docker 28) for --env-file and --label-file, on text already checked to be
+ * UTF-8 (docker: "invalid utf8 bytes at line N", which the reader reports): a UTF-8 BOM at the very
+ * start is dropped; lines split at `\n` with one trailing `\r` dropped; leading white space
+ * (Go's unicode.IsSpace) trimmed; empty lines and `#` lines skipped; the name is everything before
+ * the first `=` and must be non-empty and hold no space or tab; the value is kept as written. A
+ * line with no `=` takes the caller's value through `lookup` (env files) when the caller has the
+ * name, else it is left out (always for label files).
+ * Errors use docker's words but name the line instead of quoting it: a file's content is never
+ * echoed (`--env-file /root/secret` must not print the secret).
  */
 export function parseKvFile(
   text: string,
@@ -149,19 +162,22 @@ export function parseKvFile(
   lookup?: (name: string) => string | undefined,
 ): string[] {
   const out: string[] = [];
+  const bad = (msg: string): never => {
+    throw new Error(`invalid env file (${file}): ${msg}`);
+  };
   const lines = text.replace(/^\uFEFF/, '').split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   lines.forEach((raw, idx) => {
-    const line = raw.replace(/\r$/, '').replace(/^\s+/, '');
+    if (raw.length >= MAX_LINE_BYTES / 4 && Buffer.byteLength(raw) >= MAX_LINE_BYTES) bad('bufio.Scanner: token too long');
+    const line = raw.replace(/\r$/, '').replace(GO_LEADING_SPACE, '');
     if (line === '' || line.startsWith('#')) return;
     const eq = line.indexOf('=');
     const variable = eq < 0 ? line : line.slice(0, eq);
-    if (variable === '') throw new Error(`${file}:${idx + 1}: no variable name on line '${line}'`);
-    if (WS.test(variable)) throw new Error(`${file}:${idx + 1}: variable '${variable}' contains whitespaces`);
+    if (variable === '') bad(`no variable name on line ${idx + 1}`);
+    if (WS.test(variable)) bad(`variable on line ${idx + 1} contains whitespaces`);
     if (eq >= 0) out.push(`${variable}=${line.slice(eq + 1)}`);
     else if (lookup) {
-      // No value: take the caller's; a name the caller does not have is left out.
-      const v = lookup(line);
+      const v = lookup(variable);
       if (v !== undefined) out.push(`${variable}=${v}`);
     }
   });
