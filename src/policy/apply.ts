@@ -7,6 +7,7 @@
 import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
 import { RULES, type RuleId } from './rules.js';
 import { joinRef, resolveJoin, type JoinField } from './joins.js';
+import { dangerousVerdicts } from './seccomp-dangerous.js';
 import {
   fact, isBindVolume, isUnder, normalizeHostPath, parseBind, sensitiveKind, spellings, splitOpts,
 } from './paths.js';
@@ -42,6 +43,28 @@ export function judgeSeccomp(verdict: SeccompVerdict | undefined): { ok: true } 
   }
   if (errors.length > 0) return { ok: false, rule: 'SD-SECCOMP-003', why: `${verdict.source}: ${errors.length} error${errors.length === 1 ? '' : 's'}`, details };
   return { ok: true };
+}
+
+/** The capabilities the container will hold (capabilities() has run): docker's set unless ALL is dropped, plus CapAdd. */
+function containerCaps(c: Ctx): Set<string> {
+  const drop = (c.hc.CapDrop ?? []).map(normalizeCap);
+  const caps = new Set(drop.includes('ALL') ? [] : DOCKER_DEFAULT_CAPS.filter((x) => !drop.includes(x)));
+  for (const a of c.hc.CapAdd ?? []) caps.add(normalizeCap(a));
+  return caps;
+}
+
+/**
+ * SD-SECCOMP-004 on a profile judgeSeccomp accepted: each call of the shipped default's safety list
+ * it lets through needs `allow.syscalls`. False when one is refused (the profile is not applied).
+ */
+function seccompDangerous(c: Ctx, verdict: SeccompVerdict | undefined, field: string, flag?: string): boolean {
+  if (!verdict) return true;
+  let ok = true;
+  for (const d of dangerousVerdicts(verdict, c.allow, containerCaps(c))) {
+    const subject = `seccomp=${verdict.source}`;
+    if (!c.check('SD-SECCOMP-004', field, subject, d.name, d.allowance, { ...(flag ? { flag } : {}), details: [d.detail], denialKey: 'syscalls', denialValue: d.name })) ok = false;
+  }
+  return ok;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -254,7 +277,7 @@ function securityOpts(c: Ctx): void {
           const source = verdictFor(c, v)?.source;
           const subject = source ? `seccomp=${source}` : 'seccomp=<profile>';
           keep = c.check(w.rule, 'HostConfig.SecurityOpt', subject, subject, c.allow.seccompUnconfined, { why: w.why, details: w.details, denialKey: 'seccompUnconfined' });
-        }
+        } else keep = seccompDangerous(c, verdictFor(c, v), 'HostConfig.SecurityOpt');
       }
       if (!keep) seccompSet = false;
     } else if (k === 'apparmor' && v === 'unconfined') {
@@ -290,11 +313,11 @@ function securityOpts(c: Ctx): void {
   const d = c.profile.defaults;
   if (!seccompSet && d.seccomp !== 'engine' && c.profile.seccompProfile) {
     const check = judgeSeccomp(verdictFor(c, c.profile.seccompProfile));
-    if (check.ok) {
+    if (check.ok && seccompDangerous(c, verdictFor(c, c.profile.seccompProfile), 'defaults.seccomp', 'defaults.seccomp')) {
       out.push(`seccomp=${c.profile.seccompProfile}`);
       c.change('HostConfig.SecurityOpt', 'seccomp (engine default)', `seccomp=<${c.profile.seccompProfilePath ?? 'profile'}>`, 'SD-SECCOMP-002',
         'sdocker\'s whitelist seccomp profile replaces the engine\'s default');
-    } else {
+    } else if (!check.ok) {
       c.check(check.rule, 'defaults.seccomp', c.profile.seccompProfilePath, c.profile.seccompProfilePath ?? 'seccomp profile', undefined, { flag: 'defaults.seccomp', why: check.why, details: check.details });
       // No allowance lets the profile's own file through: it has to be fixed.
       const v = c.violations.at(-1);

@@ -87,6 +87,11 @@ export const RULES = {
     why: 'a seccomp profile with errors (unknown syscall names or actions, rules that contradict each other, invalid JSON) does not filter what its author meant',
     allow: single('seccompUnconfined'),
   },
+  'SD-SECCOMP-004': {
+    id: 'SD-SECCOMP-004', guideline: 13, title: 'seccomp profile must deny what the shipped default denies for safety', flag: '--security-opt',
+    why: 'the profile lets through a system call sdocker\'s default denies for safety: namespace creation (unshare, clone without its flag filter, clone3) gives a user namespace with every capability, and mount, keyctl, bpf, ptrace, io_uring, userfaultfd ... are the kernel surfaces container escapes use',
+    allow: listOf('syscalls', 'name'),
+  },
   'SD-MAC-001': {
     id: 'SD-MAC-001', guideline: 4, title: 'AppArmor confinement', flag: '--security-opt',
     why: 'apparmor=unconfined removes the mandatory access control profile that blocks writes to /proc and /sys and mounts',

@@ -59,6 +59,11 @@ export interface AllowSpec {
   /** Host addresses ports may be published on besides 127.0.0.1 (`0.0.0.0`, `::`, or one address). */
   portAddresses?: (Reasoned & { address: string })[];
   volumesFrom?: Reasoned;
+  /**
+   * Calls a user seccomp profile may let through although sdocker's shipped default denies them
+   * for safety (unshare, mount, keyctl, bpf, ptrace, clone without its namespace filter ...).
+   */
+  syscalls?: (Reasoned & { name: string })[];
 }
 
 export type HostNamespace = 'pid' | 'ipc' | 'uts' | 'network' | 'userns' | 'cgroupns';
@@ -169,6 +174,17 @@ export interface SeccompFinding {
   column?: number;
 }
 
+/** A call the shipped default denies for safety that a user profile lets through. */
+export interface SeccompDangerousCall {
+  name: string;
+  line?: number;
+  column?: number;
+  /** The rule applies only when the container holds every one of these capabilities. */
+  caps?: string[];
+  /** Why a rule with argument conditions still lets too much through. */
+  why?: string;
+}
+
 /** What the shell found checking one seccomp profile. */
 export interface SeccompVerdict {
   /** The file it came from, for messages (`--security-opt seccomp=FILE`, `defaults.seccomp`). */
@@ -176,6 +192,11 @@ export interface SeccompVerdict {
   /** isWhitelist: the default action neither allows nor only logs. */
   whitelist: boolean;
   findings: SeccompFinding[];
+  /**
+   * The calls the shipped default denies for safety that this profile lets through
+   * (src/seccomp/dangerous.ts); each needs `allow.syscalls` (SD-SECCOMP-004). Missing: none found.
+   */
+  dangerous?: SeccompDangerousCall[];
   /** sdocker's shipped default: checked by its tests, not on every run. */
   trusted?: boolean;
 }
