@@ -8,6 +8,8 @@ import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
 import { RULES, type RuleId } from './rules.js';
 import { joinRef, resolveJoin, type JoinField } from './joins.js';
 import { dangerousVerdicts } from './seccomp-dangerous.js';
+import { distrust, joinAllowance, joinChain, volumesFromRef, type Joiner } from './join-trust.js';
+import { ownLabels, requestedOwnLabels } from './own-labels.js';
 import {
   fact, isBindVolume, isUnder, normalizeHostPath, parseBind, sensitiveKind, spellings, splitOpts,
 } from './paths.js';
@@ -173,6 +175,7 @@ class Ctx {
 }
 
 function harden(c: Ctx): void {
+  labels(c);
   privileged(c);
   capabilities(c);
   namespaces(c);
@@ -185,6 +188,17 @@ function harden(c: Ctx): void {
   ports(c);
   logging(c);
   runtime(c);
+  c.body.Labels = { ...(c.body.Labels ?? {}), ...ownLabels(c.profile.level, c.input.mode, c.input.owner) };
+}
+
+/** SD-LABEL-001: the request may not set sdocker's own labels (they decide which containers may be joined). */
+function labels(c: Ctx): void {
+  for (const l of requestedOwnLabels(c.body)) {
+    if (c.check('SD-LABEL-001', l.field, l.key, l.key, undefined, { flag: l.flag })) continue;
+    c.change(l.field, l.key, null, 'SD-LABEL-001');
+    if (l.field === 'Labels') delete c.body.Labels![l.key];
+    else for (const m of c.hc.Mounts ?? []) if (m.VolumeOptions?.Labels) delete m.VolumeOptions.Labels[l.key];
+  }
 }
 
 function privileged(c: Ctx): void {
@@ -244,9 +258,52 @@ function namespaces(c: Ctx): void {
       }
     }
   }
+  for (const { field, flag } of NS_FIELDS) {
+    const ref = joinRef(c.hc[field] as string | undefined);
+    if (ref !== undefined && field !== 'UsernsMode' && field !== 'CgroupnsMode') joinTrust(c, ref, field as JoinField, flag);
+  }
   if (!c.hc.CgroupnsMode && !allowed.has('cgroupns')) {
     c.change('HostConfig.CgroupnsMode', c.hc.CgroupnsMode ?? null, 'private', 'SD-NS-006');
     c.hc.CgroupnsMode = 'private';
+  }
+}
+
+function joiner(c: Ctx): Joiner {
+  const root = c.allow.root;
+  return { level: c.profile.level, owner: c.input.owner, allow: c.allow, rootAllowed: !!root && (c.input.engine.usernsRemap || !!root.withoutUsernsRemap) };
+}
+
+/** SD-NS-007: every container along a `container:` chain must be one sdocker hardened for this user, or be allowed by name. */
+function joinTrust(c: Ctx, ref: string, field: JoinField, flag: string): void {
+  const v = c.hc[field];
+  for (const x of joinChain(ref, field, c.input.containers)) {
+    const why = distrust(x, joiner(c));
+    if (!why) continue;
+    const name = x.Name.replace(/^\//, '');
+    if (!c.check('SD-NS-007', `HostConfig.${field}`, v, `${flag}=container:${ref}`, joinAllowance(c.allow, ref, x), { flag, why, denialKey: 'joinContainers', denialValue: name, allowSubject: name })) {
+      c.change(`HostConfig.${field}`, v, '', 'SD-NS-007', `the join of container ${name} is dropped: ${why}`);
+      (c.hc as Record<string, unknown>)[field] = '';
+    }
+    return;
+  }
+}
+
+/** --volumes-from X: X's mounts become this container's; judged as a join of X (SD-MNT-004). */
+function volumesFrom(c: Ctx): void {
+  const hc = c.hc;
+  const specs = hc.VolumesFrom ?? [];
+  if (specs.length === 0) return;
+  const kept = specs.filter((spec) => {
+    const ref = volumesFromRef(spec);
+    const x = c.input.containers?.[ref];
+    const why = x ? distrust(x, joiner(c)) : `container ${ref} was not found`;
+    if (!why) return true;
+    const allowance = c.allow.volumesFrom ?? joinAllowance(c.allow, ref, x);
+    return c.check('SD-MNT-004', 'HostConfig.VolumesFrom', spec, spec, allowance, { why, denialKey: 'volumesFrom' });
+  });
+  if (kept.length !== specs.length) {
+    c.change('HostConfig.VolumesFrom', specs, kept, 'SD-MNT-004');
+    hc.VolumesFrom = kept;
   }
 }
 
@@ -479,13 +536,7 @@ function mounts(c: Ctx): void {
     hc.Mounts = kept;
   }
   if (added.length) hc.Mounts = [...(hc.Mounts ?? []), ...added];
-  // --volumes-from
-  if (hc.VolumesFrom && hc.VolumesFrom.length > 0) {
-    if (!c.check('SD-MNT-004', 'HostConfig.VolumesFrom', hc.VolumesFrom, hc.VolumesFrom.join(','), c.allow.volumesFrom, { denialKey: 'volumesFrom' })) {
-      c.change('HostConfig.VolumesFrom', hc.VolumesFrom, [], 'SD-MNT-004');
-      hc.VolumesFrom = [];
-    }
-  }
+  volumesFrom(c);
   tmpfs(c);
   rootfs(c);
 }

@@ -42,6 +42,7 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
   sysctls: { field: 'name', check: (v) => (/^[a-z0-9_.*/-]+$/.test(v) ? undefined : 'not a sysctl name') },
   unlimited: { field: 'resource', check: (v) => ((UNLIMITED_RESOURCES as readonly string[]).includes(v) ? undefined : `must be one of ${UNLIMITED_RESOURCES.join(', ')}`) },
   syscalls: { field: 'name', check: (v) => (/^[a-z0-9_]+$/.test(v) ? undefined : 'not a system call name') },
+  joinContainers: { field: 'name' },
   portAddresses: { field: 'address', check: (v) => (/^[0-9a-fA-F.:]+$/.test(v) ? undefined : 'not an IP address') },
 };
 

@@ -72,6 +72,16 @@ export const RULES = {
     why: 'the host cgroup namespace shows the host\'s cgroup tree (on cgroup v1 it is the engine\'s default, so sdocker asks for private)',
     allow: listOf('hostNamespaces', 'name'),
   },
+  'SD-NS-007': {
+    id: 'SD-NS-007', guideline: 15, title: 'joining a container sdocker did not harden for this user', flag: '--pid',
+    why: 'a process sharing another container\'s namespaces reads its environment and root filesystem through /proc/1/environ and /proc/1/root, and reaches its sockets; only containers sdocker created for this user under a level at least as strict may be joined',
+    allow: listOf('joinContainers', 'name'),
+  },
+  'SD-LABEL-001': {
+    id: 'SD-LABEL-001', guideline: 15, title: 'sdocker\'s own labels', flag: '--label',
+    why: 'io.sdocker.* labels tell sdocker which containers it hardened for which user; a request may not set them',
+    allow: none,
+  },
   'SD-SECCOMP-001': {
     id: 'SD-SECCOMP-001', guideline: 13, title: 'seccomp confinement', flag: '--security-opt',
     why: 'seccomp=unconfined opens every system call (keyctl, bpf, unshare, mount ...) to kernel exploits',

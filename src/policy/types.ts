@@ -64,6 +64,11 @@ export interface AllowSpec {
    * for safety (unshare, mount, keyctl, bpf, ptrace, clone without its namespace filter ...).
    */
   syscalls?: (Reasoned & { name: string })[];
+  /**
+   * Containers whose namespaces or volumes may be joined although sdocker did not create them
+   * under a level at least as strict for this user (`*`: any); by name as the engine knows it.
+   */
+  joinContainers?: (Reasoned & { name: string })[];
 }
 
 export type HostNamespace = 'pid' | 'ipc' | 'uts' | 'network' | 'userns' | 'cgroupns';
@@ -253,6 +258,14 @@ export interface JoinedContainer {
   IpcMode?: string;
   NetworkMode?: string;
   UTSMode?: string;
+  /** Its labels (io.sdocker.level, .mode, .owner when sdocker made it). */
+  Labels?: Record<string, string> | null;
+  /** Config.User as the engine holds it. */
+  User?: string;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  /** Its image carries io.sdocker.* labels (which every container of the image inherits). */
+  ImageSdockerLabels?: boolean;
 }
 
 /** Keyed by the reference exactly as it appears after `container:` in a body (the request's or a joined container's). */
@@ -284,6 +297,8 @@ export interface PolicyInput {
    * is judged as that host namespace. A reference missing here is left to the engine.
    */
   containers?: JoinedContainers;
+  /** uid of the user running sdocker: the owner label of the container, and whose containers may be joined. */
+  owner?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
