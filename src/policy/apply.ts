@@ -10,6 +10,7 @@ import { joinRef, resolveJoin, type JoinField } from './joins.js';
 import { dangerousVerdicts } from './seccomp-dangerous.js';
 import { distrust, joinAllowance, joinChain, volumesFromRef, type Joiner } from './join-trust.js';
 import { ownLabels, requestedOwnLabels } from './own-labels.js';
+import { canonicalCgroupRule, cgroupRuleBeyondLevel, describeDevice, harmlessDevice } from './devices.js';
 import {
   fact, isBindVolume, isUnder, normalizeHostPath, parseBind, sensitiveKind, spellings, splitOpts,
 } from './paths.js';
@@ -85,12 +86,6 @@ const NS_FIELDS: { ns: HostNamespace; field: keyof HostConfig; rule: RuleId; fla
   { ns: 'userns', field: 'UsernsMode', rule: 'SD-NS-005', flag: '--userns' },
   { ns: 'cgroupns', field: 'CgroupnsMode', rule: 'SD-NS-006', flag: '--cgroupns' },
 ];
-
-const FORBIDDEN_DEVICE = new RegExp(
-  '^/dev/(mem|kmem|port|kmsg|snapshot|nvram|uinput|console|(tty|vcs|vcsa)\\d*|cpu/.*|mapper/.*|disk/.*|raw/.*|bsg/.*|block/.*' +
-    '|dm-\\d+|(sd|hd|vd|xvd)[a-z]+\\d*|nvme\\d+.*|mmcblk\\d+.*|loop\\d*|loop-control|md\\d+|nbd\\d+|sr\\d+|sg\\d+|zram\\d+|ram\\d+' +
-    '|watchdog\\d*|mei\\d*|fb\\d+|dri/.*|vfio/.*|kvm)$',
-);
 
 const MEM_FLAGS = ['--memory', '-m', 'memory', 'm'];
 const PIDS_FLAGS = ['--pids-limit', 'pids-limit'];
@@ -649,15 +644,19 @@ function rootfs(c: Ctx): void {
 
 function devices(c: Ctx): void {
   const hc = c.hc;
+  const level = c.profile.level;
   if (hc.Devices?.length) {
     const kept = hc.Devices.filter((d) => {
-      const sp = spellings(d.PathOnHost, c.input.hostPaths);
+      // The node the engine will hand over: the real path's, whatever path or symlink named it.
       const f = fact(d.PathOnHost, c.input.hostPaths);
-      const bad = sp.find((p) => p === '/dev' || FORBIDDEN_DEVICE.test(p) || !isUnder(p, '/dev')) ?? (f?.isDirectory ? sp[sp.length - 1] : undefined);
-      if (!bad) return true;
-      const allowance = (c.allow.devices ?? []).find((a) => sp.includes(normalizeHostPath(a.path)));
-      const why = bad !== normalizeHostPath(d.PathOnHost) ? `${d.PathOnHost} resolves to ${bad}` : f?.isDirectory ? 'a directory hands over every device in it' : undefined;
-      return c.check('SD-DEV-001', 'HostConfig.Devices', d.PathOnHost, d.PathOnHost, allowance, { why, denialKey: 'devices', denialValue: d.PathOnHost });
+      const real = normalizeHostPath(f?.realPath ?? d.PathOnHost);
+      if (f?.device && !f.isDirectory && harmlessDevice(level, f.device)) return true;
+      const allowance = (c.allow.devices ?? []).find((a) => normalizeHostPath(a.path) === real);
+      const via = real !== normalizeHostPath(d.PathOnHost) ? `${d.PathOnHost} resolves to ${real}: ` : '';
+      const why = !f?.exists ? `${via}${real} does not exist on this host`
+        : f.isDirectory ? `${via}a directory hands over every device in it`
+          : f.device ? `${via}${describeDevice(f.device)} is not on the ${level} level's list` : `${via}${real} is not a device node`;
+      return c.check('SD-DEV-001', 'HostConfig.Devices', d.PathOnHost, d.PathOnHost, allowance, { why, denialKey: 'devices', denialValue: real, allowSubject: real });
     });
     if (kept.length !== hc.Devices.length) {
       c.change('HostConfig.Devices', hc.Devices.map((d) => d.PathOnHost), kept.map((d) => d.PathOnHost), 'SD-DEV-001');
@@ -667,9 +666,10 @@ function devices(c: Ctx): void {
   if (hc.DeviceCgroupRules?.length) {
     const rules = hc.DeviceCgroupRules;
     const kept = rules.filter((r) => {
-      if (!broadCgroupRule(r)) return true;
-      const allowance = (c.allow.deviceCgroupRules ?? []).find((a) => a.rule.trim() === r.trim());
-      return c.check('SD-DEV-002', 'HostConfig.DeviceCgroupRules', r, r, allowance, { denialKey: 'deviceCgroupRules', denialValue: r });
+      const why = cgroupRuleBeyondLevel(level, r);
+      if (!why) return true;
+      const allowance = (c.allow.deviceCgroupRules ?? []).find((a) => canonicalCgroupRule(a.rule) === canonicalCgroupRule(r));
+      return c.check('SD-DEV-002', 'HostConfig.DeviceCgroupRules', r, r, allowance, { why, denialKey: 'deviceCgroupRules', denialValue: r });
     });
     if (kept.length !== rules.length) {
       c.change('HostConfig.DeviceCgroupRules', rules, kept, 'SD-DEV-002');
@@ -683,15 +683,6 @@ function devices(c: Ctx): void {
       hc.DeviceRequests = [];
     }
   }
-}
-
-/** `a`, any wildcard, any block device, and the memory / kernel-log character devices. */
-export function broadCgroupRule(rule: string): boolean {
-  const m = /^\s*([abc])\s+(\*|\d+):(\*|\d+)\s*([rwm]*)\s*$/.exec(rule);
-  if (!m) return true;
-  const [, type, major, minor] = m;
-  if (type === 'a' || type === 'b' || major === '*' || minor === '*') return true;
-  return major === '1' && ['1', '2', '4', '11'].includes(minor ?? '');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -168,13 +168,13 @@ export const RULES = {
     allow: none,
   },
   'SD-DEV-001': {
-    id: 'SD-DEV-001', guideline: 8, title: 'forbidden device', flag: '--device',
-    why: 'raw disks, memory (/dev/mem, /dev/kmem, /dev/port), the kernel log (/dev/kmsg) and whole device directories give direct access to the host',
+    id: 'SD-DEV-001', guideline: 8, title: 'device not on the level\'s list', flag: '--device',
+    why: 'only nodes every container already has (/dev/null, zero, full, random, urandom, tty; baseline adds /dev/fuse) are harmless to name: raw disks, memory, the kernel log, consoles and their screen memory, serial lines, /dev/kvm, /dev/userfaultfd give direct access to the host or the kernel',
     allow: listOf('devices', 'path'),
   },
   'SD-DEV-002': {
-    id: 'SD-DEV-002', guideline: 8, title: 'broad device cgroup rule', flag: '--device-cgroup-rule',
-    why: 'a wildcard or block-device cgroup rule lets the container use devices nobody named (with mknod, any disk)',
+    id: 'SD-DEV-002', guideline: 8, title: 'device cgroup rule', flag: '--device-cgroup-rule',
+    why: 'a cgroup rule opens a device number to any node of it the container has, such as one baked into the image (c 7:* reads the host\'s console): none under restricted, only the level\'s own devices under baseline',
     allow: listOf('deviceCgroupRules', 'rule'),
   },
   'SD-DEV-003': {

@@ -233,11 +233,20 @@ export interface EngineFacts {
   socketPaths?: string[];
 }
 
+/** A device node on the host, as stat(2) of its real path reads it. */
+export interface HostDevice {
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+}
+
 export interface HostPathFact {
   /** fs.realpath of the path, or of its longest existing ancestor joined with the rest. */
   realPath: string;
   exists: boolean;
   isDirectory?: boolean;
+  /** Set when the real path is a character or block device. */
+  device?: HostDevice;
 }
 
 /** Keyed by the host path exactly as it appears in the body. */
