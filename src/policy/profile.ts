@@ -264,6 +264,8 @@ function floorGrants(key: keyof AllowSpec, entry: Record<string, unknown>, floor
         if (fp === id) return true;
         return fp.endsWith('*') && id.startsWith(fp.slice(0, -1));
       });
+    case 'joinContainers':
+      return list.some((e) => e.name === '*' || e.name === id);
     default:
       return list.some((e) => e[LIST_ALLOW[key]!.field] === id);
   }

@@ -161,3 +161,16 @@ describe('which containers may be joined (SD-NS-007, SD-MNT-004)', () => {
     expect(priv.body.Labels).toEqual({ 'io.sdocker.level': 'restricted' });
   });
 });
+
+describe('allow.joinContainers under a machine floor', () => {
+  const X: JoinedContainers = { db: { Name: '/db', Privileged: false, PidMode: '' }, cache: { Name: '/cache', Privileged: false, PidMode: '' } };
+  const floor = (names: string[]) => [{ chain: [{ path: '/etc/sdocker/policy.yaml', extends: 'restricted', allow: { joinContainers: names.map((name) => ({ name, reason: 'floor' })) } }], level: 'restricted' as const, path: '/etc/sdocker/policy.yaml' }];
+  const project = [{ path: '/p/sdocker.yaml', extends: 'restricted', allow: { joinContainers: [{ name: 'db', reason: 'sidecar' }] } }];
+  test('a floor granting * or the name lets the project\'s allowance through; another name does not', () => {
+    expect(rules(run(['--pid', 'container:db'], { containers: X, owner: 1, profile: profileOf('restricted', project, floor(['*'])) }))).toEqual([]);
+    expect(rules(run(['--pid', 'container:db'], { containers: X, owner: 1, profile: profileOf('restricted', project, floor(['db'])) }))).toEqual([]);
+    const o = run(['--pid', 'container:db'], { containers: X, owner: 1, profile: profileOf('restricted', project, floor(['cache'])) });
+    expect(rules(o)).toEqual(['SD-NS-007']);
+    expect(o.violations[0]?.floorBlocked).toBe('/etc/sdocker/policy.yaml');
+  });
+});
