@@ -3,7 +3,6 @@
  * profiles, deciding (pure applyPolicy), explaining, and the run record. Loaded by run.ts.
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { posix } from 'node:path';
 import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../audit/record.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
@@ -81,7 +80,7 @@ export function decide(
     provenance: req.typed,
   };
   if (containers) input.containers = containers;
-  input.owner = userInfo().uid;
+  if (io.uid !== undefined) input.owner = io.uid;
   return applyPolicy(input);
 }
 
