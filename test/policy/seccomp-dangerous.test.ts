@@ -112,6 +112,12 @@ describe('the core judges the verdict', () => {
     expect(all.body.HostConfig.SecurityOpt).toContain(`seccomp=${profileText}`);
   });
 
+  test('allow.seccompUnconfined (no filter at all) covers a wider filter too', () => {
+    const o = judge({ seccompUnconfined: { reason: 'debugging' } });
+    expect(o.violations).toEqual([]);
+    expect(o.allowances.filter((a) => a.rule === 'SD-SECCOMP-004').map((a) => a.reason)).toEqual(['debugging', 'debugging']);
+  });
+
   test('a rule for a capability the container does not hold is not reachable', () => {
     const text = JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }, { names: ['mount'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } }] });
     const v = verdictOf(text, 'app.json', { lib: null });
