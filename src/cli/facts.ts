@@ -7,7 +7,9 @@ import { EngineError } from '../errors.js';
 import type { EngineClient } from '../engine/client.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
 import type { RunRequest } from '../flags/request.js';
+import { volumesFromRef } from '../policy/join-trust.js';
 import { JOIN_DEPTH, JOIN_FIELDS, joinRef } from '../policy/joins.js';
+import { isOwnLabelKey } from '../policy/own-labels.js';
 import type { JoinedContainer, JoinedContainers } from '../policy/types.js';
 import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from './io.js';
@@ -47,7 +49,24 @@ export interface Facts {
 interface ContainerInspect {
   Id: string;
   Name?: string;
-  HostConfig?: Partial<Record<'PidMode' | 'IpcMode' | 'NetworkMode' | 'UTSMode', string>> & { Privileged?: boolean };
+  Image?: string;
+  Config?: { Labels?: Record<string, string> | null; User?: string };
+  HostConfig?: Partial<Record<'PidMode' | 'IpcMode' | 'NetworkMode' | 'UTSMode', string>> & {
+    Privileged?: boolean; CapAdd?: string[] | null; CapDrop?: string[] | null;
+  };
+}
+
+/** Whether an image's labels (which its containers inherit) include sdocker's own keys. */
+async function imageHasOwnLabels(client: EngineClient, image: string | undefined): Promise<boolean> {
+  if (!image) return false;
+  try {
+    const img = await client.json<{ Config?: { Labels?: Record<string, string> | null } }>('GET', `/images/${encodeURIComponent(image)}/json`);
+    return Object.keys(img.Config?.Labels ?? {}).some(isOwnLabelKey);
+  } catch (err) {
+    // An image removed since: its labels cannot be checked, so they prove nothing.
+    if (err instanceof EngineError && err.statusCode === 404) return true;
+    throw err;
+  }
 }
 
 /**
@@ -59,11 +78,12 @@ export async function inspectJoined(client: EngineClient, body: CreateBody): Pro
   const out: JoinedContainers = {};
   const refsOf = (hc: Partial<Record<string, unknown>> | undefined) =>
     JOIN_FIELDS.map((f) => joinRef(hc?.[f] as string | undefined)).filter((r): r is string => r !== undefined);
-  let level = [...new Set(refsOf(body.HostConfig as Partial<Record<string, unknown>>))];
+  let level = [...new Set([...refsOf(body.HostConfig as Partial<Record<string, unknown>>), ...(body.HostConfig?.VolumesFrom ?? []).map(volumesFromRef)])];
   for (let depth = 0; depth < JOIN_DEPTH && level.length > 0; depth++) {
     const found = await Promise.all(level.map(async (ref) => {
       try {
-        return [ref, await client.json<ContainerInspect>('GET', `/containers/${encodeURIComponent(ref)}/json`)] as const;
+        const c = await client.json<ContainerInspect>('GET', `/containers/${encodeURIComponent(ref)}/json`);
+        return [ref, c, await imageHasOwnLabels(client, c.Image)] as const;
       } catch (err) {
         if (err instanceof EngineError && err.statusCode === 404) return undefined;
         throw err;
@@ -72,9 +92,12 @@ export async function inspectJoined(client: EngineClient, body: CreateBody): Pro
     const next = new Set<string>();
     for (const f of found) {
       if (!f) continue;
-      const [ref, c] = f;
+      const [ref, c, forged] = f;
       const hc = c.HostConfig ?? {};
-      const j: JoinedContainer = { Name: c.Name || c.Id, Privileged: hc.Privileged === true };
+      const j: JoinedContainer = {
+        Name: c.Name || c.Id, Privileged: hc.Privileged === true, Labels: c.Config?.Labels ?? null, User: c.Config?.User ?? '',
+        CapAdd: hc.CapAdd ?? null, CapDrop: hc.CapDrop ?? null, ImageSdockerLabels: forged,
+      };
       for (const k of JOIN_FIELDS) if (typeof hc[k] === 'string') j[k] = hc[k];
       out[ref] = j;
       for (const r of refsOf(hc)) if (!(r in out)) next.add(r);
@@ -128,7 +151,7 @@ export async function gatherFacts(
       throw err;
     }
   };
-  const joins = JOIN_FIELDS.some((f) => joinRef(req.body.HostConfig[f]) !== undefined);
+  const joins = JOIN_FIELDS.some((f) => joinRef(req.body.HostConfig[f]) !== undefined) || (req.body.HostConfig.VolumesFrom ?? []).length > 0;
   const [info, image, volumes, containers] = await Promise.all([
     remembered ?? early.info, rememberedImg ?? imageFacts(), Promise.all(volumeNames.map(inspectVolume)), joins ? inspectJoined(client, req.body) : {},
   ]);

@@ -10,6 +10,8 @@ export interface ProcessIO {
   stderr: Writable;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** The uid of the user running sdocker: the owner label of the containers it creates. */
+  uid?: number;
   /** Subscribe to a signal by name (e.g. 'SIGTERM'); returns the unsubscribe function. */
   onSignal(signal: NodeJS.Signals, handler: () => void): () => void;
   /** Subscribe to terminal resizes of stdout; returns the unsubscribe function. */

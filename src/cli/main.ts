@@ -18,6 +18,7 @@ function processIO(): ProcessIO {
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
+    ...(process.getuid ? { uid: process.getuid() } : {}),
     onSignal(signal, handler) {
       process.on(signal, handler);
       return () => {

@@ -80,6 +80,7 @@ export function decide(
     provenance: req.typed,
   };
   if (containers) input.containers = containers;
+  if (io.uid !== undefined) input.owner = io.uid;
   return applyPolicy(input);
 }
 

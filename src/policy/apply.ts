@@ -9,6 +9,10 @@ import { RULES, type RuleId } from './rules.js';
 import { grantedByAny } from './floor.js';
 import { MIN_CFS_QUOTA, effectiveCpu, formatBytes, judgeLogConfig } from './limits.js';
 import { joinRef, resolveJoin, type JoinField } from './joins.js';
+import { dangerousVerdicts } from './seccomp-dangerous.js';
+import { distrust, joinAllowance, joinChain, volumesFromRef, type Joiner } from './join-trust.js';
+import { ownLabels, requestedOwnLabels } from './own-labels.js';
+import { canonicalCgroupRule, cgroupRuleBeyondLevel, describeDevice, harmlessDevice } from './devices.js';
 import {
   fact, isBindVolume, isUnder, normalizeHostPath, parseBind, sensitiveKind, spellings, splitOpts,
 } from './paths.js';
@@ -46,6 +50,29 @@ export function judgeSeccomp(verdict: SeccompVerdict | undefined): { ok: true } 
   return { ok: true };
 }
 
+/** The capabilities the container will hold (capabilities() has run): docker's set unless ALL is dropped, plus CapAdd. */
+function containerCaps(c: Ctx): Set<string> {
+  const drop = (c.hc.CapDrop ?? []).map(normalizeCap);
+  const caps = new Set(drop.includes('ALL') ? [] : DOCKER_DEFAULT_CAPS.filter((x) => !drop.includes(x)));
+  for (const a of c.hc.CapAdd ?? []) caps.add(normalizeCap(a));
+  return caps;
+}
+
+/**
+ * SD-SECCOMP-004 on a profile judgeSeccomp accepted: each call of the shipped default's safety list
+ * it lets through needs `allow.syscalls`. False when one is refused (the profile is not applied).
+ */
+function seccompDangerous(c: Ctx, verdict: SeccompVerdict | undefined, field: string, flag?: string): boolean {
+  if (!verdict) return true;
+  let ok = true;
+  for (const d of dangerousVerdicts(verdict, c.allow, containerCaps(c))) {
+    const subject = `seccomp=${verdict.source}`;
+    // allow.seccompUnconfined allows no filter at all, so it allows a wider one too.
+    if (!c.check('SD-SECCOMP-004', field, subject, d.name, d.allowance ?? c.allow.seccompUnconfined, { ...(flag ? { flag } : {}), details: [d.detail], denialKey: 'syscalls', denialValue: d.name })) ok = false;
+  }
+  return ok;
+}
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /** Engine security options as [key, value]; accepts `k=v` and the old `k:v`. */
@@ -62,12 +89,6 @@ const NS_FIELDS: { ns: HostNamespace; field: keyof HostConfig; rule: RuleId; fla
   { ns: 'userns', field: 'UsernsMode', rule: 'SD-NS-005', flag: '--userns' },
   { ns: 'cgroupns', field: 'CgroupnsMode', rule: 'SD-NS-006', flag: '--cgroupns' },
 ];
-
-const FORBIDDEN_DEVICE = new RegExp(
-  '^/dev/(mem|kmem|port|kmsg|snapshot|nvram|uinput|console|(tty|vcs|vcsa)\\d*|cpu/.*|mapper/.*|disk/.*|raw/.*|bsg/.*|block/.*' +
-    '|dm-\\d+|(sd|hd|vd|xvd)[a-z]+\\d*|nvme\\d+.*|mmcblk\\d+.*|loop\\d*|loop-control|md\\d+|nbd\\d+|sr\\d+|sg\\d+|zram\\d+|ram\\d+' +
-    '|watchdog\\d*|mei\\d*|fb\\d+|dri/.*|vfio/.*|kvm)$',
-);
 
 const MEM_FLAGS = ['--memory', '-m', 'memory', 'm'];
 const PIDS_FLAGS = ['--pids-limit', 'pids-limit'];
@@ -149,6 +170,7 @@ class Ctx {
 }
 
 function harden(c: Ctx): void {
+  labels(c);
   privileged(c);
   capabilities(c);
   namespaces(c);
@@ -161,6 +183,17 @@ function harden(c: Ctx): void {
   ports(c);
   logging(c);
   runtime(c);
+  c.body.Labels = { ...(c.body.Labels ?? {}), ...ownLabels(c.profile.level, c.input.mode, c.input.owner) };
+}
+
+/** SD-LABEL-001: the request may not set sdocker's own labels (they decide which containers may be joined). */
+function labels(c: Ctx): void {
+  for (const l of requestedOwnLabels(c.body)) {
+    if (c.check('SD-LABEL-001', l.field, l.key, l.key, undefined, { flag: l.flag })) continue;
+    c.change(l.field, l.key, null, 'SD-LABEL-001');
+    if (l.field === 'Labels') delete c.body.Labels![l.key];
+    else for (const m of c.hc.Mounts ?? []) if (m.VolumeOptions?.Labels) delete m.VolumeOptions.Labels[l.key];
+  }
 }
 
 function privileged(c: Ctx): void {
@@ -220,9 +253,52 @@ function namespaces(c: Ctx): void {
       }
     }
   }
+  for (const { field, flag } of NS_FIELDS) {
+    const ref = joinRef(c.hc[field] as string | undefined);
+    if (ref !== undefined && field !== 'UsernsMode' && field !== 'CgroupnsMode') joinTrust(c, ref, field as JoinField, flag);
+  }
   if (!c.hc.CgroupnsMode && !allowed.has('cgroupns')) {
     c.change('HostConfig.CgroupnsMode', c.hc.CgroupnsMode ?? null, 'private', 'SD-NS-006');
     c.hc.CgroupnsMode = 'private';
+  }
+}
+
+function joiner(c: Ctx): Joiner {
+  const root = c.allow.root;
+  return { level: c.profile.level, owner: c.input.owner, allow: c.allow, rootAllowed: !!root && (c.input.engine.usernsRemap || !!root.withoutUsernsRemap) };
+}
+
+/** SD-NS-007: every container along a `container:` chain must be one sdocker hardened for this user, or be allowed by name. */
+function joinTrust(c: Ctx, ref: string, field: JoinField, flag: string): void {
+  const v = c.hc[field];
+  for (const x of joinChain(ref, field, c.input.containers)) {
+    const why = distrust(x, joiner(c));
+    if (!why) continue;
+    const name = x.Name.replace(/^\//, '');
+    if (!c.check('SD-NS-007', `HostConfig.${field}`, v, `${flag}=container:${ref}`, joinAllowance(c.allow, ref, x), { flag, why, denialKey: 'joinContainers', denialValue: name, allowSubject: name })) {
+      c.change(`HostConfig.${field}`, v, '', 'SD-NS-007', `the join of container ${name} is dropped: ${why}`);
+      (c.hc as Record<string, unknown>)[field] = '';
+    }
+    return;
+  }
+}
+
+/** --volumes-from X: X's mounts become this container's; judged as a join of X (SD-MNT-004). */
+function volumesFrom(c: Ctx): void {
+  const hc = c.hc;
+  const specs = hc.VolumesFrom ?? [];
+  if (specs.length === 0) return;
+  const kept = specs.filter((spec) => {
+    const ref = volumesFromRef(spec);
+    const x = c.input.containers?.[ref];
+    const why = x ? distrust(x, joiner(c)) : `container ${ref} was not found`;
+    if (!why) return true;
+    const allowance = c.allow.volumesFrom ?? joinAllowance(c.allow, ref, x);
+    return c.check('SD-MNT-004', 'HostConfig.VolumesFrom', spec, spec, allowance, { why, denialKey: 'volumesFrom' });
+  });
+  if (kept.length !== specs.length) {
+    c.change('HostConfig.VolumesFrom', specs, kept, 'SD-MNT-004');
+    hc.VolumesFrom = kept;
   }
 }
 
@@ -253,7 +329,7 @@ function securityOpts(c: Ctx): void {
           const source = verdictFor(c, v)?.source;
           const subject = source ? `seccomp=${source}` : 'seccomp=<profile>';
           keep = c.check(w.rule, 'HostConfig.SecurityOpt', subject, subject, c.allow.seccompUnconfined, { why: w.why, details: w.details, denialKey: 'seccompUnconfined' });
-        }
+        } else keep = seccompDangerous(c, verdictFor(c, v), 'HostConfig.SecurityOpt');
       }
       if (!keep) seccompSet = false;
     } else if (k === 'apparmor' && v === 'unconfined') {
@@ -289,11 +365,11 @@ function securityOpts(c: Ctx): void {
   const d = c.profile.defaults;
   if (!seccompSet && d.seccomp !== 'engine' && c.profile.seccompProfile) {
     const check = judgeSeccomp(verdictFor(c, c.profile.seccompProfile));
-    if (check.ok) {
+    if (check.ok && seccompDangerous(c, verdictFor(c, c.profile.seccompProfile), 'defaults.seccomp', 'defaults.seccomp')) {
       out.push(`seccomp=${c.profile.seccompProfile}`);
       c.change('HostConfig.SecurityOpt', 'seccomp (engine default)', `seccomp=<${c.profile.seccompProfilePath ?? 'profile'}>`, 'SD-SECCOMP-002',
         'sdocker\'s whitelist seccomp profile replaces the engine\'s default');
-    } else {
+    } else if (!check.ok) {
       c.check(check.rule, 'defaults.seccomp', c.profile.seccompProfilePath, c.profile.seccompProfilePath ?? 'seccomp profile', undefined, { flag: 'defaults.seccomp', why: check.why, details: check.details });
       // No allowance lets the profile's own file through: it has to be fixed.
       const v = c.violations.at(-1);
@@ -455,13 +531,7 @@ function mounts(c: Ctx): void {
     hc.Mounts = kept;
   }
   if (added.length) hc.Mounts = [...(hc.Mounts ?? []), ...added];
-  // --volumes-from
-  if (hc.VolumesFrom && hc.VolumesFrom.length > 0) {
-    if (!c.check('SD-MNT-004', 'HostConfig.VolumesFrom', hc.VolumesFrom, hc.VolumesFrom.join(','), c.allow.volumesFrom, { denialKey: 'volumesFrom' })) {
-      c.change('HostConfig.VolumesFrom', hc.VolumesFrom, [], 'SD-MNT-004');
-      hc.VolumesFrom = [];
-    }
-  }
+  volumesFrom(c);
   tmpfs(c);
   rootfs(c);
 }
@@ -574,15 +644,19 @@ function rootfs(c: Ctx): void {
 
 function devices(c: Ctx): void {
   const hc = c.hc;
+  const level = c.profile.level;
   if (hc.Devices?.length) {
     const kept = hc.Devices.filter((d) => {
-      const sp = spellings(d.PathOnHost, c.input.hostPaths);
+      // The node the engine will hand over: the real path's, whatever path or symlink named it.
       const f = fact(d.PathOnHost, c.input.hostPaths);
-      const bad = sp.find((p) => p === '/dev' || FORBIDDEN_DEVICE.test(p) || !isUnder(p, '/dev')) ?? (f?.isDirectory ? sp[sp.length - 1] : undefined);
-      if (!bad) return true;
-      const allowance = (c.allow.devices ?? []).find((a) => sp.includes(normalizeHostPath(a.path)));
-      const why = bad !== normalizeHostPath(d.PathOnHost) ? `${d.PathOnHost} resolves to ${bad}` : f?.isDirectory ? 'a directory hands over every device in it' : undefined;
-      return c.check('SD-DEV-001', 'HostConfig.Devices', d.PathOnHost, d.PathOnHost, allowance, { why, denialKey: 'devices', denialValue: d.PathOnHost });
+      const real = normalizeHostPath(f?.realPath ?? d.PathOnHost);
+      if (f?.device && !f.isDirectory && harmlessDevice(level, f.device)) return true;
+      const allowance = (c.allow.devices ?? []).find((a) => normalizeHostPath(a.path) === real);
+      const via = real !== normalizeHostPath(d.PathOnHost) ? `${d.PathOnHost} resolves to ${real}: ` : '';
+      const why = !f?.exists ? `${via}${real} does not exist on this host`
+        : f.isDirectory ? `${via}a directory hands over every device in it`
+          : f.device ? `${via}${describeDevice(f.device)} is not on the ${level} level's list` : `${via}${real} is not a device node`;
+      return c.check('SD-DEV-001', 'HostConfig.Devices', d.PathOnHost, d.PathOnHost, allowance, { why, denialKey: 'devices', denialValue: real, allowSubject: real });
     });
     if (kept.length !== hc.Devices.length) {
       c.change('HostConfig.Devices', hc.Devices.map((d) => d.PathOnHost), kept.map((d) => d.PathOnHost), 'SD-DEV-001');
@@ -592,9 +666,10 @@ function devices(c: Ctx): void {
   if (hc.DeviceCgroupRules?.length) {
     const rules = hc.DeviceCgroupRules;
     const kept = rules.filter((r) => {
-      if (!broadCgroupRule(r)) return true;
-      const allowance = (c.allow.deviceCgroupRules ?? []).find((a) => a.rule.trim() === r.trim());
-      return c.check('SD-DEV-002', 'HostConfig.DeviceCgroupRules', r, r, allowance, { denialKey: 'deviceCgroupRules', denialValue: r });
+      const why = cgroupRuleBeyondLevel(level, r);
+      if (!why) return true;
+      const allowance = (c.allow.deviceCgroupRules ?? []).find((a) => canonicalCgroupRule(a.rule) === canonicalCgroupRule(r));
+      return c.check('SD-DEV-002', 'HostConfig.DeviceCgroupRules', r, r, allowance, { why, denialKey: 'deviceCgroupRules', denialValue: r });
     });
     if (kept.length !== rules.length) {
       c.change('HostConfig.DeviceCgroupRules', rules, kept, 'SD-DEV-002');
@@ -608,15 +683,6 @@ function devices(c: Ctx): void {
       hc.DeviceRequests = [];
     }
   }
-}
-
-/** `a`, any wildcard, any block device, and the memory / kernel-log character devices. */
-export function broadCgroupRule(rule: string): boolean {
-  const m = /^\s*([abc])\s+(\*|\d+):(\*|\d+)\s*([rwm]*)\s*$/.exec(rule);
-  if (!m) return true;
-  const [, type, major, minor] = m;
-  if (type === 'a' || type === 'b' || major === '*' || minor === '*') return true;
-  return major === '1' && ['1', '2', '4', '11'].includes(minor ?? '');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ export const ALLOW_ID_FIELD: Readonly<Record<string, string>> = {
   sysctls: 'name',
   unlimited: 'resource',
   portAddresses: 'address',
+  volumesFrom: 'name',
+  joinContainers: 'name',
+  syscalls: 'name',
 };
 
 /** A sysctl pattern: an exact name, or a prefix ending in `*`. */
@@ -58,6 +61,8 @@ export function grants(key: keyof AllowSpec, entry: Record<string, unknown>, gra
       return list.some((e) => String(e.rule).trim() === id.trim());
     case 'sysctls':
       return list.some((e) => sysctlMatches(String(e.name), id));
+    case 'joinContainers':
+      return list.some((e) => e.name === '*' || e.name === id);
     default:
       return list.some((e) => e[field] === id);
   }

@@ -21,9 +21,11 @@ export type Locate = (path: KeyPath) => { line: number; col: number } | undefine
 function fail(file: string, locate: Locate | undefined, path: KeyPath, msg: string): never {
   const pos = locate?.(path);
   const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-  // An unknown key is named by its place, not its text: the file may be any file the user can
-  // read (a mistyped or hostile --profile /etc/shadow parses as a mapping), and must not reach a log.
-  const shown = msg.startsWith('unknown key') ? path.slice(0, -1) : path;
+  // An unknown key is named by its text only when that is a short identifier (a misspelt `cpu`);
+  // otherwise by its place: the file may be any file the user can read (a mistyped or hostile
+  // --profile /etc/shadow parses as a mapping), and its content must not reach a log.
+  const last = String(path.at(-1) ?? '');
+  const shown = msg.startsWith('unknown key') && !/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(last) ? path.slice(0, -1) : path;
   throw new UsageError(`${where}: ${shown.length ? `${shown.join('.')}: ` : ''}${msg}`);
 }
 
@@ -45,6 +47,8 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
   deviceCgroupRules: { field: 'rule' },
   sysctls: { field: 'name', check: (v) => (/^[a-z0-9_.*/-]+$/.test(v) ? undefined : 'not a sysctl name') },
   unlimited: { field: 'resource', check: (v) => ((UNLIMITED_RESOURCES as readonly string[]).includes(v) ? undefined : `must be one of ${UNLIMITED_RESOURCES.join(', ')}`) },
+  syscalls: { field: 'name', check: (v) => (/^[a-z0-9_]+$/.test(v) ? undefined : 'not a system call name') },
+  joinContainers: { field: 'name' },
   portAddresses: { field: 'address', check: (v) => (/^[0-9a-fA-F.:]+$/.test(v) ? undefined : 'not an IP address') },
 };
 

@@ -7,7 +7,15 @@ import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CreateBody } from '../engine/types.js';
 import { hostPathsOf } from './paths.js';
-import type { HostPathFact, HostPaths, NamedVolumes } from './types.js';
+import type { HostDevice, HostPathFact, HostPaths, NamedVolumes } from './types.js';
+
+/** Linux's dev_t split (glibc's gnu_dev_major/minor): 12 bits of major, 20 of minor, spread over 64 bits. */
+export function majorMinor(rdev: number): { major: number; minor: number } {
+  const d = BigInt(rdev);
+  const major = Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+  const minor = Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
+  return { major, minor };
+}
 
 /** One path: fs.realpath when it exists, else the real path of its longest existing ancestor plus the rest. */
 export function resolveHostPath(p: string, cwd = '/', depth = 0): HostPathFact {
@@ -27,12 +35,15 @@ export function resolveHostPath(p: string, cwd = '/', depth = 0): HostPathFact {
   try {
     const real = realpathSync(abs);
     let isDirectory = false;
+    let device: HostDevice | undefined;
     try {
-      isDirectory = statSync(real).isDirectory();
+      const st = statSync(real);
+      isDirectory = st.isDirectory();
+      if (st.isCharacterDevice() || st.isBlockDevice()) device = { type: st.isCharacterDevice() ? 'c' : 'b', ...majorMinor(st.rdev) };
     } catch {
       /* raced away: treat as a file */
     }
-    return { realPath: real, exists: true, isDirectory };
+    return { realPath: real, exists: true, isDirectory, ...(device ? { device } : {}) };
   } catch {
     let cur = abs;
     const rest: string[] = [];

@@ -72,6 +72,16 @@ export const RULES = {
     why: 'the host cgroup namespace shows the host\'s cgroup tree (on cgroup v1 it is the engine\'s default, so sdocker asks for private)',
     allow: listOf('hostNamespaces', 'name'),
   },
+  'SD-NS-007': {
+    id: 'SD-NS-007', guideline: 15, title: 'joining a container sdocker did not harden for this user', flag: '--pid',
+    why: 'a process sharing another container\'s namespaces reads its environment and root filesystem through /proc/1/environ and /proc/1/root, and reaches its sockets; only containers sdocker created for this user under a level at least as strict may be joined',
+    allow: listOf('joinContainers', 'name'),
+  },
+  'SD-LABEL-001': {
+    id: 'SD-LABEL-001', guideline: 15, title: 'sdocker\'s own labels', flag: '--label',
+    why: 'io.sdocker.* labels tell sdocker which containers it hardened for which user; a request may not set them',
+    allow: none,
+  },
   'SD-SECCOMP-001': {
     id: 'SD-SECCOMP-001', guideline: 13, title: 'seccomp confinement', flag: '--security-opt',
     why: 'seccomp=unconfined opens every system call (keyctl, bpf, unshare, mount ...) to kernel exploits',
@@ -86,6 +96,11 @@ export const RULES = {
     id: 'SD-SECCOMP-003', guideline: 13, title: 'seccomp profile must be valid', flag: '--security-opt',
     why: 'a seccomp profile with errors (unknown syscall names or actions, rules that contradict each other, invalid JSON) does not filter what its author meant',
     allow: single('seccompUnconfined'),
+  },
+  'SD-SECCOMP-004': {
+    id: 'SD-SECCOMP-004', guideline: 13, title: 'seccomp profile must deny what the shipped default denies for safety', flag: '--security-opt',
+    why: 'the profile lets through a system call sdocker\'s default denies for safety: namespace creation (unshare, clone without its flag filter, clone3) gives a user namespace with every capability, and mount, keyctl, bpf, ptrace, io_uring, userfaultfd ... are the kernel surfaces container escapes use',
+    allow: listOf('syscalls', 'name'),
   },
   'SD-MAC-001': {
     id: 'SD-MAC-001', guideline: 4, title: 'AppArmor confinement', flag: '--security-opt',
@@ -153,13 +168,13 @@ export const RULES = {
     allow: none,
   },
   'SD-DEV-001': {
-    id: 'SD-DEV-001', guideline: 8, title: 'forbidden device', flag: '--device',
-    why: 'raw disks, memory (/dev/mem, /dev/kmem, /dev/port), the kernel log (/dev/kmsg) and whole device directories give direct access to the host',
+    id: 'SD-DEV-001', guideline: 8, title: 'device not on the level\'s list', flag: '--device',
+    why: 'only nodes every container already has (/dev/null, zero, full, random, urandom, tty; baseline adds /dev/fuse) are harmless to name: raw disks, memory, the kernel log, consoles and their screen memory, serial lines, /dev/kvm, /dev/userfaultfd give direct access to the host or the kernel',
     allow: listOf('devices', 'path'),
   },
   'SD-DEV-002': {
-    id: 'SD-DEV-002', guideline: 8, title: 'broad device cgroup rule', flag: '--device-cgroup-rule',
-    why: 'a wildcard or block-device cgroup rule lets the container use devices nobody named (with mknod, any disk)',
+    id: 'SD-DEV-002', guideline: 8, title: 'device cgroup rule', flag: '--device-cgroup-rule',
+    why: 'a cgroup rule opens a device number to any node of it the container has, such as one baked into the image (c 7:* reads the host\'s console): none under restricted, only the level\'s own devices under baseline',
     allow: listOf('deviceCgroupRules', 'rule'),
   },
   'SD-DEV-003': {

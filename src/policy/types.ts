@@ -59,6 +59,16 @@ export interface AllowSpec {
   /** Host addresses ports may be published on besides 127.0.0.1 (`0.0.0.0`, `::`, or one address). */
   portAddresses?: (Reasoned & { address: string })[];
   volumesFrom?: Reasoned;
+  /**
+   * Calls a user seccomp profile may let through although sdocker's shipped default denies them
+   * for safety (unshare, mount, keyctl, bpf, ptrace, clone without its namespace filter ...).
+   */
+  syscalls?: (Reasoned & { name: string })[];
+  /**
+   * Containers whose namespaces or volumes may be joined although sdocker did not create them
+   * under a level at least as strict for this user (`*`: any); by name as the engine knows it.
+   */
+  joinContainers?: (Reasoned & { name: string })[];
 }
 
 export type HostNamespace = 'pid' | 'ipc' | 'uts' | 'network' | 'userns' | 'cgroupns';
@@ -202,6 +212,17 @@ export interface SeccompFinding {
   column?: number;
 }
 
+/** A call the shipped default denies for safety that a user profile lets through. */
+export interface SeccompDangerousCall {
+  name: string;
+  line?: number;
+  column?: number;
+  /** The rule applies only when the container holds every one of these capabilities. */
+  caps?: string[];
+  /** Why a rule with argument conditions still lets too much through. */
+  why?: string;
+}
+
 /** What the shell found checking one seccomp profile. */
 export interface SeccompVerdict {
   /** The file it came from, for messages (`--security-opt seccomp=FILE`, `defaults.seccomp`). */
@@ -209,6 +230,11 @@ export interface SeccompVerdict {
   /** isWhitelist: the default action neither allows nor only logs. */
   whitelist: boolean;
   findings: SeccompFinding[];
+  /**
+   * The calls the shipped default denies for safety that this profile lets through
+   * (src/seccomp/dangerous.ts); each needs `allow.syscalls` (SD-SECCOMP-004). Missing: none found.
+   */
+  dangerous?: SeccompDangerousCall[];
   /** sdocker's shipped default: checked by its tests, not on every run. */
   trusted?: boolean;
 }
@@ -240,11 +266,20 @@ export interface EngineFacts {
   socketPaths?: string[];
 }
 
+/** A device node on the host, as stat(2) of its real path reads it. */
+export interface HostDevice {
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+}
+
 export interface HostPathFact {
   /** fs.realpath of the path, or of its longest existing ancestor joined with the rest. */
   realPath: string;
   exists: boolean;
   isDirectory?: boolean;
+  /** Set when the real path is a character or block device. */
+  device?: HostDevice;
 }
 
 /** Keyed by the host path exactly as it appears in the body. */
@@ -265,6 +300,14 @@ export interface JoinedContainer {
   IpcMode?: string;
   NetworkMode?: string;
   UTSMode?: string;
+  /** Its labels (io.sdocker.level, .mode, .owner when sdocker made it). */
+  Labels?: Record<string, string> | null;
+  /** Config.User as the engine holds it. */
+  User?: string;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  /** Its image carries io.sdocker.* labels (which every container of the image inherits). */
+  ImageSdockerLabels?: boolean;
 }
 
 /** Keyed by the reference exactly as it appears after `container:` in a body (the request's or a joined container's). */
@@ -296,6 +339,8 @@ export interface PolicyInput {
    * is judged as that host namespace. A reference missing here is left to the engine.
    */
   containers?: JoinedContainers;
+  /** uid of the user running sdocker: the owner label of the container, and whose containers may be joined. */
+  owner?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

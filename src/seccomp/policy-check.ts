@@ -16,15 +16,17 @@
  * and runc skips unknown names: that only ever narrows a whitelist.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readBoundedText } from '../fs/read-bounded.js';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stateDir } from '../audit/record.js';
 import type { CreateBody } from '../engine/types.js';
 import { SdockerError } from '../errors.js';
-import type { EffectiveProfile, SeccompChecks, SeccompFinding, SeccompVerdict } from '../policy/types.js';
+import type { EffectiveProfile, SeccompChecks, SeccompDangerousCall, SeccompFinding, SeccompVerdict } from '../policy/types.js';
+import { dangerousAllowed, dangerousTable, type DangerousTable } from './dangerous.js';
 import { libseccomp, type Libseccomp } from './libseccomp.js';
-import { parseProfile } from './profile.js';
+import { parseProfile, type LoadedProfile } from './profile.js';
 import { checkProfile, isWhitelist, type Finding } from './validate.js';
 
 /** Findings that depend on libseccomp's syscall tables (the only ones cached). */
@@ -68,6 +70,30 @@ function writeCache(file: string | undefined, findings: SeccompFinding[], versio
   }
 }
 
+const SHIPPED = fileURLToPath(new URL('../../profiles/seccomp/default.json', import.meta.url));
+let table: DangerousTable | undefined;
+
+/** The calls the shipped default denies for safety, read from the shipped profile once. */
+function shippedTable(): DangerousTable {
+  table ??= dangerousTable(parseProfile(readFileSync(SHIPPED, 'utf8'), SHIPPED).profile);
+  return table;
+}
+
+/** The calls of the shipped default's safety list that `loaded` lets through, with their place. */
+export function dangerousCalls(loaded: LoadedProfile, tbl: DangerousTable = shippedTable()): SeccompDangerousCall[] {
+  return dangerousAllowed(loaded.profile, tbl).map((d) => {
+    const out: SeccompDangerousCall = { name: d.name };
+    const pos = loaded.locate(d.path);
+    if (pos) {
+      out.line = pos.line;
+      out.column = pos.column;
+    }
+    if (d.caps) out.caps = d.caps;
+    if (d.why) out.why = d.why;
+    return out;
+  });
+}
+
 /**
  * The verdict on one profile text. A text that is not a valid profile (JSON syntax, shape) gives
  * one error finding `invalid-profile` whose message names file:line:column.
@@ -101,7 +127,10 @@ export function verdictOf(text: string, source: string, opts: VerdictOptions = {
       writeCache(cacheFile, findings.filter((f) => NAME_CODES.has(f.code)), (opts.lib ?? libseccomp()).version);
     }
   }
-  return { source, whitelist: isWhitelist(loaded.profile), findings };
+  const verdict: SeccompVerdict = { source, whitelist: isWhitelist(loaded.profile), findings };
+  const dangerous = dangerousCalls(loaded);
+  if (dangerous.length) verdict.dangerous = dangerous;
+  return verdict;
 }
 
 export interface SeccompRequest {

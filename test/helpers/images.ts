@@ -109,13 +109,17 @@ export function rootfsLayer(): Promise<Buffer> {
 export async function imageArchive(
   tag: string,
   config: ImageConfig,
-  extraFiles: Record<string, string> = {},
+  extraFiles: Record<string, string | Partial<Omit<tar.Header, 'name'>>> = {},
 ): Promise<{ archive: Buffer; id: string }> {
   const layers = [await rootfsLayer()];
   if (Object.keys(extraFiles).length) {
     layers.push(
       await packToBuffer((pack) => {
-        for (const [name, body] of Object.entries(extraFiles)) pack.entry({ name, mode: 0o644, mtime: MTIME }, body);
+        for (const [name, body] of Object.entries(extraFiles)) {
+          // A string is a file's content; an object a tar header of its own (a device node, a symlink).
+          if (typeof body === 'string') pack.entry({ name, mode: 0o644, mtime: MTIME }, body);
+          else pack.entry({ ...body, name, mtime: body.mtime ?? MTIME });
+        }
       }),
     );
   }
@@ -148,7 +152,7 @@ function client(): EngineClient {
 }
 
 /** Make sure `tag` names the image built from `config`; loads it only if the tag points elsewhere. */
-export async function ensureImage(tag: string, config: ImageConfig, extraFiles: Record<string, string> = {}): Promise<string> {
+export async function ensureImage(tag: string, config: ImageConfig, extraFiles: Record<string, string | Partial<Omit<tar.Header, 'name'>>> = {}): Promise<string> {
   const { archive, id } = await imageArchive(tag, config, extraFiles);
   const c = client();
   try {

@@ -35,6 +35,8 @@ export interface RunOpts {
   namedVolumes?: NamedVolumes;
   /** Containers joined by `container:<ref>` modes, as the shell's inspectJoined gathers them. */
   containers?: JoinedContainers;
+  /** uid of the user running sdocker (the shell passes os.userInfo().uid). */
+  owner?: number;
 }
 
 /** argv (after `run`) → PolicyOutcome, through the real flag parser and path resolver. */
@@ -52,6 +54,7 @@ export function run(argv: string[], opts: RunOpts = {}): PolicyOutcome {
     hostPaths: resolveHostPaths(body, opts.namedVolumes),
     ...(opts.namedVolumes ? { namedVolumes: opts.namedVolumes } : {}),
     ...(opts.containers ? { containers: opts.containers } : {}),
+    ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
     provenance: typed,
   });
 }

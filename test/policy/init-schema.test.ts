@@ -39,7 +39,7 @@ describe('schema and docs', () => {
     for (const k of Object.keys(schema.properties.allow.properties)) {
       const list = schema.properties.allow.properties[k].type === 'array';
       const field = list ? schema.properties.allow.properties[k].items.required[0] : undefined;
-      const entry = field ? [{ [field]: k === 'hostNamespaces' ? 'pid' : k === 'unlimited' ? 'memory' : k === 'portAddresses' ? '0.0.0.0' : k === 'devices' ? '/dev/x' : k === 'sysctls' ? 'net.x' : 'X', reason: 'r' }] : { reason: 'r' };
+      const entry = field ? [{ [field]: k === 'hostNamespaces' ? 'pid' : k === 'unlimited' ? 'memory' : k === 'portAddresses' ? '0.0.0.0' : k === 'devices' ? '/dev/x' : k === 'sysctls' ? 'net.x' : k === 'syscalls' ? 'unshare' : 'X', reason: 'r' }] : { reason: 'r' };
       expect(() => validateProfile({ allow: { [k]: entry } }, 'x')).not.toThrow();
     }
     expect(() => validateProfile({ allow: { notInSchema: { reason: 'r' } } }, 'x')).toThrow(/unknown allowance/);

@@ -50,7 +50,7 @@ describe('discovery', () => {
 describe('errors name file:line:col', () => {
   const cases: [string, RegExp][] = [
     ['extends: restricted\nallow:\n  capabilities:\n    - name: SYS_ADMIN\n', /sdocker\.yaml:4:7: allow\.capabilities\.0: every allowance needs a reason/],
-    ['extends: restricted\nalow:\n  privileged: {reason: x}\n', /sdocker\.yaml:2:1: unknown key/],
+    ['extends: restricted\nalow:\n  privileged: {reason: x}\n', /sdocker\.yaml:2:1: alow: unknown key/],
     ['allow:\n  privileged: true\n', /sdocker\.yaml:2:3: allow\.privileged: must be a mapping with a reason/],
     ['defaults:\n  memory: lots\n', /sdocker\.yaml:2:3: defaults\.memory: must be a size/],
     ['defaults:\n  user: root\n', /sdocker\.yaml:2:3: defaults\.user: the default user must not be root/],
