@@ -3,7 +3,6 @@
  * profiles, deciding (pure applyPolicy), explaining, and the run record. Loaded by run.ts.
  */
 import { readFileSync } from 'node:fs';
-import { posix } from 'node:path';
 import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../audit/record.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
 import type { RunRequest } from '../flags/request.js';
@@ -14,12 +13,10 @@ import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile
 import { effectiveMode } from '../policy/profile.js';
 import { resolveHostPaths } from '../policy/resolve-paths.js';
 import type { EffectiveProfile, JoinedContainers, NamedVolumes, PolicyOutcome } from '../policy/types.js';
-import {
-  effectiveUser, identityViolations, needsNameResolution, resolveIdentity, rootAllowed, singleFileFromTar,
-} from '../policy/user-names.js';
+import type { IdentityFiles } from '../policy/user-names.js';
 import type { EngineClient } from '../engine/client.js';
-import { readBody } from '../engine/client.js';
-import { EngineError, PolicyError } from '../errors.js';
+import { imageIdentity } from './image-identity.js';
+import { EngineError } from '../errors.js';
 import type { ProcessIO } from './io.js';
 
 export type { EffectiveProfile, PolicyOutcome };
@@ -65,6 +62,7 @@ export function decide(
   namedVolumes: Record<string, { Driver?: string; Options?: Record<string, string> | null }>,
   io: ProcessIO,
   containers?: JoinedContainers,
+  identityFiles?: IdentityFiles,
 ): PolicyOutcome {
   const volumes: NamedVolumes = {};
   for (const [k, v] of Object.entries(namedVolumes)) volumes[k] = { Driver: v.Driver ?? 'local', Options: v.Options ?? null };
@@ -80,72 +78,34 @@ export function decide(
     provenance: req.typed,
   };
   if (containers) input.containers = containers;
+  if (identityFiles) input.identityFiles = identityFiles;
   return applyPolicy(input);
 }
 
 /**
- * The user the container runs as, when it holds a name (`-u toor`, `1000:wheel`, `--group-add
- * wheel`, the image's `USER toor`) that only the image's /etc/passwd and /etc/group can tell is
- * uid 0 or gid 0. Undefined (and no API call) when everything is numeric or the profile allows root.
+ * The image's own /etc/passwd and /etc/group, which the policy resolves users and groups on
+ * (image-identity.ts: a helper container from the image id, without the request's mounts;
+ * remembered per image id). Undefined (no API call) when the level is privileged, root is allowed
+ * (nothing is resolved then) or the image is not known (a dry run before any pull): the policy
+ * then says a name could not be resolved.
  */
-export function identityToCheck(
-  outcome: PolicyOutcome,
+export async function identityFilesFor(
+  client: EngineClient,
   profile: EffectiveProfile,
   info: EngineInfo,
   image: ImageInspect | undefined,
-): { user: string; groupAdd: string[]; source: 'request' | 'image' } | undefined {
-  if (rootAllowed(profile.allow, engineFactsFrom(info).usernsRemap)) return undefined;
-  const body = outcome.body;
-  const user = effectiveUser(body.User, imageFactsFrom(image)?.User);
-  const groupAdd = body.HostConfig.GroupAdd ?? [];
-  if (!needsNameResolution(user, groupAdd)) return undefined;
-  return { user, groupAdd, source: body.User ? 'request' : 'image' };
-}
-
-/** One file of a created container, following symbolic links (as the runtime will); '' when absent. */
-async function readContainerFile(client: EngineClient, id: string, path: string): Promise<string> {
-  for (let hop = 0; hop < 8; hop++) {
-    let tar: Buffer;
-    try {
-      const res = await client.request('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } });
-      tar = await readBody(res);
-    } catch (err) {
-      if (err instanceof EngineError && err.statusCode === 404) return '';
-      throw err;
-    }
-    const f = singleFileFromTar(tar);
-    if (!f) return '';
-    if ('text' in f) return f.text;
-    path = f.link.startsWith('/') ? f.link : posix.join(posix.dirname(path), f.link);
-  }
-  throw new PolicyError(`cannot read ${path} in the container: too many symbolic links`);
-}
-
-/**
- * After create, before start (SessionRequest.beforeStart): read the image's /etc/passwd and
- * /etc/group from the created container, resolve the names, and judge them as applyPolicy judges
- * `root` and 0. The violations join the outcome (so the run record has them); in enforce mode
- * they refuse the run (runSession then removes the container).
- */
-export async function checkIdentity(
-  client: EngineClient,
-  id: string,
-  req: RunRequest,
-  profile: EffectiveProfile,
-  outcome: PolicyOutcome,
-  info: EngineInfo,
-  who: { user: string; groupAdd: string[]; source: 'request' | 'image' },
   io: ProcessIO,
-): Promise<void> {
-  const [passwd, group] = await Promise.all([readContainerFile(client, id, '/etc/passwd'), readContainerFile(client, id, '/etc/group')]);
-  const resolved = resolveIdentity(who.user, who.groupAdd, passwd, group);
-  const found = identityViolations(who.user, who.groupAdd, resolved, profile, engineFactsFrom(info).usernsRemap, who.source);
-  if (found.length === 0) return;
-  outcome.violations.push(...found);
-  io.stderr.write(formatViolations(found, req.typed, { level: profile.level, mode: outcome.mode }));
-  if (outcome.mode === 'enforce') {
-    outcome.refused = true;
-    throw new PolicyError('');
+): Promise<IdentityFiles | undefined> {
+  if (profile.unconfined || !image?.Id) return undefined;
+  const root = profile.allow.root;
+  if (root && (engineFactsFrom(info).usernsRemap || root.withoutUsernsRemap)) return undefined;
+  try {
+    return await imageIdentity(client, io.env, image.Id);
+  } catch (err) {
+    // A remembered image id no longer there: undecidable names refuse, and a refusal on
+    // remembered facts is taken again on the engine's (run.ts).
+    if (err instanceof EngineError && err.statusCode === 404) return undefined;
+    throw err;
   }
 }
 

@@ -93,7 +93,6 @@ async function runWithPolicy(
   const record: RunRecordInput = { req, profile, io };
   let outcome: PolicyOutcome | undefined;
   let image: ImageInspect | undefined;
-  let info: EngineInfo | undefined;
   let pulled = false;
   let verifyFacts: (() => Promise<EngineInfo>) | undefined;
   if (!profile.unconfined) {
@@ -105,9 +104,11 @@ async function runWithPolicy(
     const pending = early ?? startFacts(client, req);
     const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), pending, remembered, rememberedImg);
     image = facts.image;
-    info = facts.info;
     pulled = facts.pulled;
-    outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers);
+    // Users and groups are resolved on the image's own files, before anything is created.
+    const identityFiles = await policy.identityFilesFor(client, profile, facts.info, image, io);
+    const filesImage = image?.Id;
+    outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
     if ((remembered || rememberedImg) && outcome.refused) {
       // A refusal is never made on remembered facts: ask the engine.
       return runWithPolicy(client, req, profile, globals, io, policy, pending, false);
@@ -120,7 +121,9 @@ async function runWithPolicy(
         const realImage = rememberedImg ? ((await pending.image) ?? (await inspectImage(client, req.image))) : image;
         if (remembered) rememberFacts(io.env, host, real);
         if (rememberedImg && realImage) rememberImage(io.env, host, req.image, realImage);
-        const fresh = policy.decide(req, profile, real, realImage, facts.namedVolumes, io, facts.containers);
+        // The image's files were read for the remembered image id; another image: decide afresh.
+        const files = realImage?.Id === filesImage ? identityFiles : undefined;
+        const fresh = policy.decide(req, profile, real, realImage, facts.namedVolumes, io, facts.containers, files);
         if (fresh.refused !== decided.refused || JSON.stringify(fresh.body) !== JSON.stringify(decided.body)) throw new StaleFacts();
         image = realImage;
         return real;
@@ -149,23 +152,14 @@ async function runWithPolicy(
   // -v creates a missing host directory; the bind volume the policy made of it cannot.
   for (const dir of outcome?.createDirs ?? []) mkdirSync(dir, { recursive: true });
   const session = sessionRequest(req, body, globals, pulled);
-  // A user or group given by name (-u toor, --group-add wheel, the image's USER toor) is uid or
-  // gid 0 only according to the image's files: read them from the created container, refuse
-  // before it starts. Only when a name is there: numeric users cost nothing.
+  // Decided on remembered facts: the engine's real answer must agree before anything starts.
   let createdId: string | undefined;
-  if (outcome && info) {
-    const o = outcome;
-    const i = info;
-    const verify = verifyFacts;
-    if (verify || policy.identityToCheck(o, profile, i, image)) {
-      session.beforeStart = async (c, id) => {
-        createdId = id;
-        // Decided on remembered facts: the engine's real answer must agree before anything starts.
-        const real = verify ? await verify() : i;
-        const who = policy.identityToCheck(o, profile, real, image);
-        if (who) await policy.checkIdentity(c, id, req, profile, o, real, who, io);
-      };
-    }
+  const verify = verifyFacts;
+  if (verify) {
+    session.beforeStart = async (_c, id) => {
+      createdId = id;
+      await verify();
+    };
   }
   try {
     const result = await runSession(client, session, io);

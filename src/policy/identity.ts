@@ -1,0 +1,255 @@
+/**
+ * The user and groups a container runs with (SD-USER-001, SD-USER-002), decided on what the
+ * engine will do, not on what was typed. Pure; called by applyPolicy.
+ *
+ * Every spelling is resolved as the engine resolves it (user-names.ts: runc's Atoi, its passwd
+ * and group parsing, the image's own files read by the shell), judged on the resulting ids, and
+ * the engine is then sent numbers only: `User` becomes `uid:gid` and `GroupAdd` the numeric
+ * supplementary groups docker would have given (membership of the user's name in the image's
+ * /etc/group, then `--group-add`), so the daemon resolves no name. What runc still looks up by
+ * name at start (every supplementary gid, in the container's /etc/group) is simulated on the
+ * image's file, and a mount that could replace that file is refused.
+ *
+ * Root allowed (allow.root with userns-remap, or withoutUsernsRemap): nothing is resolved or
+ * rewritten; the allowance is recorded as before.
+ */
+import { posix } from 'node:path';
+import type { CreateBody, HostConfig } from '../engine/types.js';
+import { goAtoi, inIdRange, isZeroId, MAX_ID } from './ids.js';
+import type { RuleId } from './rules.js';
+import type { AllowSpec, EffectiveProfile, PolicyInput, Reasoned } from './types.js';
+import {
+  additionalGroups, engineIdentity, execUser, failed, parseGroup, parsePasswd,
+  type ExecUser, type GroupEntry, type IdentityFiles,
+} from './user-names.js';
+
+/** The part of applyPolicy's context this file uses (apply.ts's Ctx has it). */
+export interface IdentityCtx {
+  readonly body: CreateBody;
+  readonly hc: HostConfig;
+  readonly allow: AllowSpec;
+  readonly input: PolicyInput;
+  readonly profile: EffectiveProfile;
+  change(field: string, from: unknown, to: unknown, rule: RuleId, why?: string): void;
+  check(rule: RuleId, field: string, value: unknown, subject: string, allowedBy: Reasoned | undefined,
+    opts?: { flag?: string; why?: string; denialKey?: keyof AllowSpec }): boolean;
+}
+
+type Source = 'request' | 'image' | 'default';
+
+const LITERAL_ROOT = (s: string | undefined) => s === 'root' || s === '0';
+const ROOT_SPELLING = (s: string | undefined) => s === 'root' || (s !== undefined && isZeroId(s));
+
+/** A spec resolved on the image's files (or, without them, on its numbers alone). */
+interface Resolved extends ExecUser {
+  /** Where the primary gid came from. */
+  gidFrom: 'explicit' | 'entry' | 'none';
+}
+
+function resolve(spec: string, files: IdentityFiles | undefined): Resolved | { error: string } {
+  const [u = '', g = ''] = spec.split(':');
+  if (!files) {
+    const uid = u === 'root' ? 0 : goAtoi(u);
+    const gid = g === 'root' ? 0 : goAtoi(g);
+    if (uid === undefined || (g !== '' && gid === undefined)) {
+      return { error: `${spec} names a user or group, and the image's /etc/passwd and /etc/group could not be read` };
+    }
+    if (!inIdRange(uid) || (gid !== undefined && !inIdRange(gid))) return { error: `uids and gids must be in range 0-${MAX_ID}` };
+    return { uid, gid: gid ?? 0, sgids: [], gidFrom: g !== '' ? 'explicit' : 'none' };
+  }
+  const passwd = files.passwd === null ? null : parsePasswd(files.passwd);
+  if (failed(passwd)) return passwd;
+  const e = execUser(spec, passwd, files.group === null ? null : parseGroup(files.group));
+  if (failed(e)) return e;
+  return { ...e, gidFrom: g !== '' ? 'explicit' : e.matched ? 'entry' : 'none' };
+}
+
+/** One `--group-add` entry resolved alone (judged one by one; the engine resolves the list). */
+function resolveGroup(ag: string, files: IdentityFiles | undefined): { gid: number; via?: GroupEntry } | { error: string } {
+  if (!files) {
+    const n = ag === 'root' ? 0 : goAtoi(ag);
+    if (n === undefined) return { error: `group ${ag} is a name, and the image's /etc/group could not be read` };
+    return { gid: n };
+  }
+  const r = additionalGroups([ag], files.group === null ? null : parseGroup(files.group));
+  if (failed(r)) return r;
+  const first = r[0];
+  return first ? (first.via ? { gid: first.gid, via: first.via } : { gid: first.gid }) : { gid: 0 };
+}
+
+const rootOk = (c: IdentityCtx) => !!c.allow.root && (c.input.engine.usernsRemap || !!c.allow.root.withoutUsernsRemap);
+
+export function judgeIdentity(c: IdentityCtx): void {
+  if (rootOk(c)) {
+    recordRootAllowance(c);
+    return;
+  }
+  const rootWhy = c.allow.root ? 'the profile allows root, but the engine does not remap users (userns-remap)' : undefined;
+  const files = c.input.identityFiles;
+  const typed = c.body.User || undefined;
+  const img = c.input.image;
+  let spec: string;
+  let source: Source;
+  let note: string | undefined;
+  if (typed !== undefined) {
+    spec = typed;
+    source = 'request';
+  } else if (img === undefined) {
+    spec = c.profile.defaults.user;
+    source = 'default';
+    note = 'the image\'s user is not known: the profile\'s user applies';
+  } else {
+    const [u, g] = (img.User ?? '').split(':');
+    if (!u || LITERAL_ROOT(u) || LITERAL_ROOT(g)) {
+      spec = c.profile.defaults.user;
+      source = 'default';
+      note = `the image runs as ${img.User || 'root'}`;
+    } else {
+      spec = img.User ?? '';
+      source = 'image';
+    }
+  }
+  const flag = source === 'request' ? '--user' : source === 'image' ? 'USER' : 'defaults.user';
+  const from = (s: string) => (source === 'image' ? `the image's USER ${s}` : source === 'default' ? `the profile's user ${s}` : `user ${s}`);
+  /** A violation; true when it goes through anyway (warn mode): then the body stays as typed. */
+  const deny = (rule: RuleId, field: string, value: string, why: string | undefined, f = flag): boolean =>
+    c.check(rule, field, value, value, undefined, { flag: f, why: [why, rootWhy].filter(Boolean).join('; ') || undefined, denialKey: 'root' });
+
+  let passed = false;
+  let r = resolve(spec, files);
+  const [u = ''] = spec.split(':');
+  // The user: uid 0 in any spelling, out of range, or not resolvable is refused (SD-USER-001).
+  const userProblem = failed(r)
+    ? `${from(spec)}: ${r.error}`
+    : !inIdRange(r.uid)
+      ? `${from(spec)}: uid ${r.uid}${r.matched ? ` (the image's /etc/passwd, line ${r.matched.line})` : ''} is outside 0..${MAX_ID}; the engine cuts it to 32 bits (4294967296 is 0)`
+      : r.uid === 0
+        ? (source === 'request' && LITERAL_ROOT(u) ? '' : `${from(spec)}: ${zeroWhy(u, r)}`)
+        : undefined;
+  if (userProblem !== undefined) {
+    if (deny('SD-USER-001', 'User', spec, userProblem || undefined)) passed = true;
+    else if (source !== 'default') {
+      spec = c.profile.defaults.user;
+      source = 'default';
+      r = resolve(spec, files);
+      if (failed(r) || !inIdRange(r.uid) || r.uid === 0) {
+        // The profile's own user is root in this image: nothing safe to fall back to.
+        deny('SD-USER-001', 'User', spec, `the profile's user ${spec}: ${failed(r) ? r.error : 'uid 0 in the image'}`, 'defaults.user');
+        return;
+      }
+    } else return;
+  }
+  if (passed || failed(r)) return; // warn mode: as typed
+
+  // The primary group.
+  let gid = r.gid;
+  const [, gPart = ''] = spec.split(':');
+  if (!inIdRange(gid) || gid === 0) {
+    const literal = source === 'request' && LITERAL_ROOT(gPart);
+    let why: string | undefined;
+    if (r.gidFrom === 'explicit') {
+      const how = goAtoi(gPart) !== undefined ? ' as runc reads it (Go\'s Atoi)' : r.via ? ` in the image's /etc/group (line ${r.via.line})` : '';
+      why = literal ? undefined : `${from(spec)}: ${gPart} is ${gidText(gid)}${how}`;
+    }
+    else if (r.gidFrom === 'entry' && goAtoi(spec.split(':')[0] ?? '') === undefined) {
+      why = `${from(spec)}: ${spec.split(':')[0]}'s primary group in the image's /etc/passwd (line ${r.matched?.line}) is ${gidText(gid)}`;
+    }
+    if (why !== undefined || r.gidFrom === 'explicit') {
+      if (deny('SD-USER-002', 'User', spec, why)) return;
+    }
+    // A bare uid without a group of its own (or gid 0 in its entry) gets its own number as group.
+    note ??= r.gidFrom === 'none' ? 'a numeric user with no group runs with gid 0 unless /etc/passwd names it'
+      : r.gidFrom === 'entry' ? `uid ${r.uid}'s group in the image's /etc/passwd is ${gidText(gid)}` : undefined;
+    gid = r.uid;
+  }
+
+  // Supplementary groups: membership of the user's name, then --group-add.
+  const groups: number[] = [];
+  for (const s of r.sgids) {
+    if (inIdRange(s.gid) && s.gid !== 0) groups.push(s.gid);
+    else if (deny('SD-USER-002', 'User', spec,
+      `${from(spec)}: ${r.matched?.name} is a member of ${s.name} (${gidText(s.gid)}) in the image's /etc/group (line ${s.line}), and a user without a group gets its groups`)) return;
+  }
+  const asked = c.hc.GroupAdd ?? [];
+  for (const ag of asked) {
+    const a = resolveGroup(ag, files);
+    const bad = failed(a) ? a.error : !inIdRange(a.gid) || a.gid === 0
+      ? (LITERAL_ROOT(ag) ? '' : `${ag} is ${gidText(a.gid)}${a.via ? ` in the image's /etc/group (line ${a.via.line})` : ' as runc reads it'}`)
+      : undefined;
+    if (bad === undefined) {
+      if (!failed(a)) groups.push(a.gid);
+    } else if (deny('SD-USER-002', 'HostConfig.GroupAdd', ag, bad || undefined, '--group-add')) return;
+  }
+
+  // What the engine is sent: numbers only.
+  const user = `${r.uid}:${gid}`;
+  const groupAdd = [...new Set(groups)].map(String);
+  if (user !== (c.body.User ?? '')) {
+    c.change('User', c.body.User || null, user, source === 'default' ? 'SD-USER-001' : gid === r.gid ? 'SD-USER-001' : 'SD-USER-002',
+      note ?? `${from(spec)} is sent as numbers: the engine resolves no name`);
+    c.body.User = user;
+  }
+  if (JSON.stringify(groupAdd) !== JSON.stringify(asked) && (asked.length > 0 || groupAdd.length > 0)) {
+    c.change('HostConfig.GroupAdd', c.hc.GroupAdd ?? null, groupAdd, 'SD-USER-002',
+      'supplementary groups as numbers, with those docker gives from the image\'s /etc/group; a group 0 is not added');
+    c.hc.GroupAdd = groupAdd;
+  }
+  if (files) runtimeLookups(c, files, user, groupAdd, deny);
+}
+
+function gidText(n: number): string {
+  return inIdRange(n) ? `gid ${n}` : `gid ${n}, outside 0..${MAX_ID} (the engine cuts it to 32 bits)`;
+}
+
+function zeroWhy(u: string, r: Resolved): string {
+  if (u === '') return 'an empty user is uid 0';
+  if (goAtoi(u) !== undefined) return `${u} is uid 0 as runc reads it (Go's Atoi)`;
+  return `${u} is uid 0 in the image's /etc/passwd (line ${r.matched?.line})`;
+}
+
+/**
+ * runc looks every supplementary gid up again, by name first, in the container's /etc/group at
+ * start: simulate it on the image's file (a group NAMED `4242` with gid 0 turns 4242 into 0), and
+ * refuse a mount that can replace that file (then its content is the project's, and can change).
+ */
+function runtimeLookups(c: IdentityCtx, files: IdentityFiles, user: string, groupAdd: string[], deny: (rule: RuleId, field: string, value: string, why: string | undefined, f?: string) => boolean): void {
+  const id = engineIdentity(user, groupAdd, files);
+  if (failed(id)) {
+    deny('SD-USER-002', 'User', user, `the engine would not resolve ${user}: ${id.error}`);
+    return;
+  }
+  for (const gr of id.groups) {
+    if (inIdRange(gr.gid) && gr.gid !== 0) continue;
+    const line = gr.via ? ` (the image's /etc/group, line ${gr.via.line}: the group named ${gr.via.name} has ${gidText(gr.gid)})` : '';
+    if (!deny('SD-USER-002', 'HostConfig.GroupAdd', gr.asked, `runc looks gid ${gr.asked} up by name in /etc/group at start${line}`, '--group-add')) return;
+  }
+  const covered = (files.groupPaths?.length ? files.groupPaths : ['/etc/group']).map((p) => posix.normalize(p));
+  const covers = (dest: string) => {
+    const d = posix.normalize(`/${dest}`).replace(/(.)\/+$/, '$1');
+    return covered.some((p) => p === d || p.startsWith(d === '/' ? '/' : `${d}/`));
+  };
+  const why = (dest: string) => `a mount at ${dest} replaces the image's /etc/group, in which runc looks up the container's groups by name at start (a group named like one of them, with gid 0, gives group 0)`;
+  for (const b of c.hc.Binds ?? []) {
+    const parts = b.split(':');
+    const dest = parts[1];
+    if (parts.length >= 2 && dest && covers(dest)) {
+      if (!deny('SD-USER-002', 'HostConfig.Binds', b, why(dest), '--volume')) return;
+    }
+  }
+  for (const m of c.hc.Mounts ?? []) {
+    if (m.Type === 'tmpfs' || !m.Target || !covers(m.Target)) continue;
+    if (!deny('SD-USER-002', 'HostConfig.Mounts', `${m.Source ?? ''}:${m.Target}`, why(m.Target), '--mount')) return;
+  }
+}
+
+/** Root allowed: record the allowance for what is visibly root, change nothing. */
+function recordRootAllowance(c: IdentityCtx): void {
+  const root = c.allow.root;
+  const typed = c.body.User;
+  if (typed) {
+    const [u, g] = typed.split(':');
+    if (ROOT_SPELLING(u)) c.check('SD-USER-001', 'User', typed, typed, root, { flag: '--user', denialKey: 'root' });
+    else if (ROOT_SPELLING(g)) c.check('SD-USER-002', 'User', typed, typed, root, { flag: '--user', denialKey: 'root' });
+  }
+  for (const gr of c.hc.GroupAdd ?? []) if (ROOT_SPELLING(gr)) c.check('SD-USER-002', 'HostConfig.GroupAdd', gr, gr, root, { denialKey: 'root' });
+}
