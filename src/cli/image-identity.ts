@@ -65,8 +65,8 @@ async function stat(client: EngineClient, id: string, path: string): Promise<Pat
   }
 }
 
-/** One file, following symbolic links in the image's scope; null when absent. `paths`: the way. */
-async function readFile(client: EngineClient, id: string, path: string, paths: string[]): Promise<string | null> {
+/** One file of a container, following symbolic links in its scope; null when absent. `paths`: the way. */
+export async function readFile(client: EngineClient, id: string, path: string, paths: string[]): Promise<string | null> {
   for (let hop = 0; hop < 40; hop++) {
     paths.push(path);
     let res;

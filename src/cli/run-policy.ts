@@ -15,8 +15,9 @@ import { resolveHostPaths } from '../policy/resolve-paths.js';
 import type { EffectiveProfile, JoinedContainers, NamedVolumes, PolicyOutcome } from '../policy/types.js';
 import type { IdentityFiles } from '../policy/user-names.js';
 import type { EngineClient } from '../engine/client.js';
-import { imageIdentity } from './image-identity.js';
-import { EngineError } from '../errors.js';
+import { imageIdentity, readFile } from './image-identity.js';
+import { EngineError, PolicyError } from '../errors.js';
+import { groupFileMayChange, runtimeGroupViolations } from '../policy/identity.js';
 import type { ProcessIO } from './io.js';
 
 export type { EffectiveProfile, PolicyOutcome };
@@ -108,6 +109,34 @@ export async function identityFilesFor(
     throw err;
   }
 }
+
+/**
+ * After create, before start, when a mount may replace the image's /etc/group: read it through
+ * the created container (mounted as the start will mount it) and judge runc's start-time look-up
+ * of the supplementary groups on it. Violations join the outcome; enforce refuses (the session
+ * then removes the container).
+ */
+export async function checkMountedGroups(
+  client: EngineClient,
+  id: string,
+  req: RunRequest,
+  profile: EffectiveProfile,
+  outcome: PolicyOutcome,
+  files: IdentityFiles,
+  io: ProcessIO,
+): Promise<void> {
+  const group = await readFile(client, encodeURIComponent(id), '/etc/group', []);
+  const found = runtimeGroupViolations(outcome.body, files, group);
+  if (found.length === 0) return;
+  outcome.violations.push(...found);
+  io.stderr.write(formatViolations(found, req.typed, { level: profile.level, mode: outcome.mode }));
+  if (outcome.mode === 'enforce') {
+    outcome.refused = true;
+    throw new PolicyError('');
+  }
+}
+
+export { groupFileMayChange };
 
 function socketOf(host: string | undefined): string | undefined {
   return host?.startsWith('unix://') ? host.slice('unix://'.length) : undefined;

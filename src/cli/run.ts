@@ -11,6 +11,7 @@ import type { EffectiveProfile, PolicyOutcome, RunRecordInput } from './run-poli
 import { rememberedFacts, rememberedImage, rememberFacts, rememberImage } from './engine-facts.js';
 import { type EarlyFacts, gatherFacts, inspectImage, startFacts } from './facts.js';
 import type { GlobalOptions } from './globals.js';
+import type { IdentityFiles } from '../policy/user-names.js';
 import type { ProcessIO } from './io.js';
 
 /**
@@ -95,6 +96,7 @@ async function runWithPolicy(
   let image: ImageInspect | undefined;
   let pulled = false;
   let verifyFacts: (() => Promise<EngineInfo>) | undefined;
+  let identityFiles: IdentityFiles | undefined;
   if (!profile.unconfined) {
     // The policy reads the image (USER, VOLUME) and the engine (userns-remap, MAC, runtimes).
     const host = client.endpoint.host;
@@ -106,7 +108,7 @@ async function runWithPolicy(
     image = facts.image;
     pulled = facts.pulled;
     // Users and groups are resolved on the image's own files, before anything is created.
-    const identityFiles = await policy.identityFilesFor(client, profile, facts.info, image, io);
+    identityFiles = await policy.identityFilesFor(client, profile, facts.info, image, io);
     const filesImage = image?.Id;
     outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
     if ((remembered || rememberedImg) && outcome.refused) {
@@ -155,10 +157,14 @@ async function runWithPolicy(
   // Decided on remembered facts: the engine's real answer must agree before anything starts.
   let createdId: string | undefined;
   const verify = verifyFacts;
-  if (verify) {
-    session.beforeStart = async (_c, id) => {
+  // A mount may give the container another /etc/group, where runc looks the groups up at start.
+  const groupsOf = outcome && identityFiles && !outcome.refused && policy.groupFileMayChange(body) ? identityFiles : undefined;
+  if (verify || groupsOf) {
+    const o = outcome;
+    session.beforeStart = async (c, id) => {
       createdId = id;
-      await verify();
+      if (verify) await verify();
+      if (groupsOf && o) await policy.checkMountedGroups(c, id, req, profile, o, groupsOf, io);
     };
   }
   try {

@@ -230,6 +230,12 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
       }
       body = outcome.body;
       for (const dir of outcome.createDirs) mkdirSync(dir, { recursive: true });
+      // The same check as sdocker run: a mount that replaces /etc/group, where runc looks groups up.
+      if (identityFiles && policy.groupFileMayChange(body)) {
+        const o = outcome;
+        const files = identityFiles;
+        beforeStart = (c, id) => policy.checkMountedGroups(c, id, recReq, policyProfile, o, files, io);
+      }
     }
     const rec = await recordWorkload(async (seccompOpt) => {
       const SecurityOpt = [...(body.HostConfig.SecurityOpt ?? []).filter((o) => !/^seccomp[=:]/.test(o)), seccompOpt];

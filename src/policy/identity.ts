@@ -16,8 +16,8 @@
 import { posix } from 'node:path';
 import type { CreateBody, HostConfig } from '../engine/types.js';
 import { goAtoi, inIdRange, isZeroId, MAX_ID } from './ids.js';
-import type { RuleId } from './rules.js';
-import type { AllowSpec, EffectiveProfile, PolicyInput, Reasoned } from './types.js';
+import { RULES, type RuleId } from './rules.js';
+import type { AllowSpec, EffectiveProfile, PolicyInput, Reasoned, Violation } from './types.js';
 import {
   additionalGroups, engineIdentity, execUser, failed, parseGroup, parsePasswd,
   type ExecUser, type GroupEntry, type IdentityFiles,
@@ -252,4 +252,35 @@ function recordRootAllowance(c: IdentityCtx): void {
     else if (ROOT_SPELLING(g)) c.check('SD-USER-002', 'User', typed, typed, root, { flag: '--user', denialKey: 'root' });
   }
   for (const gr of c.hc.GroupAdd ?? []) if (ROOT_SPELLING(gr)) c.check('SD-USER-002', 'HostConfig.GroupAdd', gr, gr, root, { denialKey: 'root' });
+}
+
+/**
+ * Whether the container may see another /etc/group than the image's: a bind or volume (not a
+ * tmpfs, which starts empty) or --volumes-from. Then, after create, the shell reads /etc/group
+ * through the created container (which mounts them as the start will) and runtimeGroupViolations
+ * judges it: this catches what no path comparison can (a mount on a directory the image's /etc
+ * symlinks into, the mounts of a --volumes-from container).
+ */
+export function groupFileMayChange(body: CreateBody): boolean {
+  const hc = body.HostConfig;
+  return (hc.Binds ?? []).some((b) => b.split(':').length >= 2)
+    || (hc.Mounts ?? []).some((m) => m.Type !== 'tmpfs')
+    || (hc.VolumesFrom ?? []).length > 0;
+}
+
+/**
+ * runc's start-time look-up of the sent supplementary groups in the /etc/group the container
+ * really has (`runtimeGroup`, null when absent): each gid that comes out 0 or out of range is
+ * SD-USER-002. Pure.
+ */
+export function runtimeGroupViolations(body: CreateBody, files: IdentityFiles, runtimeGroup: string | null): Violation[] {
+  const id = engineIdentity(body.User ?? '', body.HostConfig.GroupAdd ?? [], files, runtimeGroup);
+  if (failed(id)) return [];
+  const r = RULES['SD-USER-002'];
+  return id.groups.filter((g) => !inIdRange(g.gid) || g.gid === 0).map((g) => ({
+    rule: r.id, guideline: r.guideline, field: 'HostConfig.GroupAdd', value: g.asked, flag: '--volume', subject: g.asked,
+    why: `${r.why} (the container's /etc/group, as mounted, makes runc turn gid ${g.asked} into ${gidText(g.gid)}`
+      + `${g.via ? ` (line ${g.via.line}: a group named ${g.via.name})` : ''}; a mount replaces the image's /etc/group)`,
+    allowWith: r.allow(),
+  }));
 }

@@ -20,6 +20,8 @@ const tag = `${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
 const trapImage = `sdocker-test/busybox:users-trap-${tag}`;
 const user00Image = `sdocker-test/busybox:users-00-${tag}`;
 const user1000Image = `sdocker-test/busybox:users-1000-${tag}`;
+/** /d is a symbolic link to /etc: a mount on /d lands on /etc (the engine follows it). */
+const etcLinkImage = `sdocker-test/busybox:users-etclink-${tag}`;
 const marker = `/vol-${tag}`;
 const fakeEtc = join(tmp.path, 'fakeetc');
 
@@ -43,6 +45,7 @@ beforeAll(async () => {
   ].join('\n'));
   await build(user00Image, `FROM ${IMAGES.root}\nUSER 00\n`);
   await build(user1000Image, `FROM ${trapImage}\nUSER 1000\n`);
+  await build(etcLinkImage, `FROM ${IMAGES.root}\nRUN ln -s /etc /d\n`);
   // A volume over /etc that says toor is 1000 and names a group 4242 with gid 0.
   mkdirSync(fakeEtc);
   writeFileSync(join(fakeEtc, 'passwd'), 'root:x:0:0::/:/bin/sh\ntoor:x:1000:1000::/:/bin/sh\n');
@@ -51,7 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cleanupTestObjects();
-  await docker(['rmi', user1000Image, user00Image, trapImage]);
+  await docker(['rmi', etcLinkImage, user1000Image, user00Image, trapImage]);
   tmp.remove();
 });
 
@@ -108,6 +111,10 @@ const attacks: Attack[] = [
   { name: '-u toor -v FAKE_ETC:/etc (the volume says toor is 1000, the image says 0)', args: ['-u', 'toor', '-v', `${fakeEtc}:/etc`], image: () => trapImage, rule: 'SD-USER-001' },
   { name: '-u 4242:4242 -v FAKE_ETC:/etc (runc looks 4242 up in the volume\'s group file)', args: ['-u', '4242:4242', '-v', `${fakeEtc}:/etc`], image: () => IMAGES.root, rule: 'SD-USER-002' },
   { name: 'an image with USER 00', args: [], image: () => user00Image, rule: 'SD-USER-001' },
+  {
+    name: '-u 4242:4242 -v FAKE_ETC:/d where the image links /d to /etc (seen only after create, through the created container)',
+    args: ['-u', '4242:4242', '-v', `${fakeEtc}:/d`], image: () => etcLinkImage, rule: 'SD-USER-002',
+  },
 ];
 
 describe('every spelling of root is refused, or runs without uid 0 and group 0 (seen in /proc/self/status)', () => {

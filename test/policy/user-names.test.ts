@@ -9,7 +9,8 @@ import {
   additionalGroups, engineIdentity, execUser, parseGroup, parsePasswd, singleFileFromTar, type IdentityFiles,
 } from '../../src/policy/user-names.js';
 import { atoiField, goAtoi } from '../../src/policy/ids.js';
-import { profileOf, rules, run } from './helpers.js';
+import { groupFileMayChange, runtimeGroupViolations } from '../../src/policy/identity.js';
+import { bodyOf, profileOf, rules, run } from './helpers.js';
 
 /** The image of the engine tests: every line a trap runc falls into (measured). */
 const PASSWD = [
@@ -194,6 +195,23 @@ describe('the policy: judged on the ids, sent as numbers', () => {
     const o = run(['-u', '00'], { files: FILES, mode: 'warn' });
     expect(rules(o)).toEqual(['SD-USER-001']);
     expect(o.body.User).toBe('00');
+  });
+});
+
+describe('the container\'s /etc/group as mounted (read after create)', () => {
+  test('only binds, volumes and --volumes-from can change it; a tmpfs cannot', () => {
+    expect(groupFileMayChange(bodyOf(['-v', '/x:/d', 'IMG']).body)).toBe(true);
+    expect(groupFileMayChange(bodyOf(['--mount', 'type=volume,src=v,dst=/d', 'IMG']).body)).toBe(true);
+    expect(groupFileMayChange(bodyOf(['--volumes-from', 'other', 'IMG']).body)).toBe(true);
+    expect(groupFileMayChange(bodyOf(['--tmpfs', '/etc', '-v', '/anon', 'IMG']).body)).toBe(false);
+  });
+  test('runc\'s look-up of the sent groups in it: a group named like a gid, with gid 0, is SD-USER-002', () => {
+    const { body } = bodyOf(['-u', '1001:1001', '--group-add', '2000', 'IMG']);
+    expect(runtimeGroupViolations(body, FILES, GROUP)).toEqual([]);
+    expect(runtimeGroupViolations(body, FILES, null)).toEqual([]);
+    const v = runtimeGroupViolations(body, FILES, 'x:x:5:\n2000:x:0:\n');
+    expect(v.map((x) => x.rule)).toEqual(['SD-USER-002']);
+    expect(v[0]?.why).toContain('gid 2000 into gid 0 (line 2');
   });
 });
 
