@@ -139,36 +139,34 @@ export function judgeIdentity(c: IdentityCtx): void {
       }
     } else return;
   }
-  if (passed || failed(r)) return; // warn mode: as typed
-
-  // The primary group.
-  let gid = r.gid;
-  const [, gPart = ''] = spec.split(':');
-  if (!inIdRange(gid) || gid === 0) {
-    const literal = source === 'request' && LITERAL_ROOT(gPart);
-    let why: string | undefined;
-    if (r.gidFrom === 'explicit') {
-      const how = goAtoi(gPart) !== undefined ? ' as runc reads it (Go\'s Atoi)' : r.via ? ` in the image's /etc/group (line ${r.via.line})` : '';
-      why = literal ? undefined : `${from(spec)}: ${gPart} is ${gidText(gid)}${how}`;
-    }
-    else if (r.gidFrom === 'entry' && goAtoi(spec.split(':')[0] ?? '') === undefined) {
-      why = `${from(spec)}: ${spec.split(':')[0]}'s primary group in the image's /etc/passwd (line ${r.matched?.line}) is ${gidText(gid)}`;
-    }
-    if (why !== undefined || r.gidFrom === 'explicit') {
-      if (deny('SD-USER-002', 'User', spec, why)) return;
-    }
-    // A bare uid without a group of its own (or gid 0 in its entry) gets its own number as group.
-    note ??= r.gidFrom === 'none' ? 'a numeric user with no group runs with gid 0 unless /etc/passwd names it'
-      : r.gidFrom === 'entry' ? `uid ${r.uid}'s group in the image's /etc/passwd is ${gidText(gid)}` : undefined;
-    gid = r.uid;
-  }
-
-  // Supplementary groups: membership of the user's name, then --group-add.
+  // Past a violation let through (warn mode) the body stays as typed; every violation is still reported.
   const groups: number[] = [];
-  for (const s of r.sgids) {
-    if (inIdRange(s.gid) && s.gid !== 0) groups.push(s.gid);
-    else if (deny('SD-USER-002', 'User', spec,
-      `${from(spec)}: ${r.matched?.name} is a member of ${s.name} (${gidText(s.gid)}) in the image's /etc/group (line ${s.line}), and a user without a group gets its groups`)) return;
+  let gid = 0;
+  if (!failed(r) && !passed) {
+    // The primary group (not judged again for a user already refused as root).
+    gid = r.gid;
+    const [uPart = '', gPart = ''] = spec.split(':');
+    if (!inIdRange(gid) || gid === 0) {
+      const literal = source === 'request' && LITERAL_ROOT(gPart);
+      let why: string | undefined;
+      if (r.gidFrom === 'explicit') {
+        const how = goAtoi(gPart) !== undefined ? ' as runc reads it (Go\'s Atoi)' : r.via ? ` in the image's /etc/group (line ${r.via.line})` : '';
+        why = literal ? undefined : `${from(spec)}: ${gPart} is ${gidText(gid)}${how}`;
+      } else if (r.gidFrom === 'entry' && goAtoi(uPart) === undefined) {
+        why = `${from(spec)}: ${uPart}'s primary group in the image's /etc/passwd (line ${r.matched?.line}) is ${gidText(gid)}`;
+      }
+      if ((why !== undefined || r.gidFrom === 'explicit') && deny('SD-USER-002', 'User', spec, why)) passed = true;
+      // A bare uid without a group of its own (or gid 0 in its entry) gets its own number as group.
+      note ??= r.gidFrom === 'none' ? 'a numeric user with no group runs with gid 0 unless /etc/passwd names it'
+        : r.gidFrom === 'entry' ? `uid ${r.uid}'s group in the image's /etc/passwd is ${gidText(gid)}` : undefined;
+      gid = r.uid;
+    }
+    // Supplementary groups: membership of the user's name (no explicit group), then --group-add.
+    for (const s of r.sgids) {
+      if (inIdRange(s.gid) && s.gid !== 0) groups.push(s.gid);
+      else if (deny('SD-USER-002', 'User', spec,
+        `${from(spec)}: ${r.matched?.name} is a member of ${s.name} (${gidText(s.gid)}) in the image's /etc/group (line ${s.line}), and a user without a group gets its groups`)) passed = true;
+    }
   }
   const asked = c.hc.GroupAdd ?? [];
   for (const ag of asked) {
@@ -178,8 +176,9 @@ export function judgeIdentity(c: IdentityCtx): void {
       : undefined;
     if (bad === undefined) {
       if (!failed(a)) groups.push(a.gid);
-    } else if (deny('SD-USER-002', 'HostConfig.GroupAdd', ag, bad || undefined, '--group-add')) return;
+    } else if (deny('SD-USER-002', 'HostConfig.GroupAdd', ag, bad || undefined, '--group-add')) passed = true;
   }
+  if (!mountsKeepGroupFile(c, files, deny) || passed || failed(r)) return;
 
   // What the engine is sent: numbers only.
   const user = `${r.uid}:${gid}`;
@@ -194,7 +193,7 @@ export function judgeIdentity(c: IdentityCtx): void {
       'supplementary groups as numbers, with those docker gives from the image\'s /etc/group; a group 0 is not added');
     c.hc.GroupAdd = groupAdd;
   }
-  if (files) runtimeLookups(c, files, user, groupAdd, deny);
+  if (files) runtimeLookups(files, user, groupAdd, deny);
 }
 
 function gidText(n: number): string {
@@ -207,12 +206,13 @@ function zeroWhy(u: string, r: Resolved): string {
   return `${u} is uid 0 in the image's /etc/passwd (line ${r.matched?.line})`;
 }
 
+type Deny = (rule: RuleId, field: string, value: string, why: string | undefined, f?: string) => boolean;
+
 /**
  * runc looks every supplementary gid up again, by name first, in the container's /etc/group at
- * start: simulate it on the image's file (a group NAMED `4242` with gid 0 turns 4242 into 0), and
- * refuse a mount that can replace that file (then its content is the project's, and can change).
+ * start: simulate it on the image's file (a group NAMED `4242` with gid 0 turns 4242 into 0).
  */
-function runtimeLookups(c: IdentityCtx, files: IdentityFiles, user: string, groupAdd: string[], deny: (rule: RuleId, field: string, value: string, why: string | undefined, f?: string) => boolean): void {
+function runtimeLookups(files: IdentityFiles, user: string, groupAdd: string[], deny: Deny): void {
   const id = engineIdentity(user, groupAdd, files);
   if (failed(id)) {
     deny('SD-USER-002', 'User', user, `the engine would not resolve ${user}: ${id.error}`);
@@ -223,23 +223,31 @@ function runtimeLookups(c: IdentityCtx, files: IdentityFiles, user: string, grou
     const line = gr.via ? ` (the image's /etc/group, line ${gr.via.line}: the group named ${gr.via.name} has ${gidText(gr.gid)})` : '';
     if (!deny('SD-USER-002', 'HostConfig.GroupAdd', gr.asked, `runc looks gid ${gr.asked} up by name in /etc/group at start${line}`, '--group-add')) return;
   }
-  const covered = (files.groupPaths?.length ? files.groupPaths : ['/etc/group']).map((p) => posix.normalize(p));
+}
+
+/**
+ * A bind or volume on /etc, /etc/group or any path the image's /etc/group resolves through
+ * replaces the file runc reads the groups from at start (its content is then the project's, and
+ * can change): refused. A tmpfs starts empty and is fine. False when one was refused.
+ */
+function mountsKeepGroupFile(c: IdentityCtx, files: IdentityFiles | undefined, deny: Deny): boolean {
+  const covered = (files?.groupPaths?.length ? files.groupPaths : ['/etc/group']).map((p) => posix.normalize(p));
   const covers = (dest: string) => {
     const d = posix.normalize(`/${dest}`).replace(/(.)\/+$/, '$1');
     return covered.some((p) => p === d || p.startsWith(d === '/' ? '/' : `${d}/`));
   };
   const why = (dest: string) => `a mount at ${dest} replaces the image's /etc/group, in which runc looks up the container's groups by name at start (a group named like one of them, with gid 0, gives group 0)`;
+  let ok = true;
   for (const b of c.hc.Binds ?? []) {
     const parts = b.split(':');
     const dest = parts[1];
-    if (parts.length >= 2 && dest && covers(dest)) {
-      if (!deny('SD-USER-002', 'HostConfig.Binds', b, why(dest), '--volume')) return;
-    }
+    if (parts.length >= 2 && dest && covers(dest) && !deny('SD-USER-002', 'HostConfig.Binds', b, why(dest), '--volume')) ok = false;
   }
   for (const m of c.hc.Mounts ?? []) {
     if (m.Type === 'tmpfs' || !m.Target || !covers(m.Target)) continue;
-    if (!deny('SD-USER-002', 'HostConfig.Mounts', `${m.Source ?? ''}:${m.Target}`, why(m.Target), '--mount')) return;
+    if (!deny('SD-USER-002', 'HostConfig.Mounts', `${m.Source ?? ''}:${m.Target}`, why(m.Target), '--mount')) ok = false;
   }
+  return ok;
 }
 
 /** Root allowed: record the allowance for what is visibly root, change nothing. */

@@ -195,6 +195,10 @@ describe('the policy: judged on the ids, sent as numbers', () => {
     const o = run(['-u', '00'], { files: FILES, mode: 'warn' });
     expect(rules(o)).toEqual(['SD-USER-001']);
     expect(o.body.User).toBe('00');
+    const both = run(['-u', 'toor', '--group-add', 'wheel', '-v', '/tmp/e:/etc'], { files: FILES, mode: 'warn' });
+    expect(rules(both)).toEqual(['SD-USER-001', 'SD-USER-002', 'SD-USER-002']);
+    expect(both.body.User).toBe('toor');
+    expect(both.body.HostConfig.GroupAdd).toEqual(['wheel']);
   });
 });
 
