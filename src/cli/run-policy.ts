@@ -2,7 +2,6 @@
  * The policy step of `sdocker run`, between the parsed request and the engine: loading the
  * profiles, deciding (pure applyPolicy), explaining, and the run record. Loaded by run.ts.
  */
-import { posix } from 'node:path';
 import { readBoundedText } from '../fs/read-bounded.js';
 import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../audit/record.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
@@ -14,12 +13,11 @@ import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile
 import { effectiveMode } from '../policy/profile.js';
 import { resolveHostPaths } from '../policy/resolve-paths.js';
 import type { EffectiveProfile, JoinedContainers, NamedVolumes, PolicyOutcome } from '../policy/types.js';
-import {
-  effectiveUser, identityViolations, needsNameResolution, resolveIdentity, rootAllowed, singleFileFromTar,
-} from '../policy/user-names.js';
+import type { IdentityFiles } from '../policy/user-names.js';
 import type { EngineClient } from '../engine/client.js';
-import { readBody } from '../engine/client.js';
+import { imageIdentity, readFile } from './image-identity.js';
 import { EngineError, PolicyError } from '../errors.js';
+import { groupFileMayChange, runtimeGroupViolations } from '../policy/identity.js';
 import type { ProcessIO } from './io.js';
 
 export type { EffectiveProfile, PolicyOutcome };
@@ -65,6 +63,7 @@ export function decide(
   namedVolumes: Record<string, { Driver?: string; Options?: Record<string, string> | null }>,
   io: ProcessIO,
   containers?: JoinedContainers,
+  identityFiles?: IdentityFiles,
 ): PolicyOutcome {
   const volumes: NamedVolumes = {};
   for (const [k, v] of Object.entries(namedVolumes)) volumes[k] = { Driver: v.Driver ?? 'local', Options: v.Options ?? null };
@@ -81,66 +80,54 @@ export function decide(
   };
   if (containers) input.containers = containers;
   if (io.uid !== undefined) input.owner = io.uid;
+  if (identityFiles) input.identityFiles = identityFiles;
   return applyPolicy(input);
 }
 
 /**
- * The user the container runs as, when it holds a name (`-u toor`, `1000:wheel`, `--group-add
- * wheel`, the image's `USER toor`) that only the image's /etc/passwd and /etc/group can tell is
- * uid 0 or gid 0. Undefined (and no API call) when everything is numeric or the profile allows root.
+ * The image's own /etc/passwd and /etc/group, which the policy resolves users and groups on
+ * (image-identity.ts: a helper container from the image id, without the request's mounts;
+ * remembered per image id). Undefined (no API call) when the level is privileged, root is allowed
+ * (nothing is resolved then) or the image is not known (a dry run before any pull): the policy
+ * then says a name could not be resolved.
  */
-export function identityToCheck(
-  outcome: PolicyOutcome,
+export async function identityFilesFor(
+  client: EngineClient,
   profile: EffectiveProfile,
   info: EngineInfo,
   image: ImageInspect | undefined,
-): { user: string; groupAdd: string[]; source: 'request' | 'image' } | undefined {
-  if (rootAllowed(profile.allow, engineFactsFrom(info).usernsRemap)) return undefined;
-  const body = outcome.body;
-  const user = effectiveUser(body.User, imageFactsFrom(image)?.User);
-  const groupAdd = body.HostConfig.GroupAdd ?? [];
-  if (!needsNameResolution(user, groupAdd)) return undefined;
-  return { user, groupAdd, source: body.User ? 'request' : 'image' };
-}
-
-/** One file of a created container, following symbolic links (as the runtime will); '' when absent. */
-async function readContainerFile(client: EngineClient, id: string, path: string): Promise<string> {
-  for (let hop = 0; hop < 8; hop++) {
-    let tar: Buffer;
-    try {
-      const res = await client.request('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } });
-      tar = await readBody(res);
-    } catch (err) {
-      if (err instanceof EngineError && err.statusCode === 404) return '';
-      throw err;
-    }
-    const f = singleFileFromTar(tar);
-    if (!f) return '';
-    if ('text' in f) return f.text;
-    path = f.link.startsWith('/') ? f.link : posix.join(posix.dirname(path), f.link);
+  io: ProcessIO,
+): Promise<IdentityFiles | undefined> {
+  if (profile.unconfined || !image?.Id) return undefined;
+  const root = profile.allow.root;
+  if (root && (engineFactsFrom(info).usernsRemap || root.withoutUsernsRemap)) return undefined;
+  try {
+    return await imageIdentity(client, io.env, image.Id);
+  } catch (err) {
+    // A remembered image id no longer there: undecidable names refuse, and a refusal on
+    // remembered facts is taken again on the engine's (run.ts).
+    if (err instanceof EngineError && err.statusCode === 404) return undefined;
+    throw err;
   }
-  throw new PolicyError(`cannot read ${path} in the container: too many symbolic links`);
 }
 
 /**
- * After create, before start (SessionRequest.beforeStart): read the image's /etc/passwd and
- * /etc/group from the created container, resolve the names, and judge them as applyPolicy judges
- * `root` and 0. The violations join the outcome (so the run record has them); in enforce mode
- * they refuse the run (runSession then removes the container).
+ * After create, before start, when a mount may replace the image's /etc/group: read it through
+ * the created container (mounted as the start will mount it) and judge runc's start-time look-up
+ * of the supplementary groups on it. Violations join the outcome; enforce refuses (the session
+ * then removes the container).
  */
-export async function checkIdentity(
+export async function checkMountedGroups(
   client: EngineClient,
   id: string,
   req: RunRequest,
   profile: EffectiveProfile,
   outcome: PolicyOutcome,
-  info: EngineInfo,
-  who: { user: string; groupAdd: string[]; source: 'request' | 'image' },
+  files: IdentityFiles,
   io: ProcessIO,
 ): Promise<void> {
-  const [passwd, group] = await Promise.all([readContainerFile(client, id, '/etc/passwd'), readContainerFile(client, id, '/etc/group')]);
-  const resolved = resolveIdentity(who.user, who.groupAdd, passwd, group);
-  const found = identityViolations(who.user, who.groupAdd, resolved, profile, engineFactsFrom(info).usernsRemap, who.source);
+  const group = await readFile(client, encodeURIComponent(id), '/etc/group', []);
+  const found = runtimeGroupViolations(outcome.body, files, group);
   if (found.length === 0) return;
   outcome.violations.push(...found);
   io.stderr.write(formatViolations(found, req.typed, { level: profile.level, mode: outcome.mode }));
@@ -149,6 +136,8 @@ export async function checkIdentity(
     throw new PolicyError('');
   }
 }
+
+export { groupFileMayChange };
 
 function socketOf(host: string | undefined): string | undefined {
   return host?.startsWith('unix://') ? host.slice('unix://'.length) : undefined;

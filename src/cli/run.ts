@@ -13,6 +13,7 @@ import type { EffectiveProfile, PolicyOutcome, RunRecordInput } from './run-poli
 import { rememberedFacts, rememberedImage, rememberFacts, rememberImage } from './engine-facts.js';
 import { type EarlyFacts, gatherFacts, inspectImage, startFacts } from './facts.js';
 import type { GlobalOptions } from './globals.js';
+import type { IdentityFiles } from '../policy/user-names.js';
 import type { ProcessIO } from './io.js';
 
 /**
@@ -95,9 +96,9 @@ async function runWithPolicy(
   const record: RunRecordInput = { req, profile, io };
   let outcome: PolicyOutcome | undefined;
   let image: ImageInspect | undefined;
-  let info: EngineInfo | undefined;
   let pulled = false;
   let verifyFacts: (() => Promise<EngineInfo>) | undefined;
+  let identityFiles: IdentityFiles | undefined;
   if (!profile.unconfined) {
     // The policy reads the image (USER, VOLUME) and the engine (userns-remap, MAC, runtimes).
     const host = client.endpoint.host;
@@ -107,9 +108,11 @@ async function runWithPolicy(
     const pending = early ?? startFacts(client, req);
     const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), pending, remembered, rememberedImg);
     image = facts.image;
-    info = facts.info;
     pulled = facts.pulled;
-    outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers);
+    // Users and groups are resolved on the image's own files, before anything is created.
+    identityFiles = await policy.identityFilesFor(client, profile, facts.info, image, io);
+    const filesImage = image?.Id;
+    outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
     if ((remembered || rememberedImg) && outcome.refused) {
       // A refusal is never made on remembered facts: ask the engine.
       return runWithPolicy(client, req, profile, globals, io, policy, pending, false);
@@ -122,7 +125,9 @@ async function runWithPolicy(
         const realImage = rememberedImg ? ((await pending.image) ?? (await inspectImage(client, req.image))) : image;
         if (remembered) rememberFacts(io.env, host, real);
         if (rememberedImg && realImage) rememberImage(io.env, host, req.image, realImage);
-        const fresh = policy.decide(req, profile, real, realImage, facts.namedVolumes, io, facts.containers);
+        // The image's files were read for the remembered image id; another image: decide afresh.
+        const files = realImage?.Id === filesImage ? identityFiles : undefined;
+        const fresh = policy.decide(req, profile, real, realImage, facts.namedVolumes, io, facts.containers, files);
         if (fresh.refused !== decided.refused || JSON.stringify(fresh.body) !== JSON.stringify(decided.body)) throw new StaleFacts();
         image = realImage;
         return real;
@@ -151,23 +156,18 @@ async function runWithPolicy(
   // -v creates a missing host directory; the bind volume the policy made of it cannot.
   for (const dir of outcome?.createDirs ?? []) mkdirSync(dir, { recursive: true });
   const session = sessionRequest(req, body, globals, pulled);
-  // A user or group given by name (-u toor, --group-add wheel, the image's USER toor) is uid or
-  // gid 0 only according to the image's files: read them from the created container, refuse
-  // before it starts. Only when a name is there: numeric users cost nothing.
+  // Decided on remembered facts: the engine's real answer must agree before anything starts.
   let createdId: string | undefined;
-  if (outcome && info) {
+  const verify = verifyFacts;
+  // A mount may give the container another /etc/group, where runc looks the groups up at start.
+  const groupsOf = outcome && identityFiles && !outcome.refused && policy.groupFileMayChange(body) ? identityFiles : undefined;
+  if (verify || groupsOf) {
     const o = outcome;
-    const i = info;
-    const verify = verifyFacts;
-    if (verify || policy.identityToCheck(o, profile, i, image)) {
-      session.beforeStart = async (c, id) => {
-        createdId = id;
-        // Decided on remembered facts: the engine's real answer must agree before anything starts.
-        const real = verify ? await verify() : i;
-        const who = policy.identityToCheck(o, profile, real, image);
-        if (who) await policy.checkIdentity(c, id, req, profile, o, real, who, io);
-      };
-    }
+    session.beforeStart = async (c, id) => {
+      createdId = id;
+      if (verify) await verify();
+      if (groupsOf && o) await policy.checkMountedGroups(c, id, req, profile, o, groupsOf, io);
+    };
   }
   try {
     const result = await runSession(client, session, io);

@@ -227,7 +227,8 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
       const facts = await gatherFacts(client, recReq, globals, io, policy.namedVolumesOf(recReq.body), startFacts(client, recReq));
       image = facts.image;
       pulled = facts.pulled;
-      outcome = policy.decide(recReq, policyProfile, facts.info, image, facts.namedVolumes, io, facts.containers);
+      const identityFiles = await policy.identityFilesFor(client, policyProfile, facts.info, image, io);
+      outcome = policy.decide(recReq, policyProfile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
       if (outcome.violations.length > 0) io.stderr.write(policy.explain(recReq, policyProfile, outcome));
       if (outcome.refused) {
         policy.record({ req: recReq, profile: policyProfile, io, outcome, image, event: 'refused' });
@@ -235,11 +236,11 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
       }
       body = outcome.body;
       for (const dir of outcome.createDirs) mkdirSync(dir, { recursive: true });
-      // The same check as sdocker run: a user or group name that is 0 in the image is refused.
-      const who = policy.identityToCheck(outcome, policyProfile, facts.info, image);
-      if (who) {
+      // The same check as sdocker run: a mount that replaces /etc/group, where runc looks groups up.
+      if (identityFiles && policy.groupFileMayChange(body)) {
         const o = outcome;
-        beforeStart = (c, id) => policy.checkIdentity(c, id, recReq, policyProfile, o, facts.info, who, io);
+        const files = identityFiles;
+        beforeStart = (c, id) => policy.checkMountedGroups(c, id, recReq, policyProfile, o, files, io);
       }
     }
     const rec = await recordWorkload(async (seccompOpt) => {

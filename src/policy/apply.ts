@@ -5,6 +5,7 @@
  * No I/O: host paths, image and engine facts are gathered by the shell and passed in.
  */
 import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
+import { judgeIdentity, rootAllowed } from './identity.js';
 import { RULES, type RuleId } from './rules.js';
 import { grantedByAny } from './floor.js';
 import { MIN_CFS_QUOTA, effectiveCpu, formatBytes, judgeLogConfig } from './limits.js';
@@ -175,7 +176,7 @@ function harden(c: Ctx): void {
   capabilities(c);
   namespaces(c);
   securityOpts(c);
-  user(c);
+  judgeIdentity(c);
   mounts(c);
   devices(c);
   resources(c);
@@ -264,8 +265,7 @@ function namespaces(c: Ctx): void {
 }
 
 function joiner(c: Ctx): Joiner {
-  const root = c.allow.root;
-  return { level: c.profile.level, owner: c.input.owner, allow: c.allow, rootAllowed: !!root && (c.input.engine.usernsRemap || !!root.withoutUsernsRemap) };
+  return { level: c.profile.level, owner: c.input.owner, allow: c.allow, rootAllowed: rootAllowed(c.allow, c.input.engine.usernsRemap) };
 }
 
 /** SD-NS-007: every container along a `container:` chain must be one sdocker hardened for this user, or be allowed by name. */
@@ -377,55 +377,6 @@ function securityOpts(c: Ctx): void {
     }
   }
   if (JSON.stringify(out) !== JSON.stringify(c.hc.SecurityOpt ?? [])) c.hc.SecurityOpt = out;
-}
-
-function isRootName(s: string | undefined): boolean {
-  return s === '0' || s === 'root';
-}
-
-function user(c: Ctx): void {
-  const root = c.allow.root;
-  const remap = c.input.engine.usernsRemap;
-  const rootOk = !!root && (remap || !!root.withoutUsernsRemap);
-  const rootAllowance = rootOk ? root : undefined;
-  const rootWhy = root && !rootOk ? 'the profile allows root, but the engine does not remap users (userns-remap)' : undefined;
-  const typed = c.body.User;
-  if (typed) {
-    const [u, g] = typed.split(':');
-    if (isRootName(u)) {
-      if (!c.check('SD-USER-001', 'User', typed, typed, rootAllowance, { why: rootWhy, flag: '--user', denialKey: 'root' })) {
-        setUser(c, typed, c.profile.defaults.user, 'SD-USER-001');
-      }
-      return;
-    }
-    if (isRootName(g)) {
-      if (!c.check('SD-USER-002', 'User', typed, typed, rootAllowance, { why: rootWhy, flag: '--user', denialKey: 'root' })) {
-        setUser(c, typed, `${u}:${u && /^\d+$/.test(u) ? u : '65534'}`, 'SD-USER-002');
-      }
-    } else if (g === undefined && /^\d+$/.test(u ?? '') && !rootOk) {
-      setUser(c, typed, `${u}:${u}`, 'SD-USER-002', 'a numeric user with no group runs with gid 0 unless /etc/passwd names it');
-    }
-  } else if (!rootOk) {
-    const img = c.input.image?.User;
-    const [u, g] = (img ?? '').split(':');
-    if (img === undefined || img === '' || isRootName(u) || isRootName(g)) {
-      setUser(c, typed, c.profile.defaults.user, 'SD-USER-001',
-        img === undefined ? 'the image\'s user is not known: the profile\'s user applies' : `the image runs as ${img || 'root'}`);
-    } else if (g === undefined && /^\d+$/.test(u ?? '')) {
-      setUser(c, typed, `${u}:${u}`, 'SD-USER-002', 'a numeric user with no group runs with gid 0 unless /etc/passwd names it');
-    }
-  }
-  const groups = c.hc.GroupAdd ?? [];
-  const keptGroups = groups.filter((gr) => !isRootName(gr) || c.check('SD-USER-002', 'HostConfig.GroupAdd', gr, gr, rootAllowance, { why: rootWhy, denialKey: 'root' }));
-  if (keptGroups.length !== groups.length) {
-    c.change('HostConfig.GroupAdd', groups, keptGroups, 'SD-USER-002');
-    c.hc.GroupAdd = keptGroups;
-  }
-}
-
-function setUser(c: Ctx, from: string | undefined, to: string, rule: RuleId, why?: string): void {
-  c.change('User', from ?? null, to, rule, why);
-  c.body.User = to;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,10 +11,33 @@
 /** Go's strconv.Atoi on a decimal string: the number, or undefined when Atoi fails. */
 export function goAtoi(s: string): number | undefined {
   if (!/^[+-]?[0-9]+$/.test(s)) return undefined;
-  const n = Number(s);
-  // Atoi works on 64-bit ints; beyond that it fails with a range error.
-  if (!Number.isSafeInteger(n) && Math.abs(n) > 2 ** 63) return undefined;
+  // Atoi works on 64-bit ints; beyond that it fails with a range error (exact, hence BigInt).
+  const big = BigInt(s);
+  if (big > INT64_MAX || big < -INT64_MAX - 1n) return undefined;
+  const n = Number(big);
   return n === 0 ? 0 : n; // -0 is 0
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A numeric field of /etc/passwd or /etc/group as runc's parseParts reads it: strconv.Atoi with
+ * the error ignored. A syntax error is 0 (`abc`, ``, `+`); a range error is Go's clamped value,
+ * which is out of any id range. `text` is Go's strconv.Itoa of the result (runc compares it with
+ * `--group-add` entries).
+ */
+export function atoiField(s: string): { n: number; text: string } {
+  if (!/^[+-]?[0-9]+$/.test(s)) return { n: 0, text: '0' };
+  let big = BigInt(s);
+  if (big > INT64_MAX) big = INT64_MAX;
+  if (big < -INT64_MAX - 1n) big = -INT64_MAX - 1n;
+  const n = Number(big);
+  return { n: n === 0 ? 0 : n, text: big.toString() };
+}
+
+/** Whether an id is one runc and the kernel take as it is (0..2^31-1); others wrap or fail. */
+export function inIdRange(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= MAX_ID;
 }
 
 /** The largest id runc accepts (user.maxId). */

@@ -2,6 +2,7 @@
  * Types of the policy core. Pure: no I/O anywhere under src/policy except resolve-paths.ts
  * and load-profile.ts, which the shell (src/cli) calls to gather facts before applyPolicy.
  */
+import type { IdentityFiles } from './user-names.js';
 import type { CreateBody } from '../engine/types.js';
 
 export type LevelName = 'restricted' | 'baseline' | 'privileged';
@@ -341,6 +342,11 @@ export interface PolicyInput {
   containers?: JoinedContainers;
   /** uid of the user running sdocker: the owner label of the container, and whose containers may be joined. */
   owner?: number;
+  /**
+   * The image's own /etc/passwd and /etc/group (read by the shell from the image, never through a
+   * container carrying the request's mounts). Undefined when not read: names cannot be resolved.
+   */
+  identityFiles?: IdentityFiles;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,171 +1,204 @@
 /**
- * User and group names that are uid 0 or gid 0 in the image (`-u toor`, `-u 1000:wheel`,
- * `--group-add wheel`, `USER toor`). applyPolicy only knows the literal `root` and `0`; a name is
- * only known once the image's /etc/passwd and /etc/group are read, which needs a created
- * container (the shell does that read, run-policy.ts). Pure: text and names in, ids and
- * violations out.
+ * Users and groups exactly as the engine resolves them (Docker 20.10's daemon/oci_linux.go getUser
+ * and runc 1.1's setupUser, both on libcontainer/user; measured on this engine). Pure: the image's
+ * /etc/passwd and /etc/group text in, ids out.
  *
- * The resolution follows the engine's (runc's libcontainer/user GetExecUser, measured on 20.10):
- * a user without a group part gets the primary gid of its passwd entry *and* every group of
- * /etc/group that lists its name as a member (also for a numeric uid that has an entry); a
- * user with a group part gets that group only; `--group-add` names are looked up in /etc/group.
+ * How a container's identity comes about:
+ * 1. the daemon runs GetExecUser(Config.User) on the image's own rootfs (no volumes): the uid, the
+ *    gid, and, without an explicit group, every group listing the user's name; then
+ *    GetAdditionalGroups(HostConfig.GroupAdd). It sends runc uid, gid and AdditionalGids =
+ *    [gid, membership..., group-add...], each cut to uint32;
+ * 2. runc, inside the container (volumes and binds mounted), looks every AdditionalGid up AGAIN by
+ *    GetAdditionalGroups on the container's /etc/group: a group *named* `4242` with gid 0, placed
+ *    before any group with gid 4242, turns 4242 into 0. The uid and gid it gets as numbers stay.
+ *
+ * runc's file parsing (parseLine/parseParts): lines are trimmed; a passwd line is never a comment
+ * (`#x:x:0:0` is user `#x`, uid 0); a group line starting with `#` is; a numeric field is Atoi with
+ * the error ignored (`abc`, an empty or missing field is 0); fields past the last are ignored.
  */
-import { RULES, type RuleId } from './rules.js';
-import type { AllowSpec, EffectiveProfile, Violation } from './types.js';
+import { atoiField, goAtoi, inIdRange, MAX_ID } from './ids.js';
 
 export interface PasswdEntry {
   name: string;
   uid: number;
   gid: number;
+  /** 1-based line in the file, for messages. */
+  line: number;
 }
 
 export interface GroupEntry {
   name: string;
   gid: number;
+  /** strconv.Itoa(gid): what runc compares a `--group-add` entry with. */
+  gidText: string;
   members: string[];
+  line: number;
 }
 
-const NUMERIC = /^\d+$/;
-
-function lines(text: string): string[][] {
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split(':'));
+/** The image's files; null: the file is not there (the engine then has no entries either). */
+export interface IdentityFiles {
+  passwd: string | null;
+  group: string | null;
+  /**
+   * Every path the image's /etc/group resolves through (`/etc/group`, and the targets of the
+   * symbolic links on the way): a mount on any of them, or above, replaces what runc reads.
+   */
+  groupPaths?: string[];
 }
 
-export function parsePasswd(text: string): PasswdEntry[] {
+/** Go's bytes.TrimSpace (unicode.IsSpace). */
+const SPACE = '[\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]';
+const TRIM = new RegExp(`^${SPACE}+|${SPACE}+$`, 'gu');
+
+/** bufio.Scanner's limit: a longer passwd line makes the engine's parse (and the start) fail. */
+const SCANNER_MAX = 64 * 1024;
+
+function rawLines(text: string): string[] {
+  return text.split('\n').map((l) => l.replace(/\r$/, ''));
+}
+
+export function parsePasswd(text: string): PasswdEntry[] | { error: string } {
   const out: PasswdEntry[] = [];
-  for (const f of lines(text)) {
-    const [name, , uid, gid] = f;
-    if (name && uid !== undefined && NUMERIC.test(uid) && gid !== undefined && NUMERIC.test(gid)) {
-      out.push({ name, uid: Number(uid), gid: Number(gid) });
-    }
+  const all = rawLines(text);
+  for (let i = 0; i < all.length; i++) {
+    const raw = all[i] ?? '';
+    if (Buffer.byteLength(raw) >= SCANNER_MAX) return { error: `line ${i + 1} of /etc/passwd is longer than the engine reads (64 KiB)` };
+    const line = raw.replace(TRIM, '');
+    if (!line) continue;
+    const f = line.split(':');
+    out.push({ name: f[0] ?? '', uid: atoiField(f[2] ?? '').n, gid: atoiField(f[3] ?? '').n, line: i + 1 });
   }
   return out;
 }
 
 export function parseGroup(text: string): GroupEntry[] {
   const out: GroupEntry[] = [];
-  for (const f of lines(text)) {
-    const [name, , gid, list] = f;
-    if (name && gid !== undefined && NUMERIC.test(gid)) {
-      out.push({ name, gid: Number(gid), members: (list ?? '').split(',').map((m) => m.trim()).filter(Boolean) });
+  const all = rawLines(text);
+  for (let i = 0; i < all.length; i++) {
+    const line = (all[i] ?? '').replace(TRIM, '');
+    if (!line || line.startsWith('#')) continue;
+    const f = line.split(':');
+    const gid = atoiField(f[2] ?? '');
+    const list = f[3] ?? '';
+    out.push({ name: f[0] ?? '', gid: gid.n, gidText: gid.text, members: list === '' ? [] : list.split(','), line: i + 1 });
+  }
+  return out;
+}
+
+/** What GetExecUser gives for a spec; `matched`: the passwd entry it used, `via`: the group entry. */
+export interface ExecUser {
+  uid: number;
+  gid: number;
+  /** Membership groups (only without an explicit group), in file order. */
+  sgids: GroupEntry[];
+  matched?: PasswdEntry;
+  via?: GroupEntry;
+}
+
+export type Failed = { error: string };
+export const failed = (x: unknown): x is Failed => typeof x === 'object' && x !== null && 'error' in x;
+
+const RANGE = `uids and gids must be in range 0-${MAX_ID}`;
+
+/** libcontainer/user GetExecUser(spec, defaults 0:0, passwd, group), as the daemon calls it. */
+export function execUser(spec: string, passwd: PasswdEntry[] | null, group: GroupEntry[] | null): ExecUser | Failed {
+  const [userArg = '', groupArg = ''] = spec.split(':');
+  const uidArg = goAtoi(userArg);
+  const gidArg = goAtoi(groupArg);
+  const users = (passwd ?? []).filter((u) => (userArg === '' ? u.uid === 0 : uidArg !== undefined ? u.uid === uidArg : u.name === userArg));
+  const out: ExecUser = { uid: 0, gid: 0, sgids: [] };
+  const first = users[0];
+  if (first) {
+    out.uid = first.uid;
+    out.gid = first.gid;
+    out.matched = first;
+  } else if (userArg !== '') {
+    if (uidArg === undefined) return { error: `unable to find user ${userArg}: no matching entries in passwd file` };
+    if (!inIdRange(uidArg)) return { error: RANGE };
+    out.uid = uidArg;
+  }
+  const matchedName = first?.name ?? '';
+  if (groupArg !== '' || matchedName !== '') {
+    const groups = (group ?? []).filter((g) =>
+      groupArg === '' ? g.members.includes(matchedName) : gidArg !== undefined ? g.gid === gidArg : g.name === groupArg);
+    if (groupArg !== '') {
+      const g = groups[0];
+      if (g) {
+        out.gid = g.gid;
+        out.via = g;
+      } else {
+        if (gidArg === undefined) return { error: `unable to find group ${groupArg}: no matching entries in group file` };
+        if (!inIdRange(gidArg)) return { error: RANGE };
+        out.gid = gidArg;
+      }
+    } else {
+      out.sgids = groups;
     }
   }
   return out;
 }
 
-/** The user the container will run as: the body's User, else the image's (empty: root). */
-export function effectiveUser(bodyUser: string | undefined, imageUser: string | undefined): string {
-  return bodyUser || imageUser || '';
+/** One resolved `--group-add` entry (or AdditionalGid): its gid and the group line it came from. */
+export interface AddedGroup {
+  asked: string;
+  gid: number;
+  via?: GroupEntry;
 }
 
 /**
- * Whether the image's files must be read: a non-numeric user or group part, or a non-numeric
- * `--group-add`. The literal `root` is left out: applyPolicy has already judged it.
+ * libcontainer/user GetAdditionalGroups: each entry is the first group line whose NAME or gid
+ * (strconv.Itoa) equals it and whose gid is not taken yet; else a number (ParseInt, `00` and
+ * `+0` are 0) in 0..2^31-1; else an error. Duplicates collapse.
  */
-export function needsNameResolution(user: string, groupAdd: readonly string[] = []): boolean {
-  const [u = '', g] = user.split(':');
-  const named = (s: string | undefined) => !!s && s !== 'root' && !NUMERIC.test(s);
-  return named(u) || named(g) || groupAdd.some(named);
-}
-
-export interface ResolvedIdentity {
-  /** Undefined when the user name is not in /etc/passwd (the engine refuses to start it). */
-  uid?: number;
-  /** Primary gid; undefined when a group name is not in /etc/group. */
-  gid?: number;
-  /** Supplementary gids from /etc/group membership (only without an explicit group). */
-  memberOf: { name: string; gid: number }[];
-  /** `--group-add` entries resolved: undefined gid when the name is unknown. */
-  added: { name: string; gid?: number }[];
-}
-
-export function resolveIdentity(user: string, groupAdd: readonly string[], passwdText: string, groupText: string): ResolvedIdentity {
-  const passwd = parsePasswd(passwdText);
-  const groups = parseGroup(groupText);
-  const [u = '', g] = user.split(':');
-  const entry = NUMERIC.test(u) ? passwd.find((p) => p.uid === Number(u)) : passwd.find((p) => p.name === u);
-  const uid = NUMERIC.test(u) ? Number(u) : entry?.uid;
-  const groupId = (s: string): number | undefined => (NUMERIC.test(s) ? Number(s) : groups.find((x) => x.name === s)?.gid);
-  const out: ResolvedIdentity = { memberOf: [], added: [] };
-  if (uid !== undefined) out.uid = uid;
-  if (g !== undefined && g !== '') {
-    const gid = groupId(g);
-    if (gid !== undefined) out.gid = gid;
-  } else {
-    // No group part: the passwd entry's gid (0 when a numeric uid has no entry), plus membership.
-    if (entry) out.gid = entry.gid;
-    else if (NUMERIC.test(u)) out.gid = 0;
-    if (entry) out.memberOf = groups.filter((x) => x.members.includes(entry.name)).map((x) => ({ name: x.name, gid: x.gid }));
+export function additionalGroups(list: readonly string[], group: GroupEntry[] | null): AddedGroup[] | Failed {
+  const matching = (group ?? []).filter((g) => list.some((ag) => g.name === ag || g.gidText === ag));
+  const taken = new Set<number>();
+  const out: AddedGroup[] = [];
+  for (const ag of list) {
+    const g = matching.find((x) => (x.name === ag || x.gidText === ag) && !taken.has(x.gid));
+    if (g) {
+      taken.add(g.gid);
+      out.push({ asked: ag, gid: g.gid, via: g });
+      continue;
+    }
+    const n = goAtoi(ag);
+    if (n === undefined) return { error: `Unable to find group ${ag}: no matching entries in group file` };
+    if (!inIdRange(n)) return { error: RANGE };
+    if (!taken.has(n)) out.push({ asked: ag, gid: n });
+    taken.add(n);
   }
-  out.added = groupAdd.map((name) => {
-    const gid = groupId(name);
-    return gid === undefined ? { name } : { name, gid };
-  });
   return out;
 }
 
-/** As applyPolicy's user rule: root only with allow.root and a remapping engine (or withoutUsernsRemap). */
-export function rootAllowed(allow: AllowSpec, usernsRemap: boolean): boolean {
-  const root = allow.root;
-  return !!root && (usernsRemap || !!root.withoutUsernsRemap);
+/** The identity the process gets: uid, gid and the supplementary groups (setgroups). */
+export interface Identity {
+  uid: number;
+  gid: number;
+  groups: AddedGroup[];
 }
 
 /**
- * The violations of a resolved identity: uid 0 (SD-USER-001), gid 0 as the primary group, by
- * membership or by `--group-add` (SD-USER-002). Empty when the profile allows root. `source`
- * says where the user came from (`--user`, or the image's USER) for the message.
+ * What the engine makes of `User` and `GroupAdd` on an image: the daemon's step on the image's
+ * files, then runc's second look-up of every AdditionalGid in `runtimeGroup` (the /etc/group the
+ * container sees; the image's when nothing is mounted over it). Ids out of 0..2^31-1 are left as
+ * they are (the caller refuses them: the engine cuts them to uint32, 2^32 is 0).
  */
-export function identityViolations(
-  user: string,
-  groupAdd: readonly string[],
-  id: ResolvedIdentity,
-  profile: Pick<EffectiveProfile, 'allow' | 'floorDenied'>,
-  usernsRemap: boolean,
-  source: 'request' | 'image',
-): Violation[] {
-  if (rootAllowed(profile.allow, usernsRemap)) return [];
-  const floor = profile.floorDenied.find((d) => d.key === 'root')?.floor;
-  const remapWhy = profile.allow.root ? '; the profile allows root, but the engine does not remap users (userns-remap)' : '';
-  const from = source === 'image' ? `the image's USER ${user}` : `user ${user}`;
-  const out: Violation[] = [];
-  const push = (rule: RuleId, field: string, value: unknown, flag: string, subject: string, detail: string) => {
-    const r = RULES[rule];
-    out.push({
-      rule, guideline: r.guideline, field, value, flag, subject,
-      why: `${r.why} (${detail}${remapWhy})`,
-      allowWith: r.allow(subject),
-      ...(floor ? { floorBlocked: floor } : {}),
-    });
-  };
-  const userFlag = source === 'image' ? 'USER' : '--user';
-  const [u = '', g] = user.split(':');
-  // The literal root and 0 were judged by applyPolicy already (SD-USER-001): no second report.
-  const literal = (s: string | undefined) => s === 'root' || s === '0';
-  if (literal(u)) {
-    // nothing for the user; its --group-add entries below
-  } else if (id.uid === 0) {
-    push('SD-USER-001', 'User', user, userFlag, user, `${from}: ${u} is uid 0 in the image's /etc/passwd`);
-  } else if (id.gid === 0 && !literal(g)) {
-    const how = g ? `${g} is gid 0 in the image's /etc/group` : `${u}'s primary group in the image's /etc/passwd is gid 0`;
-    push('SD-USER-002', 'User', user, userFlag, user, `${from}: ${how}`);
+export function engineIdentity(user: string, groupAdd: readonly string[], files: IdentityFiles, runtimeGroup?: string | null): Identity | Failed {
+  const passwd = files.passwd === null ? null : parsePasswd(files.passwd);
+  if (failed(passwd)) return passwd;
+  const group = files.group === null ? null : parseGroup(files.group);
+  const e = execUser(user, passwd, group);
+  if (failed(e)) return e;
+  const added = groupAdd.length > 0 ? additionalGroups(groupAdd, group) : [];
+  if (failed(added)) return added;
+  const daemonGids = [e.gid, ...e.sgids.map((g) => g.gid), ...added.map((a) => a.gid)];
+  if (!daemonGids.every(inIdRange) || !inIdRange(e.uid)) {
+    return { uid: e.uid, gid: e.gid, groups: daemonGids.map((gid) => ({ asked: String(gid), gid })) };
   }
-  if (!literal(u) && id.uid !== 0) {
-    const rootMember = id.memberOf.find((x) => x.gid === 0);
-    if (rootMember) {
-      push('SD-USER-002', 'User', user, userFlag, user,
-        `${from}: ${u} is a member of ${rootMember.name} (gid 0) in the image's /etc/group, and a user without a group gets its groups`);
-    }
-  }
-  for (const a of id.added) {
-    if (a.gid === 0 && !literal(a.name)) {
-      push('SD-USER-002', 'HostConfig.GroupAdd', a.name, '--group-add', a.name, `${a.name} is gid 0 in the image's /etc/group`);
-    }
-  }
-  return out;
+  const rt = runtimeGroup === undefined ? group : runtimeGroup === null ? null : parseGroup(runtimeGroup);
+  const groups = additionalGroups(daemonGids.map(String), rt);
+  if (failed(groups)) return groups;
+  return { uid: e.uid, gid: e.gid, groups };
 }
 
 /**

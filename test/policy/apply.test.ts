@@ -45,8 +45,9 @@ describe('defaults of restricted', () => {
     // without it: the engine's default, never unconfined
     expect(run([]).body.HostConfig.SecurityOpt?.some((s) => s.startsWith('seccomp'))).toBe(false);
   });
-  test('the image USER is kept when it is not root; a bare uid gets its own gid', () => {
-    expect(run([], { image: { User: 'app' } }).body.User).toBe('');
+  test('the image USER is kept when it is not root, sent as numbers; a bare uid gets its own gid', () => {
+    expect(run([], { image: { User: 'app' } }).body.User).toBe('1000:1000');
+    expect(run([], { image: { User: 'app' } }).body.HostConfig.GroupAdd).toEqual(['50']);
     expect(run([], { image: { User: '1000' } }).body.User).toBe('1000:1000');
     expect(run([], { image: { User: '0' } }).body.User).toBe('65534:65534');
     expect(run([], { image: undefined }).body.User).toBe('65534:65534');

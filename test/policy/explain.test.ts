@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { buildRunRequest } from '../../src/flags/request.js';
 import { applyPolicy } from '../../src/policy/apply.js';
 import { bodyToDockerArgs, formatViolations, renderDryRun } from '../../src/policy/explain.js';
-import { ENGINE, bodyOf, profileOf, run } from './helpers.js';
+import { ENGINE, IMAGE_FILES, bodyOf, profileOf, run } from './helpers.js';
 
 const SECCOMP = JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] });
 
@@ -38,7 +38,7 @@ describe('bodyToDockerArgs', () => {
 describe('formatViolations', () => {
   test('names the flag as typed, the rule, the guideline, why, and the YAML that allows it', () => {
     const { body, typed } = bodyOf(['--cap-add', 'sys_admin', '--privileged', '-v', '/var/run/docker.sock:/s', 'IMG']);
-    const o = applyPolicy({ body, engine: ENGINE, profile: profileOf(), mode: 'enforce', provenance: typed, image: { User: 'app' } });
+    const o = applyPolicy({ body, engine: ENGINE, profile: profileOf(), mode: 'enforce', provenance: typed, image: { User: 'app' }, identityFiles: IMAGE_FILES });
     const text = formatViolations(o.violations, typed, { level: 'restricted' });
     expect(text).toContain('3 violations');
     expect(text).toContain('--cap-add sys_admin');

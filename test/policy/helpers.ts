@@ -5,11 +5,19 @@ import { mergeProfiles } from '../../src/policy/profile.js';
 import { resolveHostPaths } from '../../src/policy/resolve-paths.js';
 import type { EffectiveProfile, EngineFacts, ImageFacts, JoinedContainers, NamedVolumes, PolicyMode, PolicyOutcome, ProfileFile } from '../../src/policy/types.js';
 import type { CreateBody } from '../../src/engine/types.js';
+import type { IdentityFiles } from '../../src/policy/user-names.js';
 import type { LevelName } from '../../src/policy/types.js';
 
 export const ENGINE: EngineFacts = {
   usernsRemap: false, apparmor: false, selinux: false, runtimes: ['runc'], cgroupVersion: '1', ncpu: 2,
   loggingDriver: 'json-file', dockerRootDir: '/var/lib/docker', socketPaths: ['/var/run/docker.sock'],
+};
+
+/** An image's /etc/passwd and /etc/group, as the shell reads them for the policy (identity.ts). */
+export const IMAGE_FILES: IdentityFiles = {
+  passwd: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  group: 'root:x:0:\napp:x:1000:\nstaff:x:50:app\nnogroup:x:65534:\n',
+  groupPaths: ['/etc/group'],
 };
 
 export function profileOf(level: LevelName = 'restricted', chain: ProfileFile[] = [], floors?: { chain: ProfileFile[]; level: LevelName; path: string }[]): EffectiveProfile {
@@ -37,6 +45,8 @@ export interface RunOpts {
   containers?: JoinedContainers;
   /** uid of the user running sdocker (the shell passes os.userInfo().uid). */
   owner?: number;
+  /** The image's files (default IMAGE_FILES; undefined: not read). */
+  files?: IdentityFiles | undefined;
 }
 
 /** argv (after `run`) → PolicyOutcome, through the real flag parser and path resolver. */
@@ -55,6 +65,7 @@ export function run(argv: string[], opts: RunOpts = {}): PolicyOutcome {
     ...(opts.namedVolumes ? { namedVolumes: opts.namedVolumes } : {}),
     ...(opts.containers ? { containers: opts.containers } : {}),
     ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
+    ...(('files' in opts ? opts.files : IMAGE_FILES) ? { identityFiles: 'files' in opts ? opts.files! : IMAGE_FILES } : {}),
     provenance: typed,
   });
 }

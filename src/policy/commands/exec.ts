@@ -10,7 +10,7 @@
  */
 import { parsePflag, type PflagSpec } from '../../flags/pflag.js';
 import { idPart } from '../ids.js';
-import { rootAllowed } from '../user-names.js';
+import { rootAllowed } from '../identity.js';
 import type { EffectiveProfile } from '../types.js';
 import { Judge, type Judgement, last } from './common.js';
 
