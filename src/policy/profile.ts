@@ -42,6 +42,8 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
   sysctls: { field: 'name', check: (v) => (/^[a-z0-9_.*/-]+$/.test(v) ? undefined : 'not a sysctl name') },
   unlimited: { field: 'resource', check: (v) => ((UNLIMITED_RESOURCES as readonly string[]).includes(v) ? undefined : `must be one of ${UNLIMITED_RESOURCES.join(', ')}`) },
   portAddresses: { field: 'address', check: (v) => (/^[0-9a-fA-F.:]+$/.test(v) ? undefined : 'not an IP address') },
+  volumeDrivers: { field: 'name', check: (v) => (/^[A-Za-z0-9][\w.:/-]*$/.test(v) && v !== 'local' ? undefined : 'not a volume driver name (local needs no allowance)') },
+  volumeOptions: { field: 'type', check: (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? undefined : 'not a filesystem type (e.g. nfs, tmpfs)') },
 };
 
 const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'audit', '$schema'];

@@ -27,12 +27,17 @@ export function resolveHostPath(p: string, cwd = '/', depth = 0): HostPathFact {
   try {
     const real = realpathSync(abs);
     let isDirectory = false;
+    let isFile = false;
+    let setid = false;
     try {
-      isDirectory = statSync(real).isDirectory();
+      const st = statSync(real);
+      isDirectory = st.isDirectory();
+      isFile = st.isFile();
+      setid = isFile && (st.mode & 0o6000) !== 0;
     } catch {
-      /* raced away: treat as a file */
+      /* raced away: neither (a bind of it is refused) */
     }
-    return { realPath: real, exists: true, isDirectory };
+    return { realPath: real, exists: true, isDirectory, isFile, setid };
   } catch {
     let cur = abs;
     const rest: string[] = [];

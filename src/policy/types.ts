@@ -59,6 +59,10 @@ export interface AllowSpec {
   /** Host addresses ports may be published on besides 127.0.0.1 (`0.0.0.0`, `::`, or one address). */
   portAddresses?: (Reasoned & { address: string })[];
   volumesFrom?: Reasoned;
+  /** Volume drivers other than `local` (--volume-driver, --mount volume-driver=, volume create -d). */
+  volumeDrivers?: (Reasoned & { name: string })[];
+  /** `local` volumes with driver options, by filesystem `type` (nfs, tmpfs ...); binds and kernel filesystems are judged as host paths instead. */
+  volumeOptions?: (Reasoned & { type: string })[];
 }
 
 export type HostNamespace = 'pid' | 'ipc' | 'uts' | 'network' | 'userns' | 'cgroupns';
@@ -212,6 +216,10 @@ export interface HostPathFact {
   realPath: string;
   exists: boolean;
   isDirectory?: boolean;
+  /** A regular file (not a device node, socket or fifo). */
+  isFile?: boolean;
+  /** A regular file with the setuid or setgid bit. */
+  setid?: boolean;
 }
 
 /** Keyed by the host path exactly as it appears in the body. */
