@@ -69,6 +69,8 @@ async function dispatch(argv: string[], io: ProcessIO): Promise<number> {
       }
       return 0;
     default:
+      // volume create, start, container start: judged, then passed through (a refusal throws).
+      if (cmd) await (await import('./guarded.js')).guardPassThrough(cmd, args, globals, io);
       break;
   }
   const { findDocker, passThrough } = await import('./passthrough.js');
