@@ -405,15 +405,19 @@ function bindToVolume(c: Ctx, raw: string, target: string, requestedRo: boolean,
   const device = normalizeHostPath(f?.realPath ?? raw);
   // A socket or device node only where the profile names it (hostPaths): then a plain bind.
   const special = !!f?.exists && !f.isDirectory && !f.isFile;
-  if (f?.exists && ((special && !check.allowed) || f.setid)) {
+  const named = special && !check.allowed ? (c.allow.hostPaths ?? []).find((a) => isUnder(device, normalizeHostPath(a.path))) : undefined;
+  if (named) c.allowances.push({ rule: 'SD-MNT-007', subject: raw, reason: named.reason, source: named.source ?? 'profile' });
+  if (f?.exists && ((special && !check.allowed && !named) || f.setid)) {
     const what = f.setid ? 'a setuid or setgid file' : 'neither a directory nor a regular file (a device node, socket or fifo)';
-    c.check('SD-MNT-007', field, raw, raw, undefined, { flag, why: `${device} is ${what}` });
-    return undefined;
+    const ok = c.check('SD-MNT-007', field, raw, raw, undefined, { flag, why: `${device} is ${what}` });
+    const last = c.violations.at(-1);
+    if (special && last?.rule === 'SD-MNT-007') last.allowWith = RULES['SD-MNT-002'].allow(device);
+    if (!ok) return undefined;
   }
   let ro = requestedRo;
   if (!ro) {
     const listed = writableListed(c, raw);
-    if (listed || check.writableAllowed) {
+    if (listed || check.writableAllowed || named?.writable) {
       if (listed && listed !== c.allow.writableBinds) c.allowances.push({ rule: 'SD-MNT-003', subject: raw, reason: listed.reason, source: listed.source ?? 'profile' });
     } else {
       ro = true;

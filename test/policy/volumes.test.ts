@@ -2,13 +2,18 @@
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { classifyVolume } from '../../src/policy/volumes.js';
 import { validateProfile } from '../../src/policy/profile.js';
 import { profileOf, rules, run } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sdocker-volumes-'));
-beforeAll(() => {
+let server: Server | undefined;
+afterAll(() => server?.close());
+beforeAll(async () => {
+  server = createServer();
+  await new Promise<void>((r) => server!.listen(join(dir, 'agent.sock'), r));
   mkdirSync(join(dir, 'data'));
   mkdirSync(join(dir, 'rw'));
   symlinkSync('/etc', join(dir, 'rw', 'out'));
@@ -111,6 +116,16 @@ describe('binds by real path; single files', () => {
   test('a setuid file or a device node is refused (SD-MNT-007)', () => {
     expect(rules(run(['-v', `${dir}/suid:/s`]))).toEqual(['SD-MNT-007']);
     expect(rules(run(['-v', '/dev/null:/n']))).toEqual(['SD-MNT-002']);
+  });
+  test('a socket is refused unless allow.hostPaths names it; then a plain bind (writable only if the allowance says so)', () => {
+    const sock = join(dir, 'agent.sock');
+    const refused = run(['-v', `${sock}:/agent`]);
+    expect(rules(refused)).toEqual(['SD-MNT-007']);
+    expect(refused.violations[0]!.allowWith.join('\n')).toContain('hostPaths:');
+    const p = profileOf('restricted', [{ path: 'p.yaml', allow: { hostPaths: [{ path: sock, reason: 'ssh agent', writable: true }] } }]);
+    const o = run(['-v', `${sock}:/agent`], { profile: p });
+    expect(o.violations).toEqual([]);
+    expect(o.body.HostConfig.Mounts).toEqual([{ Type: 'bind', Source: sock, Target: '/agent' }]);
   });
   test('a symlink under a writable path is judged by its target', () => {
     const p = profileOf('restricted', [{ path: 'p.yaml', allow: { writablePaths: [{ path: `${dir}/rw`, reason: 'output' }] } }]);
