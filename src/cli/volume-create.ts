@@ -78,9 +78,9 @@ export function volumeBody(v: VolumeCreate): CreateBody {
 export async function judgeVolumeCreate(args: readonly string[], globals: GlobalOptions, io: ProcessIO): Promise<void> {
   const v = parseVolumeCreate(args);
   if (v.help || (v.driver === 'local' && Object.keys(v.opts).length === 0)) return;
-  const [{ loadEffectiveProfile }, { effectiveMode }, { applyPolicy }, { engineFactsFrom }, { resolveHostPaths }, { formatViolations }] = await Promise.all([
+  const [{ loadEffectiveProfile }, { effectiveMode }, { applyPolicy }, { engineFactsFrom }, { resolveHostPaths }, { formatViolations }, { allowPaths }] = await Promise.all([
     import('../policy/load-profile.js'), import('../policy/profile.js'), import('../policy/apply.js'), import('../policy/facts.js'),
-    import('../policy/resolve-paths.js'), import('../policy/explain.js'),
+    import('../policy/resolve-paths.js'), import('../policy/explain.js'), import('../policy/paths.js'),
   ]);
   const profile = await loadEffectiveProfile({ cwd: io.cwd, env: io.env, seccomp: false });
   if (profile.unconfined) return;
@@ -97,7 +97,7 @@ export async function judgeVolumeCreate(args: readonly string[], globals: Global
   const body = volumeBody(v);
   const mode = effectiveMode(undefined, profile);
   const outcome = applyPolicy({
-    body, image: undefined, engine: engineFactsFrom(info, sockets), profile, mode, hostPaths: resolveHostPaths(body, {}, io.cwd), namedVolumes: {},
+    body, image: undefined, engine: engineFactsFrom(info, sockets), profile, mode, hostPaths: resolveHostPaths(body, {}, io.cwd, allowPaths(profile.allow)), namedVolumes: {},
   });
   const found = outcome.violations.filter((x) => x.rule.startsWith('SD-MNT-'));
   if (found.length === 0) return;

@@ -8,7 +8,7 @@ import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
 import { RULES, type RuleId } from './rules.js';
 import { joinRef, resolveJoin, type JoinField } from './joins.js';
 import {
-  fact, isUnder, normalizeHostPath, parseBind, sensitiveKind, spellings, splitOpts,
+  fact, isUnder, normalizeHostPath, parseBind, sensitiveKind, spellings, splitOpts, underAllowed,
 } from './paths.js';
 import { classifyVolume } from './volumes.js';
 import type {
@@ -373,7 +373,7 @@ function checkHostPath(c: Ctx, raw: string, field: string, flag: string, how: st
       : `${raw} resolves to ${p}${s.matched === p ? '' : `, ${isUnder(p, s.matched) ? 'under' : 'which contains'} ${s.matched}`}`;
     ok = c.check(rule, field, raw, raw, allowance, { flag, allowSubject: p, why: [why, how.trim().replace(/^\((.*)\)$/, '$1')].filter(Boolean).join('; ') || undefined, denialKey: 'hostPaths', denialValue: raw });
     // Writable only when the REAL path is inside the allowed one (a symlink under it is judged by its target).
-    if (allowance?.writable && isUnder(realOf(c, raw), normalizeHostPath(allowance.path))) writableAllowed = true;
+    if (allowance?.writable && underAllowed(realOf(c, raw), allowance.path, c.input.hostPaths)) writableAllowed = true;
     allowed = !!allowance;
     break;
   }
@@ -388,7 +388,7 @@ function realOf(c: Ctx, raw: string): string {
 function writableListed(c: Ctx, raw: string): Reasoned | undefined {
   if (c.allow.writableBinds) return c.allow.writableBinds;
   const real = realOf(c, raw);
-  return (c.allow.writablePaths ?? []).find((a) => isUnder(real, normalizeHostPath(a.path)));
+  return (c.allow.writablePaths ?? []).find((a) => underAllowed(real, a.path, c.input.hostPaths));
 }
 
 /**
@@ -405,7 +405,7 @@ function bindToVolume(c: Ctx, raw: string, target: string, requestedRo: boolean,
   const device = normalizeHostPath(f?.realPath ?? raw);
   // A socket or device node only where the profile names it (hostPaths): then a plain bind.
   const special = !!f?.exists && !f.isDirectory && !f.isFile;
-  const named = special && !check.allowed ? (c.allow.hostPaths ?? []).find((a) => isUnder(device, normalizeHostPath(a.path))) : undefined;
+  const named = special && !check.allowed ? (c.allow.hostPaths ?? []).find((a) => underAllowed(device, a.path, c.input.hostPaths)) : undefined;
   if (named) c.allowances.push({ rule: 'SD-MNT-007', subject: raw, reason: named.reason, source: named.source ?? 'profile' });
   if (f?.exists && ((special && !check.allowed && !named) || f.setid)) {
     const what = f.setid ? 'a setuid or setgid file' : 'neither a directory nor a regular file (a device node, socket or fifo)';

@@ -57,8 +57,8 @@ export function resolveHostPath(p: string, cwd = '/', depth = 0): HostPathFact {
   }
 }
 
-export function resolveHostPaths(body: CreateBody, namedVolumes?: NamedVolumes, cwd = '/'): HostPaths {
+export function resolveHostPaths(body: CreateBody, namedVolumes?: NamedVolumes, cwd = '/', extra: readonly string[] = []): HostPaths {
   const out: HostPaths = {};
-  for (const p of hostPathsOf(body, namedVolumes)) out[p] = resolveHostPath(p, cwd);
+  for (const p of [...hostPathsOf(body, namedVolumes), ...extra]) out[p] ??= resolveHostPath(p, cwd);
   return out;
 }

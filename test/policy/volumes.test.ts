@@ -127,6 +127,13 @@ describe('binds by real path; single files', () => {
     expect(o.violations).toEqual([]);
     expect(o.body.HostConfig.Mounts).toEqual([{ Type: 'bind', Source: sock, Target: '/agent' }]);
   });
+  test('a writable allowance of a path that is itself a symlink (/var/run/docker.sock → /run/docker.sock) still grants it', () => {
+    const sock = join(dir, 'agent.sock');
+    const alias = join(dir, 'alias.sock');
+    symlinkSync(sock, alias);
+    const p = profileOf('restricted', [{ path: 'p.yaml', allow: { hostPaths: [{ path: alias, reason: 'agent', writable: true }] } }]);
+    expect(run(['-v', `${alias}:/agent`], { profile: p }).body.HostConfig.Mounts).toEqual([{ Type: 'bind', Source: sock, Target: '/agent' }]);
+  });
   test('a symlink under a writable path is judged by its target', () => {
     const p = profileOf('restricted', [{ path: 'p.yaml', allow: { writablePaths: [{ path: `${dir}/rw`, reason: 'output' }] } }]);
     expect(rules(run(['-v', `${dir}/rw/out:/o`], { profile: p }))).toEqual(['SD-MNT-002']);
