@@ -6,7 +6,7 @@
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import type { EngineClient } from '../engine/client.js';
-import { PolicyError } from '../errors.js';
+import { EngineError, PolicyError } from '../errors.js';
 import { decidedBinds, mountMismatches, parseMountInfo, type DecidedBind } from '../policy/binds.js';
 import { RULES } from '../policy/rules.js';
 import type { SessionRequest } from '../session/types.js';
@@ -75,8 +75,14 @@ export function guardBinds(session: SessionRequest): void {
     if (problems.length > 0) throw bindRefusal(problems, 'the container was removed before it started');
   };
   session.afterStart = async (client, id) => {
-    const c = await client.json<{ State?: { Pid?: number } }>('GET', `/containers/${encodeURIComponent(id)}/json`);
-    const problems = verifyStarted(id, c.State?.Pid ?? 0, binds);
+    let pid = 0;
+    try {
+      pid = (await client.json<{ State?: { Pid?: number } }>('GET', `/containers/${encodeURIComponent(id)}/json`)).State?.Pid ?? 0;
+    } catch (err) {
+      // Already exited and removed (--rm): nothing left to read; the check before start applied.
+      if (!(err instanceof EngineError && err.statusCode === 404)) throw err;
+    }
+    const problems = verifyStarted(id, pid, binds);
     if (problems.length > 0) throw bindRefusal(problems, 'the container was killed and removed');
   };
 }
