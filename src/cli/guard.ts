@@ -40,11 +40,16 @@ async function judge(command: GuardedCommand, args: string[], profile: Effective
       return judgeUpdate(args, profile);
     case 'build':
       return judgeBuild(args, profile);
+    default:
+      throw new Error(`no judge for ${command}`);
   }
 }
 
 /** Resolves when docker may run the command; throws PolicyError (exit 125) when it may not. */
 export async function guardCommand(command: GuardedCommand, args: string[], globals: GlobalOptions, io: ProcessIO): Promise<void> {
+  // Judged by the mounts' own modules (they load the profile they need and throw on a refusal).
+  if (command === 'volume-create') return (await import('./volume-create.js')).judgeVolumeCreate(args, globals, io);
+  if (command === 'start') return (await import('./start.js')).checkStart(args, globals, io);
   const profile = await loadEffectiveProfile({ cwd: io.cwd, env: io.env, seccomp: false });
   if (profile.unconfined) return;
   const { violations, provenance } = await judge(command, args, profile, globals, io);

@@ -11,6 +11,7 @@ import { asTyped, formatViolations, renderDryRun } from '../policy/explain.js';
 import { engineFactsFrom, imageFactsFrom } from '../policy/facts.js';
 import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile.js';
 import { effectiveMode } from '../policy/profile.js';
+import { allowPaths } from '../policy/paths.js';
 import { resolveHostPaths } from '../policy/resolve-paths.js';
 import type { EffectiveProfile, JoinedContainers, NamedVolumes, PolicyOutcome } from '../policy/types.js';
 import type { IdentityFiles } from '../policy/user-names.js';
@@ -74,7 +75,7 @@ export function decide(
     engine: engineFactsFrom(info, sockets),
     profile,
     mode: effectiveMode(req.sdocker.policyMode, profile),
-    hostPaths: resolveHostPaths(req.body, volumes, io.cwd),
+    hostPaths: resolveHostPaths(req.body, volumes, io.cwd, allowPaths(profile.allow)),
     namedVolumes: volumes,
     provenance: req.typed,
   };

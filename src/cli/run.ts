@@ -169,6 +169,8 @@ async function runWithPolicy(
       if (groupsOf && o) await policy.checkMountedGroups(c, id, req, profile, o, groupsOf, io);
     };
   }
+  // Binds are resolved at start: their sources are rechecked then, and the mounts verified after.
+  if (outcome?.mode === 'enforce') (await import('./bind-guard.js')).guardBinds(session);
   try {
     const result = await runSession(client, session, io);
     policy.record({ ...record, outcome, image, event: req.mode, containerId: result.containerId, exitStatus: result.exitCode });

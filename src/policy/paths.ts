@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path';
 import type { CreateBody } from '../engine/types.js';
-import type { EngineFacts, HostPathFact, HostPaths, NamedVolumes } from './types.js';
+import type { AllowSpec, EngineFacts, HostPathFact, HostPaths, NamedVolumes } from './types.js';
 
 /** Normalise an absolute path lexically: resolves `.` and `..`, drops duplicate and trailing slashes. */
 export function normalizeHostPath(p: string): string {
@@ -111,4 +111,15 @@ export function hostPathsOf(body: CreateBody, namedVolumes?: NamedVolumes): stri
     if (dev?.startsWith('/')) out.add(dev);
   }
   return [...out];
+}
+
+/** The host paths a profile's allowances name: resolved too, so a writable grant compares real path with real path. */
+export function allowPaths(allow: AllowSpec): string[] {
+  return [...(allow.hostPaths ?? []), ...(allow.writablePaths ?? [])].map((a) => a.path).filter((p) => p.startsWith('/'));
+}
+
+/** Is the real path `real` inside an allowed path (as written, or its own real path)? */
+export function underAllowed(real: string, allowed: string, facts?: HostPaths): boolean {
+  const resolved = facts?.[allowed]?.realPath;
+  return isUnder(real, normalizeHostPath(allowed)) || (!!resolved && isUnder(real, normalizeHostPath(resolved)));
 }

@@ -50,6 +50,8 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
   syscalls: { field: 'name', check: (v) => (/^[a-z0-9_]+$/.test(v) ? undefined : 'not a system call name') },
   joinContainers: { field: 'name' },
   portAddresses: { field: 'address', check: (v) => (/^[0-9a-fA-F.:]+$/.test(v) ? undefined : 'not an IP address') },
+  volumeDrivers: { field: 'name', check: (v) => (/^[A-Za-z0-9][\w.:/-]*$/.test(v) && v !== 'local' ? undefined : 'not a volume driver name (local needs no allowance)') },
+  volumeOptions: { field: 'type', check: (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? undefined : 'not a filesystem type (e.g. nfs, tmpfs)') },
 };
 
 const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', '$schema'];

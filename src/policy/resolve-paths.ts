@@ -36,14 +36,18 @@ export function resolveHostPath(p: string, cwd = '/', depth = 0): HostPathFact {
     const real = realpathSync(abs);
     let isDirectory = false;
     let device: HostDevice | undefined;
+    let isFile = false;
+    let setid = false;
     try {
       const st = statSync(real);
       isDirectory = st.isDirectory();
+      isFile = st.isFile();
+      setid = isFile && (st.mode & 0o6000) !== 0;
       if (st.isCharacterDevice() || st.isBlockDevice()) device = { type: st.isCharacterDevice() ? 'c' : 'b', ...majorMinor(st.rdev) };
     } catch {
-      /* raced away: treat as a file */
+      /* raced away: neither (a bind of it is refused) */
     }
-    return { realPath: real, exists: true, isDirectory, ...(device ? { device } : {}) };
+    return { realPath: real, exists: true, isDirectory, isFile, setid, ...(device ? { device } : {}) };
   } catch {
     let cur = abs;
     const rest: string[] = [];
@@ -63,8 +67,8 @@ export function resolveHostPath(p: string, cwd = '/', depth = 0): HostPathFact {
   }
 }
 
-export function resolveHostPaths(body: CreateBody, namedVolumes?: NamedVolumes, cwd = '/'): HostPaths {
+export function resolveHostPaths(body: CreateBody, namedVolumes?: NamedVolumes, cwd = '/', extra: readonly string[] = []): HostPaths {
   const out: HostPaths = {};
-  for (const p of hostPathsOf(body, namedVolumes)) out[p] = resolveHostPath(p, cwd);
+  for (const p of [...hostPathsOf(body, namedVolumes), ...extra]) out[p] ??= resolveHostPath(p, cwd);
   return out;
 }

@@ -167,6 +167,16 @@ export const RULES = {
     why: 'a tmpfs mounted suid or dev can hold setuid binaries and device nodes',
     allow: none,
   },
+  'SD-MNT-006': {
+    id: 'SD-MNT-006', guideline: 10, title: 'volume drivers and driver options', flag: '--mount',
+    why: 'the volume driver mounts with the engine\'s own privileges in the host\'s namespaces: a driver option can mount a disk, a network share or a filesystem nobody checked; a relative device resolves against the engine\'s working directory',
+    allow: (subject: string) => subject.startsWith('driver ') ? listOf('volumeDrivers', 'name')(subject.slice(7)) : listOf('volumeOptions', 'type')(subject.replace(/^type /, '')),
+  },
+  'SD-MNT-007': {
+    id: 'SD-MNT-007', guideline: 10, title: 'bind source is what was judged', flag: '--volume',
+    why: 'a bind is resolved when the container starts: its source must be a directory or a regular file, and still the real path sdocker judged (a path swapped for a symlink would mount its target)',
+    allow: none,
+  },
   'SD-DEV-001': {
     id: 'SD-DEV-001', guideline: 8, title: 'device not on the level\'s list', flag: '--device',
     why: 'only nodes every container already has (/dev/null, zero, full, random, urandom, tty; baseline adds /dev/fuse) are harmless to name: raw disks, memory, the kernel log, consoles and their screen memory, serial lines, /dev/kvm, /dev/userfaultfd give direct access to the host or the kernel',

@@ -70,6 +70,10 @@ export interface AllowSpec {
    * under a level at least as strict for this user (`*`: any); by name as the engine knows it.
    */
   joinContainers?: (Reasoned & { name: string })[];
+  /** Volume drivers other than `local` (--volume-driver, --mount volume-driver=, volume create -d). */
+  volumeDrivers?: (Reasoned & { name: string })[];
+  /** `local` volumes with driver options, by filesystem `type` (nfs, tmpfs ...); binds and kernel filesystems are judged as host paths instead. */
+  volumeOptions?: (Reasoned & { type: string })[];
 }
 
 export type HostNamespace = 'pid' | 'ipc' | 'uts' | 'network' | 'userns' | 'cgroupns';
@@ -281,6 +285,10 @@ export interface HostPathFact {
   isDirectory?: boolean;
   /** Set when the real path is a character or block device. */
   device?: HostDevice;
+  /** A regular file (not a device node, socket or fifo). */
+  isFile?: boolean;
+  /** A regular file with the setuid or setgid bit. */
+  setid?: boolean;
 }
 
 /** Keyed by the host path exactly as it appears in the body. */

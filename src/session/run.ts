@@ -201,6 +201,16 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
   } catch (err) {
     return failBeforeStart(err);
   }
+  try {
+    await req.afterStart?.(client, id);
+  } catch (err) {
+    cleanup();
+    attached?.socket.destroy();
+    wait?.abort();
+    await removeEverything(client, id, owned, io);
+    await cid?.remove();
+    throw err;
+  }
 
   if (!attachAny || !attached || !wait) {
     cleanup();

@@ -35,6 +35,12 @@ export interface SessionRequest {
    * are removed and the error is rethrown: a refusal leaves nothing behind.
    */
   beforeStart?: (client: EngineClient, id: string) => Promise<void>;
+  /**
+   * Called right after start (run only), before any output is passed on: a check of what the
+   * engine really made (the mounts). If it throws, the container is killed and removed with its
+   * anonymous volumes, the owned volumes and the cidfile, and the error is rethrown.
+   */
+  afterStart?: (client: EngineClient, id: string) => Promise<void>;
 }
 
 export interface SessionResult {

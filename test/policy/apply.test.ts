@@ -191,7 +191,6 @@ describe('SD-MNT: host paths however spelled', () => {
     ['--mount', `type=bind,src=${dir}/etc-link,dst=/e`],
     ['--mount', 'type=volume,dst=/e,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc'],
     ['--mount', 'type=volume,src=x,dst=/e,volume-opt=o=bind,volume-opt=device=/tmp/../etc'],
-    ['--mount', 'type=volume,dst=/e,volume-driver=local,volume-opt=type=ext4,volume-opt=device=/dev/vda'],
     ['--mount', `type=volume,dst=/e,volume-opt=o=bind,volume-opt=device=${dir}/sock-link`],
   ];
   test.each(sensitive().map((a) => [a.join(' ')]))('%s is refused', (joined) => {

@@ -3,6 +3,7 @@ import { applyPolicy } from '../../src/policy/apply.js';
 import { gatherSeccompChecks } from '../../src/seccomp/policy-check.js';
 import { mergeProfiles } from '../../src/policy/profile.js';
 import { resolveHostPaths } from '../../src/policy/resolve-paths.js';
+import { allowPaths } from '../../src/policy/paths.js';
 import type { EffectiveProfile, EngineFacts, ImageFacts, JoinedContainers, NamedVolumes, PolicyMode, PolicyOutcome, ProfileFile } from '../../src/policy/types.js';
 import type { CreateBody } from '../../src/engine/types.js';
 import type { IdentityFiles } from '../../src/policy/user-names.js';
@@ -61,7 +62,7 @@ export function run(argv: string[], opts: RunOpts = {}): PolicyOutcome {
     // As run-policy.ts does: the shell checks the seccomp profiles in play (here without libseccomp).
     seccompChecks: gatherSeccompChecks({ body, typed }, profile, { cwd: '/tmp', env: {}, lib: null }),
     mode: opts.mode ?? 'enforce',
-    hostPaths: resolveHostPaths(body, opts.namedVolumes),
+    hostPaths: resolveHostPaths(body, opts.namedVolumes, '/', allowPaths(profile.allow)),
     ...(opts.namedVolumes ? { namedVolumes: opts.namedVolumes } : {}),
     ...(opts.containers ? { containers: opts.containers } : {}),
     ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
