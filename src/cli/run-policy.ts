@@ -23,6 +23,7 @@ import { EngineError, PolicyError } from '../errors.js';
 import type { ProcessIO } from './io.js';
 
 export type { EffectiveProfile, PolicyOutcome };
+export { verifyCreated } from './verify-created.js';
 
 /** For --dry-run only: which seccomp profile applies and its counts (loads libseccomp). */
 let seccompSummaryOf: typeof import('../seccomp/summary.js').seccompSummary | undefined;

@@ -157,15 +157,17 @@ async function runWithPolicy(
     const o = outcome;
     const i = info;
     const verify = verifyFacts;
-    if (verify || policy.identityToCheck(o, profile, i, image)) {
-      session.beforeStart = async (c, id) => {
-        createdId = id;
-        // Decided on remembered facts: the engine's real answer must agree before anything starts.
-        const real = verify ? await verify() : i;
-        const who = policy.identityToCheck(o, profile, real, image);
-        if (who) await policy.checkIdentity(c, id, req, profile, o, real, who, io);
-      };
-    }
+    session.beforeStart = async (c, id) => {
+      createdId = id;
+      // What the engine made, read back and judged apart from the code that built the request (in parallel).
+      const created = policy.verifyCreated(c, id, profile, o, i, io);
+      created.catch(() => undefined);
+      // Decided on remembered facts: the engine's real answer must agree before anything starts.
+      const real = verify ? await verify() : i;
+      const who = policy.identityToCheck(o, profile, real, image);
+      if (who) await policy.checkIdentity(c, id, req, profile, o, real, who, io);
+      await created;
+    };
   }
   try {
     const result = await runSession(client, session, io);
