@@ -210,7 +210,7 @@ function users(body: CreateBody, ctx: InvariantContext, add: Add): void {
     const { user, group } = parseUserSpec(spec);
     if (!user || ('id' in user && user.id === 0)) add('user-root', 'User', spec, 'SD-USER-001', 'a uid other than 0');
     else if ('name' in user) add('user-name', 'User', spec, 'SD-USER-001', 'a numeric uid (a name is uid 0 if the image says so)');
-    if (user && !('name' in user)) {
+    if (user && 'id' in user && user.id !== 0) {
       if (!group) add('group-missing', 'User', spec, 'SD-USER-002', 'uid:gid (without a group runc uses the passwd gid, 0 when the uid is not listed)');
       else if ('id' in group && group.id === 0) add('group-root', 'User', spec, 'SD-USER-002', 'a gid other than 0');
       else if ('name' in group) add('group-name', 'User', spec, 'SD-USER-002', 'a numeric gid');
