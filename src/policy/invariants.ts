@@ -350,6 +350,7 @@ function mounts(body: CreateBody, ctx: InvariantContext, add: Add): void {
 
 function mountSpec(m: MountSpec, ctx: InvariantContext, add: Add): void {
   if (m.Type === 'bind') {
+    if (!m.Source) return; // the engine refuses a bind without a source
     add(`bind:${m.Source ?? ''}`, 'HostConfig.Mounts', m.Source, 'SD-MNT-003', 'a bind made a read-only nosuid,nodev volume');
   } else if (m.Type === 'volume') {
     const dc = m.VolumeOptions?.DriverConfig;
