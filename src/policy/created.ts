@@ -58,7 +58,7 @@ export function createdDifferences(
       if (NAME_DIFFS.test(diff.name) && sameNames(inspect, decided)) continue;
       out.push(diff);
     }
-    realMounts(inspect, volumes, ctx, out);
+    realMounts(inspect, volumes, ctx, out, inheritedOk(decided, ctx));
   }
   compare(inspect, decided, c, d, out);
   sdockerVolumes(inspect, volumes, d, out);
@@ -163,10 +163,11 @@ function sorted(m: Record<string, string> | undefined): [string, string][] {
 }
 
 /** The mounts the engine really made: binds with their sources, volumes with their driver options. */
-function realMounts(inspect: ContainerInspect, volumes: VolumeInspects, ctx: InvariantContext, out: Difference[]): void {
+function realMounts(inspect: ContainerInspect, volumes: VolumeInspects, ctx: InvariantContext, out: Difference[], inherited: (dest: string) => boolean): void {
   const add = (name: string, field: string, found: unknown, rule?: RuleId, expected?: string) =>
     out.push({ name, field, found, ...(rule ? { rule } : {}), ...(expected ? { expected } : {}) });
   for (const m of inspect.Mounts ?? []) {
+    if (inherited(m.Destination)) continue;
     if (m.Type === 'bind') {
       add(`mount-bind:${m.Source}`, 'Mounts', `${m.Source}:${m.Destination}`, 'SD-MNT-003', 'a bind made a read-only nosuid,nodev volume');
     } else if (m.Type === 'volume') {
@@ -177,6 +178,23 @@ function realMounts(inspect: ContainerInspect, volumes: VolumeInspects, ctx: Inv
       add(`mount-type:${m.Destination}`, 'Mounts', m.Type, 'SD-MNT-003', 'volume or tmpfs');
     }
   }
+}
+
+/**
+ * With `--volumes-from` allowed (allow.volumesFrom: "copies another container's mounts, including
+ * binds sdocker cannot check"), the mounts at paths the decided body does not mount itself are the
+ * other container's: not judged here.
+ */
+function inheritedOk(decided: CreateBody, ctx: InvariantContext): (dest: string) => boolean {
+  const d = decided.HostConfig ?? {};
+  if (!ctx.allow.volumesFrom || (d.VolumesFrom ?? []).length === 0) return () => false;
+  const own = new Set<string>([
+    ...(d.Binds ?? []).map((b) => b.split(':')[1] ?? b),
+    ...(d.Mounts ?? []).map((m) => m.Target),
+    ...Object.keys(d.Tmpfs ?? {}),
+    ...Object.keys(decided.Volumes ?? {}),
+  ].map((t) => t.replace(/\/+$/, '') || '/'));
+  return (dest) => !own.has(dest.replace(/\/+$/, '') || '/');
 }
 
 /** A volume with driver options must be one sdocker made for this container, with the options it decided. */

@@ -79,6 +79,21 @@ describe('a recorded restricted container', () => {
     })).toEqual([]);
   });
 
+  it('--volumes-from allowed: the other container\'s mounts are its own affair, ours are still judged', () => {
+    const vf = contextOf(profileOf('restricted', [{ path: 'sdocker.yaml', allow: { volumesFrom: { reason: 'a data container' } } }]), engineFactsFrom(FIXTURE.info));
+    const from = (f: Fixture) => {
+      f.decided.HostConfig.VolumesFrom = ['data'];
+      f.inspect.HostConfig.VolumesFrom = ['data'];
+      f.inspect.Mounts!.push({ Type: 'bind', Source: '/srv/shared', Destination: '/shared', RW: true });
+    };
+    expect(judge(from, vf)).toEqual([]);
+    expect(judge(from)).toEqual(['mount-bind:/srv/shared', 'volumes-from']);
+    expect(judge((f) => {
+      from(f);
+      bindVolume(f).Options!.o = 'bind';
+    }, vf)).toEqual(['volume-options:/data', 'volume-suid-dev:/data', 'volume-writable:/data']);
+  });
+
   it('warn mode: only what differs from the decision', () => {
     const f = structuredClone(FIXTURE);
     f.decided.HostConfig.Privileged = true;
