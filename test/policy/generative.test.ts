@@ -79,22 +79,22 @@ const hostSource = oneOf(
   '/var/lib/docker/volumes', '/run', '/var',
 );
 const volumeName = oneOf('plain', 'etcbind', 'databind', 'procvol', 'tmpvol', 'fresh');
-const vOpts = fc.subarray(['ro', 'rw', 'z', 'nocopy', 'rshared', 'rslave', 'private'], { maxLength: 3 });
+const vOpts = fc.subarray(['ro', 'rw', 'RO', 'Rw', 'z', 'Z', 'nocopy', 'rshared', 'rslave', 'private', 'suid', 'dev'], { maxLength: 3 });
 const vFlag = fc.tuple(fc.oneof(hostSource, volumeName), vOpts).map(([s, o]) => `${s}:/mnt/x${o.length ? `:${o.join(',')}` : ''}`);
 const quote = (f: string) => (f.includes(',') || f.includes('"') ? `"${f.replace(/"/g, '""')}"` : f);
 const mountFields = fc.tuple(
-  oneOf('type=bind', 'type=volume', 'type=tmpfs', 'type=BIND', 'type=Volume'),
-  fc.option(fc.tuple(oneOf('src', 'source'), fc.oneof(hostSource, volumeName)).map(([k, v]) => `${k}=${v}`), { nil: undefined }),
+  oneOf('type=bind', 'type=volume', 'type=tmpfs', 'type=BIND', 'type=Volume', 'Type=bind', 'TYPE=volume'),
+  fc.option(fc.tuple(oneOf('src', 'source', 'SRC', 'Source'), fc.oneof(hostSource, volumeName)).map(([k, v]) => `${k}=${v}`), { nil: undefined }),
   oneOf('dst=/mnt/m', 'target=/mnt/m', 'destination=/mnt/m'),
   fc.subarray([
-    'readonly', 'ro=true', 'ro=1', 'readonly=false', 'ro=0', 'volume-opt=type=proc', 'volume-opt=device=proc', 'volume-opt=type=sysfs', 'volume-opt=device=sysfs',
+    'readonly', 'ro=true', 'ro=1', 'readonly=false', 'ro=0', 'ReadOnly=True', 'volume-opt=O=bind', 'volume-opt=Device=/etc', 'volume-opt=type=none', 'volume-opt=type=proc', 'volume-opt=device=proc', 'volume-opt=type=sysfs', 'volume-opt=device=sysfs',
     'volume-opt=type=none', 'volume-opt=o=bind', 'volume-opt=o=bind,nosuid,suid', 'volume-opt=o=rbind,rw', 'volume-opt=device=/etc', 'volume-opt=device=../../../../etc',
     'volume-opt=device=/home/u/proj/data', 'volume-opt=device=/home/u/proj/etc-link', 'volume-opt=type=tmpfs', 'volume-opt=device=tmpfs', 'volume-opt=o=dev,suid',
     'bind-propagation=rshared', 'tmpfs-size=1k', 'tmpfs-mode=1777', 'volume-driver=foo', 'volume-nocopy',
   ], { maxLength: 4 }),
 ).map(([t, s, d, rest]) => [t, ...(s ? [s] : []), d, ...rest].map(quote));
 const mountFlag = fc.tuple(mountFields, fc.boolean()).map(([fields, rev]) => (rev ? [...fields].reverse() : fields).join(','));
-const tmpfsFlag = fc.tuple(oneOf('/t', '/t/', '/run', '/dev/shm'), fc.subarray(['rw', 'ro', 'suid', 'dev', 'exec', 'nosuid', 'nodev', 'size=1k', 'mode=1777'], { maxLength: 3 }))
+const tmpfsFlag = fc.tuple(oneOf('/t', '/t/', '/run', '/dev/shm', '/tmp'), fc.subarray(['rw', 'ro', 'suid', 'dev', 'exec', 'nosuid', 'nodev', 'size=1k', 'mode=1777', 'SUID', 'nosuid,suid'], { maxLength: 3 }))
   .map(([p, o]) => (o.length ? `${p}:${o.join(',')}` : p));
 const mountFlags = fc.oneof(
   spelled('volume', 'v', vFlag),
@@ -114,7 +114,8 @@ const deviceFlags = fc.oneof(
 const secOpt = oneOf(
   'seccomp=unconfined', 'seccomp:unconfined', 'apparmor=unconfined', 'apparmor:unconfined', 'label=disable', 'label:disable', 'disable', 'label=type:spc_t',
   'label:type:unconfined_t', 'no-new-privileges', 'no-new-privileges=false', 'no-new-privileges:0', 'no-new-privileges=F', 'no-new-privileges=FALSE',
-  'no-new-privileges=true', 'no-new-privileges:T', 'systempaths=unconfined', 'seccomp=/allow.json', 'seccomp=/ok.json', 'seccomp=builtin',
+  'no-new-privileges=true', 'no-new-privileges:T', 'systempaths=unconfined', 'seccomp=/allow.json', 'seccomp=/ok.json', 'seccomp=builtin', 'seccomp=/log.json',
+  'no-new-privileges=False', 'no-new-privileges:f', 'apparmor=docker-default', 'label=type:container_t', 'seccomp=unconfined,'
 );
 const securityFlags = spelled('security-opt', undefined, secOpt);
 
@@ -123,7 +124,8 @@ const nsFlags = fc.oneof(
   ...['pid', 'ipc', 'uts', 'network', 'net', 'userns', 'cgroupns'].map((f) => spelled(f, undefined, nsValue)),
 );
 
-const capName = oneOf('SYS_ADMIN', 'sys_admin', 'CAP_SYS_ADMIN', 'cap_sys_admin', 'ALL', 'all', 'NET_BIND_SERVICE', 'net_bind_service', 'CAP_NET_BIND_SERVICE', 'Cap_Net_Raw', 'CAP_ALL');
+const capName = oneOf('SYS_ADMIN', 'sys_admin', 'CAP_SYS_ADMIN', 'cap_sys_admin', 'ALL', 'all', 'NET_BIND_SERVICE', 'net_bind_service', 'CAP_NET_BIND_SERVICE', 'Cap_Net_Raw', 'CAP_ALL',
+  'NET_BIND_SERVICE,SYS_PTRACE', ' SYS_ADMIN', 'cap_chown', 'MKNOD');
 const capFlags = fc.oneof(spelled('cap-add', undefined, capName), spelled('cap-drop', undefined, capName));
 
 const limitFlags = fc.oneof(
@@ -143,6 +145,7 @@ const limitFlags = fc.oneof(
 const otherFlags = fc.oneof(
   bool('--privileged'),
   bool('--read-only'),
+  oneOf(['--privileged=True'], ['--privileged=T'], ['--read-only=False']),
   spelled('publish', 'p', oneOf('8080:80', '0.0.0.0:8080:80', '80', '192.168.1.1:80:80', '[::]:80:80', '127.0.0.1:80:80')),
   bool('--publish-all'),
   spelled('sysctl', undefined, oneOf('kernel.shm_rmid_forced=1', 'net.ipv4.ip_forward=1', 'kernel.core_pattern=x')),
