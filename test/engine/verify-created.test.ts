@@ -168,6 +168,38 @@ describe('verifyCreated, as the run pipeline calls it', () => {
   });
 });
 
+describe('end to end: bypasses the policy itself lets through today are stopped before start', () => {
+  // Each of these passes applyPolicy at this commit (test/policy/generative.test.ts KNOWN_OPEN;
+  // their owners are closing them in the policy). Whichever stops it, the run is refused with
+  // the rule, nothing in the container ran, and nothing is left behind.
+  it.each([
+    ['-u +0: (root: runc reads +0 as 0)', ['-u', '+0:'], 'SD-USER-001'],
+    ['--group-add 00', ['--group-add', '00'], 'SD-USER-002'],
+    ['--device /dev/ttyS0', ['--device', '/dev/ttyS0'], 'SD-DEV-001'],
+    ['--device-cgroup-rule c 4:1 rw (a virtual console)', ['--device-cgroup-rule', 'c 4:1 rw'], 'SD-DEV-002'],
+    ['--cpuset-cpus 0 and no CPU quota', ['--cpuset-cpus', '0'], 'SD-RES-005'],
+  ])('%s', async (_name, args, rule) => {
+    const label = caseLabel('verify-bypass');
+    const r = await sdocker(['run', '--rm', ...label.args, ...args, IMAGES.root, 'sh', '-c', 'echo started; id'], { cwd: plain });
+    expect(r.code, r.stderr).toBe(125);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(rule);
+    expect(await listContainers(`${label.key}=${label.value}`)).toEqual([]);
+  });
+
+  it('a procfs volume (--mount volume-opt=type=proc): refused, and the volume made for it removed', async () => {
+    const label = caseLabel('verify-proc');
+    const mark = `sdt${process.pid}x${Date.now().toString(36)}`;
+    const r = await sdocker(['run', '--rm', ...label.args, '--mount', `type=volume,dst=/p,volume-opt=type=proc,volume-opt=device=proc,volume-opt=o=${mark}`,
+      IMAGES.root, 'sh', '-c', 'echo started; cat /p/1/cmdline'], { cwd: plain });
+    expect(r.code, r.stderr).toBe(125);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('SD-MNT-003');
+    expect(await listContainers(`${label.key}=${label.value}`)).toEqual([]);
+    expect((await listVolumes()).filter((v) => v.Options?.o === mark)).toEqual([]);
+  });
+});
+
 describe('end to end: the engine makes something other than decided', () => {
   it.each(['run', 'create'])("sdocker %s of an image whose LABEL io.sdocker.policy is merged into the container: exit 125, removed with its bind volume", async (cmd) => {
     const label = caseLabel('verify');
