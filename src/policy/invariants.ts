@@ -315,7 +315,8 @@ export function volumeOptionDifferences(what: string, field: string, driver: str
   const device = opts.device ?? '';
   const o = mountFlags(csv(opts.o));
   const extra = Object.keys(opts).filter((k) => !['type', 'o', 'device'].includes(k));
-  if (opts.type !== 'none' || !o.bind || !device.startsWith('/') || extra.length > 0) {
+  // A bind ignores the file system type: an absent type is `none`.
+  if ((opts.type ?? 'none') !== 'none' || !o.bind || !device.startsWith('/') || extra.length > 0) {
     add(`volume-options:${what}`, field, opts, 'SD-MNT-003', 'no volume driver options but sdocker\'s bind (type=none,o=bind,nosuid,nodev,ro,device=/path)');
     return;
   }

@@ -49,7 +49,7 @@ afterAll(async () => {
 const FORBIDDEN_DEVICES = ['/', '/etc', '/proc', '/var/lib/docker', '/var/run/docker.sock', '/run/docker.sock'];
 function isForbiddenOwned(v: VolumeInfo): boolean {
   const dev = bindDevice(v);
-  return !!dev && FORBIDDEN_DEVICES.some((p) => dev === p || dev.startsWith(`${p === '/' ? '' : p}/`));
+  return !!dev && FORBIDDEN_DEVICES.some((p) => dev === p || (p !== '/' && dev.startsWith(`${p}/`)));
 }
 
 interface Case {
