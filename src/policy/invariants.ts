@@ -287,7 +287,10 @@ function devices(hc: HostConfig, ctx: InvariantContext, add: Add): void {
   }
   for (const r of hc.DeviceCgroupRules ?? []) {
     const allowed = (a.deviceCgroupRules ?? []).some((x) => x.rule.trim() === r.trim());
-    if (!allowed) add(`device-cgroup-rule:${r}`, 'HostConfig.DeviceCgroupRules', r, 'SD-DEV-002', 'allow.deviceCgroupRules');
+    // Restricted: none without an allowance. Other levels: none that reaches all, block or memory devices.
+    const m = /^\s*c\s+(\d+):(\d+)\s*[rwm]*\s*$/.exec(r);
+    const narrow = ctx.level !== 'restricted' && !!m && m[1] !== '1';
+    if (!allowed && !narrow) add(`device-cgroup-rule:${r}`, 'HostConfig.DeviceCgroupRules', r, 'SD-DEV-002', 'allow.deviceCgroupRules');
   }
   if ((hc.DeviceRequests ?? []).length > 0 && !a.deviceRequests) add('device-requests', 'HostConfig.DeviceRequests', hc.DeviceRequests, 'SD-DEV-003');
 }

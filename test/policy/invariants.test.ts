@@ -94,6 +94,14 @@ describe('a recorded restricted container', () => {
     }, vf)).toEqual(['volume-options:/data', 'volume-suid-dev:/data', 'volume-writable:/data']);
   });
 
+  it('device cgroup rules: none in restricted without an allowance; elsewhere only a named character device outside major 1', () => {
+    const withRules = (rules: string[]): CreateBody => ({ ...FIXTURE.decided, HostConfig: { ...FIXTURE.decided.HostConfig, DeviceCgroupRules: rules } });
+    const base = { ...contextOf(profileOf('baseline'), engineFactsFrom(FIXTURE.info)), imageUser: '' };
+    expect(bodyInvariants(withRules(['c 10:200 rwm']), { ...ctx, imageUser: '' }).map((d) => d.name)).toEqual(['device-cgroup-rule:c 10:200 rwm']);
+    expect(bodyInvariants(withRules(['c 10:200 rwm']), base)).toEqual([]);
+    expect(bodyInvariants(withRules(['c 1:1 rwm', 'a *:* rwm', 'b 8:0 r', 'c *:* m', 'c 10:200 rwm x']), base).length).toBe(5);
+  });
+
   it('warn mode: only what differs from the decision', () => {
     const f = structuredClone(FIXTURE);
     f.decided.HostConfig.Privileged = true;
