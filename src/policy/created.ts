@@ -6,7 +6,8 @@
  * decided body (the engine fills some defaults; those are told apart from a changed request).
  */
 import type { ContainerConfig, CreateBody, HostConfig, MountSpec } from '../engine/types.js';
-import { bodyInvariants, type Difference, type InvariantContext, volumeOptionDifferences } from './invariants.js';
+import { bodyInvariants, type Difference, type InvariantContext } from './invariants.js';
+import { volumeOptionDifferences } from './invariants-mounts.js';
 import type { RuleId } from './rules.js';
 
 /** A mount as GET /containers/{id}/json lists it: what the engine really mounts. */
