@@ -160,7 +160,7 @@ async function runWithPolicy(
     session.beforeStart = async (c, id) => {
       createdId = id;
       // What the engine made, read back and judged apart from the code that built the request (in parallel).
-      const created = policy.verifyCreated(c, id, profile, o, i, io);
+      const created = policy.verifyCreated(c, id, profile, o, i, io, image);
       created.catch(() => undefined);
       // Decided on remembered facts: the engine's real answer must agree before anything starts.
       const real = verify ? await verify() : i;

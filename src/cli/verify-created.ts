@@ -6,7 +6,7 @@
  * differs and goes on; audit mode and level privileged change nothing, so there is nothing to verify.
  */
 import type { EngineClient } from '../engine/client.js';
-import type { EngineInfo } from '../engine/types.js';
+import type { EngineInfo, ImageInspect } from '../engine/types.js';
 import { PolicyError } from '../errors.js';
 import { createdDifferences, type ContainerInspect, type VolumeInspects } from '../policy/created.js';
 import { engineFactsFrom } from '../policy/facts.js';
@@ -74,6 +74,7 @@ export async function verifyCreated(
   outcome: PolicyOutcome,
   info: EngineInfo,
   io: ProcessIO,
+  image?: ImageInspect,
 ): Promise<void> {
   if (profile.unconfined || !outcome.applied) return;
   const { inspect, volumes } = await readCreated(client, id);
@@ -81,7 +82,10 @@ export async function verifyCreated(
   const sockets = ['/var/run/docker.sock', '/run/docker.sock', ...(host?.startsWith('unix://') ? [host.slice('unix://'.length)] : [])];
   const ctx = { ...contextOf(profile, engineFactsFrom(info, sockets)), hostPaths: hostPathsNow(inspect, volumes) };
   const enforce = outcome.mode === 'enforce';
-  const found = createdDifferences(inspect, volumes, outcome.body, ctx, { invariants: enforce });
+  // A user name is left to the identity check only when it is the one the policy saw (the image's USER may have changed since).
+  const opts: Parameters<typeof createdDifferences>[4] = { invariants: enforce };
+  if (image) opts.imageUser = image.Config?.User ?? '';
+  const found = createdDifferences(inspect, volumes, outcome.body, ctx, opts);
   if (found.length === 0) return;
   outcome.violations.push(...asViolations(found));
   io.stderr.write(describeDifferences(found, enforce));

@@ -43,7 +43,7 @@ export function createdDifferences(
   volumes: VolumeInspects,
   decided: CreateBody,
   ctx: InvariantContext,
-  opts: { invariants: boolean },
+  opts: { invariants: boolean; imageUser?: string },
 ): Difference[] {
   const out: Difference[] = [];
   const c = inspect.HostConfig ?? {};
@@ -56,7 +56,7 @@ export function createdDifferences(
     delete viewCtx.namedVolumes;
     for (const diff of bodyInvariants(view, viewCtx)) {
       // A name is resolved from the image's files before start (run-policy.ts checkIdentity) when it is the one decided.
-      if (NAME_DIFFS.test(diff.name) && sameNames(inspect, decided)) continue;
+      if (NAME_DIFFS.test(diff.name) && sameNames(inspect, decided, opts.imageUser)) continue;
       out.push(diff);
     }
     realMounts(inspect, volumes, ctx, out, inheritedOk(decided, ctx));
@@ -67,9 +67,10 @@ export function createdDifferences(
   return out.filter((x) => !seen.has(x.name) && !!seen.add(x.name));
 }
 
-function sameNames(inspect: ContainerInspect, decided: CreateBody): boolean {
-  return (inspect.Config.User ?? '') === (decided.User || inspect.Config.User || '')
-    && sameSet(inspect.HostConfig.GroupAdd, decided.HostConfig.GroupAdd);
+/** The user and groups are the ones decided: the body's User, else the image's USER as the policy read it. */
+function sameNames(inspect: ContainerInspect, decided: CreateBody, imageUser: string | undefined): boolean {
+  const want = decided.User || imageUser;
+  return want !== undefined && (inspect.Config.User ?? '') === want && sameSet(inspect.HostConfig.GroupAdd, decided.HostConfig.GroupAdd);
 }
 
 function sameSet(a: readonly string[] | null | undefined, b: readonly string[] | null | undefined): boolean {

@@ -72,11 +72,21 @@ describe('a recorded restricted container', () => {
     expect(judge(alter)).toEqual([...names].sort());
   });
 
-  it('a name decided is left to the identity check (it reads the image\'s passwd before start)', () => {
+  it('a name decided is left to the identity check (it reads the image\'s passwd before start); another name is not', () => {
     expect(judge((f) => {
       f.inspect.Config.User = 'app';
       f.decided.User = 'app';
     })).toEqual([]);
+    const fromImage = (user: string | undefined) => {
+      const f = structuredClone(FIXTURE);
+      f.inspect.Config.User = 'app';
+      f.decided.User = '';
+      return createdDifferences(f.inspect, f.volumes, f.decided, ctx, { invariants: true, ...(user === undefined ? {} : { imageUser: user }) }).map((d) => d.name);
+    };
+    expect(fromImage('app')).toEqual([]);
+    // The image's USER was numeric when the policy decided (no identity check): a name now is a difference.
+    expect(fromImage('1000:1000')).toEqual(['user-name']);
+    expect(fromImage(undefined)).toEqual(['user-name']);
   });
 
   it('--volumes-from allowed: the other container\'s mounts are its own affair, ours are still judged', () => {
