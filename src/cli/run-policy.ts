@@ -22,6 +22,7 @@ import { groupFileMayChange, runtimeGroupViolations } from '../policy/identity.j
 import type { ProcessIO } from './io.js';
 
 export type { EffectiveProfile, PolicyOutcome };
+export { verifyCreated } from './verify-created.js';
 
 /** For --dry-run only: which seccomp profile applies and its counts (loads libseccomp). */
 let seccompSummaryOf: typeof import('../seccomp/summary.js').seccompSummary | undefined;

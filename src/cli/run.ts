@@ -97,6 +97,7 @@ async function runWithPolicy(
   let outcome: PolicyOutcome | undefined;
   let image: ImageInspect | undefined;
   let pulled = false;
+  let info: EngineInfo | undefined;
   let verifyFacts: (() => Promise<EngineInfo>) | undefined;
   let identityFiles: IdentityFiles | undefined;
   if (!profile.unconfined) {
@@ -108,6 +109,7 @@ async function runWithPolicy(
     const pending = early ?? startFacts(client, req);
     const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), pending, remembered, rememberedImg);
     image = facts.image;
+    info = facts.info;
     pulled = facts.pulled;
     // Users and groups are resolved on the image's own files, before anything is created.
     identityFiles = await policy.identityFilesFor(client, profile, facts.info, image, io);
@@ -156,17 +158,22 @@ async function runWithPolicy(
   // -v creates a missing host directory; the bind volume the policy made of it cannot.
   for (const dir of outcome?.createDirs ?? []) mkdirSync(dir, { recursive: true });
   const session = sessionRequest(req, body, globals, pulled);
-  // Decided on remembered facts: the engine's real answer must agree before anything starts.
   let createdId: string | undefined;
-  const verify = verifyFacts;
-  // A mount may give the container another /etc/group, where runc looks the groups up at start.
-  const groupsOf = outcome && identityFiles && !outcome.refused && policy.groupFileMayChange(body) ? identityFiles : undefined;
-  if (verify || groupsOf) {
+  if (outcome && info) {
     const o = outcome;
+    const i = info;
+    const verify = verifyFacts;
+    // A mount may give the container another /etc/group, where runc looks the groups up at start.
+    const groupsOf = identityFiles && policy.groupFileMayChange(body) ? identityFiles : undefined;
     session.beforeStart = async (c, id) => {
       createdId = id;
+      // What the engine made, read back and judged apart from the code that built the request (in parallel).
+      const created = policy.verifyCreated(c, id, profile, o, i, io, image);
+      created.catch(() => undefined);
+      // Decided on remembered facts: the engine's real answer must agree before anything starts.
       if (verify) await verify();
-      if (groupsOf && o) await policy.checkMountedGroups(c, id, req, profile, o, groupsOf, io);
+      if (groupsOf) await policy.checkMountedGroups(c, id, req, profile, o, groupsOf, io);
+      await created;
     };
   }
   // Binds are resolved at start: their sources are rechecked then, and the mounts verified after.

@@ -486,8 +486,13 @@ function judgeVolume(c: Ctx, v: VolumeUse): MountSpec | 'keep' | undefined {
   const k = classifyVolume(v.driver, v.opts);
   const keep = (ok: boolean) => (ok ? 'keep' as const : undefined);
   switch (k.kind) {
-    case 'plain':
-      return 'keep';
+    case 'plain': {
+      // Options that mount nothing (o=bind alone, nocopy ...) are still options nobody checked: fail closed.
+      const given = Object.keys(v.opts ?? {});
+      if (given.length === 0) return 'keep';
+      return keep(c.check('SD-MNT-006', v.field, v.opts, 'type none', (c.allow.volumeOptions ?? []).find((a) => a.type.toLowerCase() === 'none'),
+        { flag: v.flag, why: `${v.subject} carries driver options (${given.join(', ')}) that sdocker cannot classify`, denialKey: 'volumeOptions', denialValue: 'none' }));
+    }
     case 'driver':
       return keep(c.check('SD-MNT-006', v.field, k.driver, `driver ${k.driver}`, (c.allow.volumeDrivers ?? []).find((a) => a.name === k.driver),
         { flag: v.flag, why: `${v.subject} uses the volume driver ${k.driver}`, denialKey: 'volumeDrivers', denialValue: k.driver }));
@@ -556,6 +561,12 @@ function mounts(c: Ctx): void {
         // A volume that exists is mounted as it is (the request's volume-opt are ignored); one that
         // does not is created with the request's driver and options.
         r = judgeVolume(c, named ? { ...use, driver: named.Driver, opts: named.Options } : { ...use, driver: dc?.Name, opts: dc?.Options });
+        if (named && r === 'keep' && dc && Object.keys(dc.Options ?? {}).length > 0) {
+          // The engine ignores them for an existing volume: the request does not carry them on.
+          c.change('HostConfig.Mounts', dc.Options, null, 'SD-MNT-006', `volume ${m.Source} exists: the engine mounts it as it is and ignores the request's volume-opt`);
+          r = { ...m, VolumeOptions: { ...m.VolumeOptions, DriverConfig: { ...dc, Options: {} } } };
+          if (!r.VolumeOptions?.DriverConfig?.Name) delete r.VolumeOptions!.DriverConfig;
+        }
       }
       if (r === 'keep') kept.push(m);
       else if (r) added.push(r);

@@ -1,0 +1,158 @@
+/**
+ * The pure invariants (src/policy/invariants.ts) and the created-container judgement
+ * (src/policy/created.ts) on a container inspect recorded from Docker 20.10
+ * (fixtures/created-restricted.json: `sdocker create -v DIR:/data -v NAMED:/nv --tmpfs /run`, its
+ * decided body, the engine's view of it and of its two volumes), untouched and altered.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { CreateBody } from '../../src/engine/types.js';
+import { createdDifferences, type ContainerInspect, type VolumeInspects } from '../../src/policy/created.js';
+import { engineFactsFrom } from '../../src/policy/facts.js';
+import { bodyInvariants, contextOf, mountFlags, securityOf, type InvariantContext } from '../../src/policy/invariants.js';
+import { profileOf } from './helpers.js';
+
+interface Fixture {
+  decided: CreateBody;
+  inspect: ContainerInspect;
+  volumes: VolumeInspects;
+  info: Parameters<typeof engineFactsFrom>[0];
+}
+const FIXTURE = JSON.parse(readFileSync(new URL('./fixtures/created-restricted.json', import.meta.url), 'utf8')) as Fixture;
+const ctx: InvariantContext = contextOf(profileOf('restricted'), engineFactsFrom(FIXTURE.info, ['/var/run/docker.sock']));
+
+function judge(alter: (f: Fixture) => void = () => undefined, c: InvariantContext = ctx): string[] {
+  const f = structuredClone(FIXTURE);
+  alter(f);
+  return createdDifferences(f.inspect, f.volumes, f.decided, c, { invariants: true }).map((d) => d.name).sort();
+}
+const bindVolume = (f: Fixture) => Object.values(f.volumes).find((v) => v.Options?.device)!;
+
+describe('a recorded restricted container', () => {
+  it('as created: no difference', () => {
+    expect(judge()).toEqual([]);
+  });
+  it('the decided body alone satisfies the body invariants (image user known)', () => {
+    expect(bodyInvariants(FIXTURE.decided, { ...ctx, imageUser: '' })).toEqual([]);
+  });
+  it.each([
+    ['Privileged', (f: Fixture) => (f.inspect.HostConfig.Privileged = true), ['differs:HostConfig.Privileged', 'privileged']],
+    ['CapAdd cap_sys_admin', (f: Fixture) => (f.inspect.HostConfig.CapAdd = ['cap_sys_admin']), ['cap-add:SYS_ADMIN', 'differs:HostConfig.CapAdd']],
+    ['Config.User +0:65534', (f: Fixture) => (f.inspect.Config.User = '+0:65534'), ['differs:User', 'user-root']],
+    ['Config.User 65534:-0', (f: Fixture) => (f.inspect.Config.User = '65534:-0'), ['differs:User', 'group-root']],
+    ['Config.User a name not decided', (f: Fixture) => (f.inspect.Config.User = 'toor'), ['differs:User', 'user-name']],
+    ['GroupAdd 000', (f: Fixture) => (f.inspect.HostConfig.GroupAdd = ['000']), ['differs:HostConfig.GroupAdd', 'group-add-root:000']],
+    ['the engine mounted a bind of the socket', (f: Fixture) => f.inspect.Mounts!.push({ Type: 'bind', Source: '/run/docker.sock', Destination: '/s', RW: true }),
+      ['mount-bind:/run/docker.sock']],
+    ['the bind volume became rw,suid', (f: Fixture) => (bindVolume(f).Options!.o = 'bind,nosuid,nodev,ro,rw,suid'),
+      ['volume-options:/data', 'volume-suid-dev:/data', 'volume-writable:/data']],
+    ['the bind volume became a bind of /var/lib/docker/..', (f: Fixture) => (bindVolume(f).Options!.device = '/srv/../var/lib/docker'),
+      ['volume-device:/data', 'volume-options:/data']],
+    ['the named volume is a procfs', (f: Fixture) => (f.volumes['fixture-named']!.Options = { type: 'proc', device: 'proc' }), ['volume-options:/nv']],
+    ['the named volume is a writable bind', (f: Fixture) => (f.volumes['fixture-named']!.Options = { type: 'none', o: 'bind', device: '/srv' }),
+      ['volume-suid-dev:/nv', 'volume-writable:/nv']],
+    ['a tmpfs mounted suid', (f: Fixture) => (f.inspect.HostConfig.Tmpfs!['/run'] += ',suid'), ['differs:HostConfig.Tmpfs', 'tmpfs:/run']],
+    ['IpcMode container:x', (f: Fixture) => (f.inspect.HostConfig.IpcMode = 'container:x'), ['differs:HostConfig.IpcMode']],
+    ['UTSMode host', (f: Fixture) => (f.inspect.HostConfig.UTSMode = 'host'), ['differs:HostConfig.UTSMode', 'ns-host:uts']],
+    ['seccomp:unconfined (the old separator)', (f: Fixture) => f.inspect.HostConfig.SecurityOpt!.push('seccomp:unconfined'),
+      ['differs:HostConfig.SecurityOpt', 'seccomp-unconfined']],
+    ['apparmor=unconfined', (f: Fixture) => f.inspect.HostConfig.SecurityOpt!.push('apparmor=unconfined'), ['apparmor-unconfined', 'differs:HostConfig.SecurityOpt']],
+    ['a bare disable (a label option)', (f: Fixture) => f.inspect.HostConfig.SecurityOpt!.push('disable'), ['differs:HostConfig.SecurityOpt', 'label:disable']],
+    ['no-new-privileges=f', (f: Fixture) => f.inspect.HostConfig.SecurityOpt!.push('no-new-privileges=f'), ['differs:HostConfig.SecurityOpt', 'no-new-privileges']],
+    ['a device cgroup rule', (f: Fixture) => (f.inspect.HostConfig.DeviceCgroupRules = ['c 4:1 rwm']), ['device-cgroup-rule:c 4:1 rwm', 'differs:HostConfig.DeviceCgroupRules']],
+    ['/dev/ttyS0', (f: Fixture) => (f.inspect.HostConfig.Devices = [{ PathOnHost: '/dev/ttyS0', PathInContainer: '/dev/ttyS0', CgroupPermissions: 'rwm' }]),
+      ['device:/dev/ttyS0', 'differs:HostConfig.Devices']],
+    ['OomKillDisable', (f: Fixture) => (f.inspect.HostConfig.OomKillDisable = true), ['differs:HostConfig.OomKillDisable', 'oom-kill-disable']],
+    ['CgroupParent', (f: Fixture) => (f.inspect.HostConfig.CgroupParent = '/'), ['cgroup-parent', 'differs:HostConfig.CgroupParent']],
+    ['VolumesFrom', (f: Fixture) => (f.inspect.HostConfig.VolumesFrom = ['other']), ['differs:HostConfig.VolumesFrom', 'volumes-from']],
+    ['a port on every address', (f: Fixture) => (f.inspect.HostConfig.PortBindings = { '80/tcp': [{ HostIp: '', HostPort: '8080' }] }), ['port::80/tcp']],
+    ['a sysctl', (f: Fixture) => (f.inspect.HostConfig.Sysctls = { 'kernel.core_pattern': '|/x' }), ['differs:HostConfig.Sysctls', 'sysctl:kernel.core_pattern']],
+    ['an io.sdocker label from the image', (f: Fixture) => (f.inspect.Config.Labels = { 'io.sdocker.bind': '/' }), ['label:io.sdocker.bind']],
+  ] as [string, (f: Fixture) => void, string[]][])('%s', (_name, alter, names) => {
+    expect(judge(alter)).toEqual([...names].sort());
+  });
+
+  it('a name decided is left to the identity check (it reads the image\'s passwd before start); another name is not', () => {
+    expect(judge((f) => {
+      f.inspect.Config.User = 'app';
+      f.decided.User = 'app';
+    })).toEqual([]);
+    const fromImage = (user: string | undefined) => {
+      const f = structuredClone(FIXTURE);
+      f.inspect.Config.User = 'app';
+      f.decided.User = '';
+      return createdDifferences(f.inspect, f.volumes, f.decided, ctx, { invariants: true, ...(user === undefined ? {} : { imageUser: user }) }).map((d) => d.name);
+    };
+    expect(fromImage('app')).toEqual([]);
+    // The image's USER was numeric when the policy decided (no identity check): a name now is a difference.
+    expect(fromImage('1000:1000')).toEqual(['user-name']);
+    expect(fromImage(undefined)).toEqual(['user-name']);
+  });
+
+  it('--volumes-from allowed: the other container\'s mounts are its own affair, ours are still judged', () => {
+    const vf = contextOf(profileOf('restricted', [{ path: 'sdocker.yaml', allow: { volumesFrom: { reason: 'a data container' } } }]), engineFactsFrom(FIXTURE.info));
+    const from = (f: Fixture) => {
+      f.decided.HostConfig.VolumesFrom = ['data'];
+      f.inspect.HostConfig.VolumesFrom = ['data'];
+      f.inspect.Mounts!.push({ Type: 'bind', Source: '/srv/shared', Destination: '/shared', RW: true });
+    };
+    expect(judge(from, vf)).toEqual([]);
+    expect(judge(from)).toEqual(['mount-bind:/srv/shared', 'volumes-from']);
+    expect(judge((f) => {
+      from(f);
+      bindVolume(f).Options!.o = 'bind';
+    }, vf)).toEqual(['volume-options:/data', 'volume-suid-dev:/data', 'volume-writable:/data']);
+  });
+
+  it('device cgroup rules: none in restricted without an allowance; elsewhere only a named character device outside major 1', () => {
+    const withRules = (rules: string[]): CreateBody => ({ ...FIXTURE.decided, HostConfig: { ...FIXTURE.decided.HostConfig, DeviceCgroupRules: rules } });
+    const base = { ...contextOf(profileOf('baseline'), engineFactsFrom(FIXTURE.info)), imageUser: '' };
+    expect(bodyInvariants(withRules(['c 10:200 rwm']), { ...ctx, imageUser: '' }).map((d) => d.name)).toEqual(['device-cgroup-rule:c 10:200 rwm']);
+    expect(bodyInvariants(withRules(['c 10:200 rwm']), base)).toEqual([]);
+    expect(bodyInvariants(withRules(['c 1:1 rwm', 'a *:* rwm', 'b 8:0 r', 'c *:* m', 'c 10:200 rwm x']), base).length).toBe(5);
+  });
+
+  it('warn mode: only what differs from the decision', () => {
+    const f = structuredClone(FIXTURE);
+    f.decided.HostConfig.Privileged = true;
+    f.inspect.HostConfig.Privileged = true;
+    f.inspect.HostConfig.SecurityOpt!.push('label=disable'); // the engine's own, for a privileged container
+    f.inspect.HostConfig.Memory = 0;
+    expect(createdDifferences(f.inspect, f.volumes, f.decided, ctx, { invariants: false }).map((d) => d.name)).toEqual(['differs:HostConfig.Memory']);
+  });
+
+  it('allowances widen the invariants: baseline keeps root, a writable rootfs and docker\'s capabilities', () => {
+    const base = contextOf(profileOf('baseline'), engineFactsFrom(FIXTURE.info));
+    const body: CreateBody = { ...FIXTURE.decided, User: '0', HostConfig: { ...FIXTURE.decided.HostConfig, ReadonlyRootfs: false, CapDrop: null, CapAdd: ['CHOWN'] } };
+    expect(bodyInvariants(body, base)).toEqual([]);
+    expect(bodyInvariants(body, ctx).map((d) => d.name).sort()).toEqual(['cap-add:CHOWN', 'cap-drop-all', 'rootfs-writable', 'user-root']);
+  });
+});
+
+describe('reading values as the engine does', () => {
+  it('SecurityOpt: k=v or k:v, Go ParseBool, the last one wins, a bare disable is a label', () => {
+    expect(securityOf(['no-new-privileges']).nnp).toBe(true);
+    expect(securityOf(['no-new-privileges', 'no-new-privileges:FALSE']).nnp).toBe(false);
+    expect(securityOf(['no-new-privileges=0', 'no-new-privileges=T']).nnp).toBe(true);
+    expect(securityOf(['seccomp:unconfined']).seccomp).toBe('unconfined');
+    expect(securityOf(['seccomp=unconfined', 'seccomp=/x.json']).seccomp).toBe('/x.json');
+    expect(securityOf(['disable', 'label:type:spc_t']).labels).toEqual(['disable', 'type:spc_t']);
+    expect(securityOf(['SECCOMP=unconfined']).unknown).toEqual(['SECCOMP=unconfined']); // the engine refuses it
+  });
+  it('mount options: the last of a pair wins, over the defaults', () => {
+    expect(mountFlags(['nosuid', 'suid'])).toMatchObject({ nosuid: false });
+    expect(mountFlags(['ro', 'rw', 'bind'])).toMatchObject({ ro: false, bind: true });
+    expect(mountFlags(['exec'], ['nosuid', 'nodev'])).toMatchObject({ nosuid: true, nodev: true });
+    expect(mountFlags(['dev'], ['nosuid', 'nodev'])).toMatchObject({ nodev: false });
+  });
+  it('a join of a container in the host\'s namespace, or a privileged one, is the host\'s', () => {
+    const body: CreateBody = { ...FIXTURE.decided, HostConfig: { ...FIXTURE.decided.HostConfig, PidMode: 'container:a', NetworkMode: 'container:p' } };
+    const containers = {
+      a: { Name: '/a', Privileged: false, PidMode: 'container:b' },
+      b: { Name: '/b', Privileged: false, PidMode: 'host' },
+      p: { Name: '/p', Privileged: true },
+    };
+    expect(bodyInvariants(body, { ...ctx, imageUser: '', containers }).map((d) => d.name)).toEqual(['ns-join:pid', 'ns-join:network']);
+    expect(bodyInvariants(body, { ...ctx, imageUser: '', containers: { a: { Name: '/a', Privileged: false } } }).map((d) => d.name)).toEqual([]);
+  });
+});
