@@ -84,7 +84,10 @@ export async function verifyCreated(
   const enforce = outcome.mode === 'enforce';
   // A user name is left to the identity check only when it is the one the policy saw (the image's USER may have changed since).
   const opts: Parameters<typeof createdDifferences>[4] = { invariants: enforce };
-  if (image) opts.imageUser = image.Config?.User ?? '';
+  if (image) {
+    opts.imageUser = image.Config?.User ?? '';
+    opts.imageId = image.Id;
+  }
   const found = createdDifferences(inspect, volumes, outcome.body, ctx, opts);
   if (found.length === 0) return;
   outcome.violations.push(...asViolations(found));

@@ -23,6 +23,8 @@ export interface InspectMount {
 export interface ContainerInspect {
   Id: string;
   Name?: string;
+  /** The image id the container was made from. */
+  Image?: string;
   Config: ContainerConfig;
   HostConfig: HostConfig;
   Mounts?: InspectMount[] | null;
@@ -43,9 +45,14 @@ export function createdDifferences(
   volumes: VolumeInspects,
   decided: CreateBody,
   ctx: InvariantContext,
-  opts: { invariants: boolean; imageUser?: string },
+  opts: { invariants: boolean; imageUser?: string; imageId?: string },
 ): Difference[] {
   const out: Difference[] = [];
+  // The users, groups and VOLUMEs were judged on this image: a tag moved between the image's
+  // inspect and the create gives a container of another image.
+  if (opts.imageId && inspect.Image && inspect.Image !== opts.imageId) {
+    out.push({ name: 'image', field: 'Image', found: inspect.Image, expected: `the image the policy judged (${opts.imageId})` });
+  }
   const c = inspect.HostConfig ?? {};
   const d = decided.HostConfig ?? {};
   if (opts.invariants) {

@@ -32,6 +32,13 @@ describe('a recorded restricted container', () => {
   it('as created: no difference', () => {
     expect(judge()).toEqual([]);
   });
+  it('a container of another image than the one judged (a tag moved between inspect and create) differs', () => {
+    const f = structuredClone(FIXTURE);
+    const judged = 'sha256:' + 'a'.repeat(64);
+    const names = (image: string | undefined) => createdDifferences({ ...f.inspect, ...(image ? { Image: image } : {}) }, f.volumes, f.decided, ctx, { invariants: true, imageId: judged }).map((d) => d.name);
+    expect(names(judged)).toEqual([]);
+    expect(names('sha256:' + 'b'.repeat(64))).toEqual(['image']);
+  });
   it('the decided body alone satisfies the body invariants (image user known)', () => {
     expect(bodyInvariants(FIXTURE.decided, { ...ctx, imageUser: '' })).toEqual([]);
   });
