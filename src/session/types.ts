@@ -35,6 +35,8 @@ export interface SessionRequest {
    * are removed and the error is rethrown: a refusal leaves nothing behind.
    */
   beforeStart?: (client: EngineClient, id: string) => Promise<void>;
+  /** Sees every chunk of the attach stream as it arrives (frames and all): the diagnosis keeps the last lines. */
+  onOutput?: (chunk: Buffer) => void;
 }
 
 export interface SessionResult {

@@ -1,0 +1,79 @@
+/**
+ * A diagnosis for people (stderr text, with the sdocker.yaml lines indented as they go in the
+ * file) or for scripts (one JSON object, the YAML beside the structured fix).
+ */
+import { RULES } from '../policy/rules.js';
+import type { TmpfsDefault } from '../policy/types.js';
+import type { Diagnosis, ProfileFix } from './types.js';
+
+function q(s: string): string {
+  return /^[\w./@:-]+$/.test(s) && !/^\d+:\d+$/.test(s) ? s : JSON.stringify(s);
+}
+
+function tmpfsLine(t: TmpfsDefault): string {
+  const parts = [`path: ${q(t.path)}`];
+  if (t.size) parts.push(`size: ${q(t.size)}`);
+  if (t.options) parts.push(`options: ${q(t.options)}`);
+  return `{ ${parts.join(', ')} }`;
+}
+
+/** The fix as sdocker.yaml text (top-level keys at column 0). */
+export function fixYaml(fix: ProfileFix): string {
+  const out: string[] = [];
+  const d = fix.defaults;
+  if (d) {
+    out.push('defaults:');
+    if (d.user !== undefined) out.push(`  user: ${q(d.user)}`);
+    if (d.tmpfs) {
+      out.push('  tmpfs:');
+      for (const t of d.tmpfs) out.push(`    - ${tmpfsLine(t)}`);
+    }
+    if (d.capabilities) out.push(`  capabilities: [${d.capabilities.join(', ')}]`);
+    if (d.memory !== undefined) out.push(`  memory: ${q(d.memory)}`);
+    if (d.pids !== undefined) out.push(`  pids: ${d.pids}`);
+    if (d.seccomp !== undefined) out.push(`  seccomp: ${q(d.seccomp)}`);
+  }
+  if (fix.allow?.capabilities?.length) {
+    out.push('allow:', '  capabilities:');
+    for (const c of fix.allow.capabilities) out.push(`    - { name: ${c.name}, reason: ${JSON.stringify(c.reason)} }`);
+  }
+  return out.length ? `${out.join('\n')}\n` : '';
+}
+
+export interface DiagnosisContext {
+  /** 'exited' (foreground) or 'died' (within the watch after -d). */
+  when: 'exited' | 'died';
+  watchMs?: number;
+  containerId: string;
+}
+
+export function renderText(d: Diagnosis, ctx: DiagnosisContext): string {
+  const within = ctx.when === 'died' ? ` within ${Math.round((ctx.watchMs ?? 0) / 100) / 10}s of its start` : '';
+  const out: string[] = [];
+  const who = `${d.user.name ? `${d.user.name}, ` : ''}uid ${d.user.uid}, gid ${d.user.gid}`;
+  out.push(`sdocker: container ${ctx.containerId.slice(0, 12)} exited with status ${d.exitCode}${within} (running as ${who})`);
+  if (d.findings.length === 0) {
+    out.push('  no known hardening signature in its last lines:');
+    for (const l of d.logTail) out.push(`    | ${l}`);
+    out.push('  `sdocker run --dry-run ...` shows every change sdocker made; `--policy baseline` relaxes most of them.');
+    return `${out.join('\n')}\n`;
+  }
+  out.push('');
+  for (const f of d.findings) {
+    const r = RULES[f.rule];
+    out.push(`  ${f.summary}`);
+    out.push(`    caused by ${f.rule} (guideline ${r.guideline}: ${r.title})`);
+    if (f.evidence) out.push(`    | ${f.evidence}`);
+    if (f.note) out.push(`    note: ${f.note}`);
+    out.push(`    for one run: ${f.flags.join(' ')}`);
+    out.push('');
+  }
+  out.push('  to fix it, add to the profile (sdocker.yaml):');
+  for (const l of fixYaml(d.fix).trimEnd().split('\n')) out.push(`    ${l}`);
+  return `${out.join('\n')}\n`;
+}
+
+export function renderJson(d: Diagnosis, ctx: DiagnosisContext): string {
+  const findings = d.findings.map((f) => ({ ...f, guideline: RULES[f.rule].guideline, title: RULES[f.rule].title }));
+  return `${JSON.stringify({ diagnosis: { containerId: ctx.containerId, when: ctx.when, ...d, findings, yaml: fixYaml(d.fix) } })}\n`;
+}
