@@ -60,7 +60,7 @@ export async function diagnoseRun(
     body,
     profile: {
       tmpfs: profile.defaults.tmpfs,
-      capabilities: (profile.defaults as { capabilities?: string[] }).capabilities ?? [],
+      capabilities: profile.defaults.capabilities ?? [],
       memory: profile.defaults.memory,
       pids: profile.defaults.pids,
       seccomp: profile.defaults.seccomp,

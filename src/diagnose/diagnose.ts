@@ -125,6 +125,11 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     const path = pathIn(line);
     if (EROFS.test(line) && path) {
       const target = tmpfsTarget(path, input.owners?.[path]);
+      const note = target
+        ? /^\/(run|var\/run|tmp)(\/|$)/.test(target)
+          ? undefined
+          : `data that must outlive the container belongs on a volume (-v NAME:${target}) instead`
+        : `a tmpfs cannot cover ${posix.dirname(path)} without hiding the image's files: configure the program to write elsewhere (e.g. under /tmp), or bind a file there`;
       const f: Finding = {
         kind: 'read-only',
         rule: 'SD-ROOTFS-001',
@@ -133,10 +138,8 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
         path: target ?? path,
         fix: target ? { defaults: { tmpfs: [tmpfsFor(target, user, namedUser)] } } : {},
         flags: target ? [`--tmpfs ${target}:uid=${user.uid},gid=${user.gid}`] : [],
-        note: target
-          ? `data that must outlive the container belongs on a volume (-v NAME:${target}) instead`
-          : `a tmpfs cannot cover ${posix.dirname(path)} without hiding the image's files: configure the program to write elsewhere (e.g. under /tmp), or bind a file there`,
       };
+      if (note) f.note = note;
       add(`ro:${target ?? path}`, f);
       continue;
     }

@@ -172,6 +172,12 @@ function privileged(c: Ctx): void {
 
 function capabilities(c: Ctx): void {
   const allowed = new Map((c.allow.capabilities ?? []).map((a) => [normalizeCap(a.name), a] as const));
+  // defaults.capabilities join the request, and are judged as a --cap-add is (allow.capabilities).
+  const extra = (c.profile.defaults.capabilities ?? []).filter((d) => !(c.hc.CapAdd ?? []).some((r) => normalizeCap(r) === d));
+  if (extra.length) {
+    c.change('HostConfig.CapAdd', c.hc.CapAdd ?? null, [...(c.hc.CapAdd ?? []), ...extra], 'SD-CAP-001', 'the profile\'s defaults.capabilities');
+    c.hc.CapAdd = [...(c.hc.CapAdd ?? []), ...extra];
+  }
   const requested = c.hc.CapAdd ?? [];
   const kept: string[] = [];
   for (const cap of requested) {
