@@ -73,7 +73,11 @@ mkdir -p /var/lib/postgresql/data /var/run/postgresql
 chown postgres:postgres /var/lib/postgresql/data /var/run/postgresql
 chmod 1777 /var/lib/postgresql/data
 chmod 3777 /var/run/postgresql
+find /run -mindepth 1 -maxdepth 1 ! -name lock ! -name postgresql -exec rm -rf {} +
 '
+# /run/postgresql must be in the image (a non-root start cannot make it): keep /run, which
+# mmdebstrap empties by default, but nothing else in it.
+postgres_mmopts="--skip=cleanup/run"
 postgres_changes=(
   "EXPOSE 5432"
   "VOLUME /var/lib/postgresql/data"
@@ -99,9 +103,10 @@ redis_changes=(
 # ---- build ----
 
 recipe_text() {
-  local name="$1" p="${1}_packages" c="${1}_customize" ch="${1}_changes[@]"
+  local name="$1" p="${1}_packages" c="${1}_customize" ch="${1}_changes[@]" o="${1}_mmopts"
   printf 'v1\n%s\n%s\n%s\n' "$SUITE" "${!p}" "${!c}"
   printf '%s\n' "${!ch}"
+  if [ -n "${!o:-}" ]; then printf 'mmdebstrap %s\n' "${!o}"; fi
 }
 
 tag_of() {
@@ -111,7 +116,7 @@ tag_of() {
 }
 
 build() {
-  local name="$1" tag p="${1}_packages" c="${1}_customize" ch="${1}_changes[@]" start hook
+  local name="$1" tag p="${1}_packages" c="${1}_customize" ch="${1}_changes[@]" o="${1}_mmopts" start hook
   tag="$(tag_of "$name")"
   if docker image inspect "$tag" >/dev/null 2>&1; then
     printf '%s %s\n' "$name" "$tag"
@@ -126,7 +131,9 @@ build() {
   hook="$(mktemp)"
   printf '%s' "${!c}" > "$hook"
   # Docs, man pages and locales are not needed by any test: keep the images small.
-  mmdebstrap ${SDOCKER_MMDEBSTRAP_VERBOSE:+--verbose} --variant=apt --include="${!p}" \
+  local opts=()
+  read -r -a opts <<< "${!o:-}"
+  mmdebstrap ${SDOCKER_MMDEBSTRAP_VERBOSE:+--verbose} --variant=apt --include="${!p}" "${opts[@]}" \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
@@ -137,6 +144,11 @@ build() {
   log "built $tag in $(( $(date +%s) - start ))s"
   printf '%s %s\n' "$name" "$tag"
 }
+
+# One build at a time on this machine (test files, a developer and CI may ask together): the
+# second caller waits, then finds the tag.
+exec 9>"${TMPDIR:-/tmp}/sdocker-real-images.lock"
+flock 9
 
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(nginx postgres redis)
