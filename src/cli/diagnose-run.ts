@@ -48,10 +48,13 @@ export async function diagnoseRun(
 ): Promise<number> {
   const id = result.containerId;
   let exitCode = result.exitCode;
+  let diedAfterMs: number | undefined;
   if (req.detach) {
+    const t0 = Date.now();
     const exited = await watchContainer(client, id, plan.watchMs);
     if (exited === undefined || exited === 0) return 0;
     exitCode = exited;
+    diedAfterMs = Date.now() - t0;
   } else if (exitCode === 0) {
     return 0;
   }
@@ -77,6 +80,7 @@ export async function diagnoseRun(
     return req.detach ? exitCode : result.exitCode;
   }
   const ctx: DiagnosisContext = { when: req.detach ? 'died' : 'exited', containerId: id, watchMs: plan.watchMs };
+  if (diedAfterMs !== undefined) ctx.diedAfterMs = diedAfterMs;
   // Foreground: a plain non-zero exit is the container's business; only a recognised cause is reported.
   if (req.detach || d.findings.length > 0) io.stderr.write(req.sdocker.output === 'json' ? renderJson(d, ctx) : renderText(d, ctx));
   return req.detach ? exitCode : result.exitCode;

@@ -44,14 +44,17 @@ export interface DiagnosisContext {
   /** 'exited' (foreground) or 'died' (within the watch after -d). */
   when: 'exited' | 'died';
   watchMs?: number;
+  /** How long after start sdocker saw it stop (at most watchMs). */
+  diedAfterMs?: number;
   containerId: string;
 }
 
 export function renderText(d: Diagnosis, ctx: DiagnosisContext): string {
-  const within = ctx.when === 'died' ? ` within ${Math.round((ctx.watchMs ?? 0) / 100) / 10}s of its start` : '';
+  const secs = (ms: number) => `${Math.round(ms / 100) / 10}s`;
+  const within = ctx.when === 'died' ? ` ${secs(ctx.diedAfterMs ?? ctx.watchMs ?? 0)} after its start` : '';
   const out: string[] = [];
-  const who = `${d.user.name ? `${d.user.name}, ` : ''}uid ${d.user.uid}, gid ${d.user.gid}`;
-  out.push(`sdocker: container ${ctx.containerId.slice(0, 12)} exited with status ${d.exitCode}${within} (running as ${who})`);
+  const who = `${d.user.name ? `${d.user.name} ` : ''}(uid ${d.user.uid}, gid ${d.user.gid})`;
+  out.push(`sdocker: container ${ctx.containerId.slice(0, 12)} exited with status ${d.exitCode}${within}, running as ${who}`);
   if (d.findings.length === 0) {
     out.push('  no known hardening signature in its last lines:');
     for (const l of d.logTail) out.push(`    | ${l}`);

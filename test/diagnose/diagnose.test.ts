@@ -111,7 +111,7 @@ describe('diagnose (pure)', () => {
   test('text names the rule and indents the YAML; JSON carries the YAML and the findings', () => {
     const d = diagnose(input(['mkdir() "/var/lib/nginx/body" failed (30: Read-only file system)']));
     const text = renderText(d, { when: 'died', containerId: 'abcdef0123456789', watchMs: 3000 });
-    expect(text).toContain('exited with status 1 within 3s of its start');
+    expect(text).toContain('exited with status 1 3s after its start, running as nobody (uid 65534, gid 65534)');
     expect(text).toContain('SD-ROOTFS-001');
     expect(text).toContain('      - { path: /var/lib/nginx, size: 64m }');
     const json = JSON.parse(renderJson(d, { when: 'died', containerId: 'abc' })) as { diagnosis: { yaml: string; findings: { rule: string; guideline: number }[] } };
