@@ -167,7 +167,20 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     }
     if (EPERM.test(line) && CHOWN_CHMOD.test(line)) {
       const owner = path ? input.owners?.[path] : undefined;
-      if (!root) {
+      if (!root && owner?.uid === 0) {
+        // Never "run as root": that is an allowance (allow.root with userns-remap), not a fix to paste.
+        const f: Finding = {
+          kind: 'not-owner',
+          rule: 'SD-USER-001',
+          summary: `${userLabel(user)} may not change ${path ?? 'a file'} (owned by root)`,
+          evidence: line,
+          fix: {},
+          flags: [],
+          note: 'sdocker does not run images as root: give the path to the service user in the image, or put it on a tmpfs or volume the user owns',
+        };
+        if (path) f.path = path;
+        add(`owner:${path ?? ''}`, f);
+      } else if (!root) {
         const value = owner ? userValue(input, owner) : '<the owner of ' + (path ?? 'the path') + '>';
         const f: Finding = {
           kind: 'not-owner',
@@ -221,7 +234,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
           fix: { defaults: { tmpfs: [{ ...tmpfsFor(under, user, true) }] } },
           flags: [`--tmpfs ${under}:uid=${user.uid},gid=${user.gid}`],
         });
-      } else if (owner && owner.uid !== user.uid) {
+      } else if (owner && owner.uid !== user.uid && owner.uid !== 0) {
         add(`owner:${path}`, {
           kind: 'not-owner',
           rule: 'SD-USER-001',

@@ -49,6 +49,14 @@ export interface DiagnosisContext {
   containerId: string;
 }
 
+/**
+ * A line the container wrote, safe for the user's terminal: the image is not trusted, and its
+ * output must not move the cursor, retitle the window or write to the clipboard (escape sequences).
+ */
+export function printable(line: string): string {
+  return line.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function renderText(d: Diagnosis, ctx: DiagnosisContext): string {
   const secs = (ms: number) => `${Math.round(ms / 100) / 10}s`;
   const within = ctx.when === 'died' ? ` ${secs(ctx.diedAfterMs ?? ctx.watchMs ?? 0)} after its start` : '';
@@ -57,22 +65,25 @@ export function renderText(d: Diagnosis, ctx: DiagnosisContext): string {
   out.push(`sdocker: container ${ctx.containerId.slice(0, 12)} exited with status ${d.exitCode}${within}, running as ${who}`);
   if (d.findings.length === 0) {
     out.push('  no known hardening signature in its last lines:');
-    for (const l of d.logTail) out.push(`    | ${l}`);
+    for (const l of d.logTail) out.push(`    | ${printable(l)}`);
     out.push('  `sdocker run --dry-run ...` shows every change sdocker made; `--policy baseline` relaxes most of them.');
     return `${out.join('\n')}\n`;
   }
   out.push('');
   for (const f of d.findings) {
     const r = RULES[f.rule];
-    out.push(`  ${f.summary}`);
+    out.push(`  ${printable(f.summary)}`);
     out.push(`    caused by ${f.rule} (guideline ${r.guideline}: ${r.title})`);
-    if (f.evidence) out.push(`    | ${f.evidence}`);
-    if (f.note) out.push(`    note: ${f.note}`);
-    out.push(`    for one run: ${f.flags.join(' ')}`);
+    if (f.evidence) out.push(`    | ${printable(f.evidence)}`);
+    if (f.note) out.push(`    note: ${printable(f.note)}`);
+    if (f.flags.length) out.push(`    for one run: ${printable(f.flags.join(' '))}`);
     out.push('');
   }
-  out.push('  to fix it, add to the profile (sdocker.yaml):');
-  for (const l of fixYaml(d.fix).trimEnd().split('\n')) out.push(`    ${l}`);
+  const yaml = fixYaml(d.fix);
+  if (yaml) {
+    out.push('  to fix it, add to the profile (sdocker.yaml):');
+    for (const l of yaml.trimEnd().split('\n')) out.push(`    ${printable(l)}`);
+  }
   return `${out.join('\n')}\n`;
 }
 

@@ -144,3 +144,21 @@ describe('OutputTail', () => {
     expect(t.get()).toEqual(['x'.repeat(4096), 'ok']);
   });
 });
+
+describe('what the image writes cannot steer the user', () => {
+  test('a path owned by root: no "run as root" suggestion', () => {
+    const d = diagnose(input(["chmod: changing permissions of '/etc/shadow': Operation not permitted"], { owners: { '/etc/shadow': { uid: 0, gid: 42, dir: false } } }));
+    expect(d.findings[0]).toMatchObject({ rule: 'SD-USER-001', fix: {} });
+    expect(d.fix).toEqual({});
+    expect(fixYaml(d.fix)).toBe('');
+  });
+
+  test('escape sequences in log lines are shown, not played; a hostile path is quoted in the YAML', () => {
+    const d = diagnose(input(['\x1b]52;c;ZXZpbA==\x07mkdir() "/var/lib/a:b\x1b[2J/x" failed (30: Read-only file system)']));
+    const text = renderText(d, { when: 'exited', containerId: 'abc' });
+    expect(text).not.toMatch(/[\x1b\x07]/);
+    expect(text).toContain('\\x1b]52;c;');
+    const yaml = parse(fixYaml(d.fix)) as { defaults: { tmpfs: { path: string }[] } };
+    expect(yaml.defaults.tmpfs.map((t) => t.path)).toEqual(['/tmp', '/var/lib/a:b\x1b[2J']);
+  });
+});
