@@ -61,11 +61,15 @@ export function renderText(d: Diagnosis, ctx: DiagnosisContext): string {
   const secs = (ms: number) => `${Math.round(ms / 100) / 10}s`;
   const within = ctx.when === 'died' ? ` ${secs(ctx.diedAfterMs ?? ctx.watchMs ?? 0)} after its start` : '';
   const out: string[] = [];
-  const who = `${d.user.name ? `${d.user.name} ` : ''}(uid ${d.user.uid}, gid ${d.user.gid})`;
+  const who = d.user.name ? `${d.user.name} (uid ${d.user.uid}, gid ${d.user.gid})` : `uid ${d.user.uid}, gid ${d.user.gid}`;
   out.push(`sdocker: container ${ctx.containerId.slice(0, 12)} exited with status ${d.exitCode}${within}, running as ${who}`);
   if (d.findings.length === 0) {
-    out.push('  no known hardening signature in its last lines:');
-    for (const l of d.logTail) out.push(`    | ${printable(l)}`);
+    if (d.logTail.length === 0) {
+      out.push('  it wrote nothing, or was removed (--rm) before its logs could be read');
+    } else {
+      out.push('  no known hardening signature in its last lines:');
+      for (const l of d.logTail) out.push(`    | ${printable(l)}`);
+    }
     out.push('  `sdocker run --dry-run ...` shows every change sdocker made; `--policy baseline` relaxes most of them.');
     return `${out.join('\n')}\n`;
   }
