@@ -235,3 +235,25 @@ describe('a foreground run', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+describe('defaults.capabilities', () => {
+  it('added on every run when allow.capabilities lists it: seen in CapEff of a root process; refused without the allowance', async () => {
+    const dir = tempDir('real-caps');
+    try {
+      const allowRoot = '  root: { reason: "test: a root-then-drop entrypoint", withoutUsernsRemap: true }\n';
+      writeFileSync(join(dir.path, 'sdocker.yaml'), `defaults:\n  capabilities: [CHOWN]\nallow:\n${allowRoot}  capabilities:\n    - { name: CHOWN, reason: "test: the entrypoint chowns /data" }\n`);
+      const ok = await sdocker(['run', '--rm', '-u', '0:0', ...labels.args, IMAGES.root, 'sh', '-c', 'grep CapEff /proc/self/status; chown 1000 /tmp && stat -c %u /tmp'], { cwd: dir.path, env: baseEnv });
+      expect(ok.stderr).toBe('');
+      expect(ok.stdout).toMatch(/CapEff:\s+0000000000000001\n1000\n/); // CAP_CHOWN is bit 0, and nothing else
+      expect(ok.code).toBe(0);
+      writeFileSync(join(dir.path, 'sdocker.yaml'), `defaults:\n  capabilities: [SYS_ADMIN]\nallow:\n${allowRoot}`);
+      const refused = await sdocker(['run', '--rm', '-u', '0:0', ...labels.args, IMAGES.root, 'true'], { cwd: dir.path, env: baseEnv });
+      expect(refused.code).toBe(125);
+      expect(refused.stderr).toContain('SD-CAP-001');
+      expect(refused.stderr).toContain('name: SYS_ADMIN');
+      expect(await listContainers(`${labels.key}=${labels.value}`)).toEqual([]);
+    } finally {
+      dir.remove();
+    }
+  });
+});
