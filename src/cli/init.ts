@@ -51,10 +51,13 @@ export function starterProfile(opts: { image?: string; config?: ImageInspect['Co
   const ports = Object.keys(c?.ExposedPorts ?? {});
   const low = ports.filter((p) => Number(p.split('/')[0]) < 1024);
   if (ports.length) L.push(`#   # the image exposes ${ports.join(', ')}: \`-p PORT:${ports[0]!.split('/')[0]}\` publishes on 127.0.0.1`);
-  if (low.length) L.push('#   # ports below 1024: --cap-add NET_BIND_SERVICE is allowed by restricted');
+  // Docker (20.10 and later) sets net.ipv4.ip_unprivileged_port_start=0 in the container: no capability needed.
+  if (low.length) L.push('#   # ports below 1024: any user may bind them in the container (docker sets ip_unprivileged_port_start=0)');
   L.push('#   portAddresses:', `#     - address: 0.0.0.0`, `#       reason: ${q('reachable from the network because ...')}`);
   L.push('#   writablePaths:', '#     - path: ./data', `#       reason: ${q('the service writes its state here')}`);
-  L.push('#   capabilities:', '#     - name: CHOWN', `#       reason: ${q('the entrypoint chowns its data directory')}`);
+  // Capabilities reach only a root process: the user above gets none of them (execve clears them
+  // for a non-root user), so CHOWN, SETUID ... cannot help a root-then-drop entrypoint here.
+  L.push('#   # capabilities reach only a root process (allow.root): a root-then-drop entrypoint runs as its service user instead (defaults.user)');
   return `${L.join('\n')}\n`;
 }
 

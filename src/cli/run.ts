@@ -178,10 +178,15 @@ async function runWithPolicy(
   }
   // Binds are resolved at start: their sources are rechecked then, and the mounts verified after.
   if (outcome?.mode === 'enforce') (await import('./bind-guard.js')).guardBinds(session);
+  // A hardened run that fails says why (src/diagnose); not in audit mode, which hardens nothing.
+  const diag = outcome && outcome.mode !== 'audit' ? await import('./diagnose-run.js') : undefined;
+  const plan = diag?.planDiagnosis(req, body, true);
+  if (plan?.tail) session.onOutput = (c) => plan.tail!.feed(c);
   try {
     const result = await runSession(client, session, io);
-    policy.record({ ...record, outcome, image, event: req.mode, containerId: result.containerId, exitStatus: result.exitCode });
-    return result.exitCode;
+    const exitStatus = diag && plan ? await diag.diagnoseRun(client, plan, req, body, profile, image, result, io) : result.exitCode;
+    policy.record({ ...record, outcome, image, event: req.mode, containerId: result.containerId, exitStatus });
+    return exitStatus;
   } catch (err) {
     if (err instanceof StaleFacts) throw err;
     if (err instanceof PolicyError && outcome?.refused) {

@@ -13,6 +13,8 @@ export interface SdockerOptions {
   policyMode?: 'enforce' | 'warn' | 'audit';
   dryRun: boolean;
   output: 'text' | 'json';
+  /** -d: how long to watch the started container before returning, in ms (0: not at all). */
+  watchMs?: number;
 }
 
 /** The client-side options of docker run/create, as the run lifecycle takes them. */
@@ -93,6 +95,7 @@ export function buildRunRequest(
   if (flags.has('policy-mode')) sdocker.policyMode = oneOf(flags, 'policy-mode', ['enforce', 'warn', 'audit'] as const, 'enforce');
   if (flags.has('policy')) sdocker.policy = flags.str('policy');
   if (flags.has('profile')) sdocker.profile = flags.str('profile');
+  if (flags.has('watch') || flags.has('no-watch')) sdocker.watchMs = flags.bool('no-watch') ? 0 : Math.max(0, Math.round(flags.num('watch', 3e9) / 1e6));
 
   const detach = flags.bool('detach');
   const body = toCreateBody(flags, parsed.image, parsed.args, ctx);

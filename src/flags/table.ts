@@ -174,6 +174,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'profile', kind: 'string', group: 'sdocker', help: 'Project profile file (default: sdocker.yaml found from the working directory up, or $SDOCKER_PROFILE)' },
   { name: 'policy-mode', kind: 'string', group: 'sdocker', help: 'enforce (refuse), warn (allow and warn) or audit (allow and record)', defaultValue: 'enforce' },
   { name: 'dry-run', kind: 'bool', group: 'sdocker', help: 'Print the hardened container, each change and the equivalent docker command; create nothing' },
+  { name: 'watch', kind: 'duration', group: 'sdocker', help: 'With -d: watch the container this long after start and explain why it died (default 3s; 0 or --no-watch: return at once, as docker)', valueName: 'duration' },
+  { name: 'no-watch', kind: 'bool', group: 'sdocker', help: 'With -d: return at once after start, as docker does (no watch, no diagnosis)' },
   { name: 'output', kind: 'string', group: 'sdocker', help: 'Output format for sdocker\'s own reports: text or json', defaultValue: 'text' },
 ];
 

@@ -206,6 +206,12 @@ function privileged(c: Ctx): void {
 
 function capabilities(c: Ctx): void {
   const allowed = new Map((c.allow.capabilities ?? []).map((a) => [normalizeCap(a.name), a] as const));
+  // defaults.capabilities join the request, and are judged as a --cap-add is (allow.capabilities).
+  const extra = (c.profile.defaults.capabilities ?? []).filter((d) => !(c.hc.CapAdd ?? []).some((r) => normalizeCap(r) === d));
+  if (extra.length) {
+    c.change('HostConfig.CapAdd', c.hc.CapAdd ?? null, [...(c.hc.CapAdd ?? []), ...extra], 'SD-CAP-001', 'the profile\'s defaults.capabilities');
+    c.hc.CapAdd = [...(c.hc.CapAdd ?? []), ...extra];
+  }
   const requested = c.hc.CapAdd ?? [];
   const kept: string[] = [];
   for (const cap of requested) {
@@ -617,6 +623,20 @@ function tmpfs(c: Ctx): void {
   }
 }
 
+/**
+ * uid=/gid= for a tmpfs sdocker adds: owned by the container's user, not root (runc keeps the
+ * mode of the directory it covers, 0755 for most, so root-owned means read-only to the user).
+ * Only for a numeric user: a name is only known from the image's /etc/passwd.
+ */
+function ownerOptions(c: Ctx, opts: string[]): string[] {
+  const [u, g] = (c.body.User || c.input.image?.User || '').split(':');
+  if (!u || !/^\d+$/.test(u) || u === '0') return [];
+  const out: string[] = [];
+  if (!opts.some((o) => o.startsWith('uid='))) out.push(`uid=${u}`);
+  if (!opts.some((o) => o.startsWith('gid='))) out.push(`gid=${g !== undefined && /^\d+$/.test(g) ? g : u}`);
+  return out;
+}
+
 function mountTargets(c: Ctx): Set<string> {
   const t = new Set<string>();
   for (const b of c.hc.Binds ?? []) t.add(normalizeHostPath(parseBind(b).target || b));
@@ -640,6 +660,7 @@ function rootfs(c: Ctx): void {
     if (targets.has(path)) continue;
     const opts = tmpfsOptions([], t.size ?? '64m', t.options);
     if (opts.includes('exec')) opts.splice(opts.indexOf('noexec'), 1);
+    opts.push(...ownerOptions(c, opts));
     hc.Tmpfs = { ...(hc.Tmpfs ?? {}), [path]: opts.join(',') };
     c.change(`HostConfig.Tmpfs["${path}"]`, null, opts.join(','), 'SD-TMPFS-001', 'a writable scratch space on the read-only root filesystem (nosuid, nodev, noexec, sized)');
   }

@@ -55,7 +55,7 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
 };
 
 const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', '$schema'];
-const DEFAULT_KEYS = ['user', 'tmpfs', 'memory', 'cpus', 'pids', 'log', 'seccomp', 'runtime', 'portAddress'];
+const DEFAULT_KEYS = ['user', 'tmpfs', 'capabilities', 'memory', 'cpus', 'pids', 'log', 'seccomp', 'runtime', 'portAddress'];
 
 function reasoned(file: string, locate: Locate | undefined, path: KeyPath, v: unknown, extra: Record<string, 'boolean'> = {}, idField?: string): Reasoned & Record<string, unknown> {
   if (!isObj(v)) fail(file, locate, path, `must be a mapping with a reason (e.g. {${idField ? `${idField}: ..., ` : ''}reason: "..."})`);
@@ -162,6 +162,13 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
     }
     out.log = log;
   }
+  if (d.capabilities !== undefined) {
+    if (!Array.isArray(d.capabilities)) fail(file, locate, [...p, 'capabilities'], 'must be a list of capability names (each also under allow.capabilities)');
+    out.capabilities = d.capabilities.map((c, i) => {
+      if (typeof c !== 'string' || !/^(CAP_)?[A-Za-z_]+$/.test(c)) fail(file, locate, [...p, 'capabilities', i], 'not a capability name');
+      return c.toUpperCase().replace(/^CAP_/, '');
+    });
+  }
   if (d.tmpfs !== undefined) {
     if (!Array.isArray(d.tmpfs)) fail(file, locate, [...p, 'tmpfs'], 'must be a list of {path, size, options}');
     out.tmpfs = d.tmpfs.map((t, i) => {
@@ -252,6 +259,7 @@ function resolveDefaults(d: ProfileDefaults): ResolvedDefaults {
     portAddress: d.portAddress ?? '127.0.0.1',
   };
   if (d.runtime) r.runtime = d.runtime;
+  if (d.capabilities?.length) r.capabilities = d.capabilities;
   return r;
 }
 

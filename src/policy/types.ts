@@ -124,6 +124,8 @@ export interface ProfileDefaults {
   /** User when neither the command line nor the image names a non-root one. */
   user?: string;
   tmpfs?: TmpfsDefault[];
+  /** Capabilities added on every run; each must also be under allow.capabilities (with its reason). */
+  capabilities?: string[];
   /** e.g. `1g`. */
   memory?: string;
   cpus?: number;
@@ -169,6 +171,8 @@ export interface FloorDenial {
 export interface ResolvedDefaults {
   user: string;
   tmpfs: TmpfsDefault[];
+  /** defaults.capabilities (normalised: upper case, no CAP_). */
+  capabilities?: string[];
   memory: number;
   nanoCpus: number;
   pids: number;

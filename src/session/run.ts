@@ -222,6 +222,7 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
     if (tty && io.stdout.isTTY) cleanups.push(monitorTtySize(client, io, id));
 
     const socket = attached.socket;
+    if (req.onOutput) socket.on('data', req.onOutput);
     // The engine honours the detach keys only with a TTY (without one, they are ordinary input).
     const matcher = tty && body.AttachStdin ? new DetachKeyMatcher(req.detachKeys) : undefined;
     if (body.AttachStdin) {

@@ -41,6 +41,8 @@ export interface SessionRequest {
    * anonymous volumes, the owned volumes and the cidfile, and the error is rethrown.
    */
   afterStart?: (client: EngineClient, id: string) => Promise<void>;
+  /** Sees every chunk of the attach stream as it arrives (frames and all): the diagnosis keeps the last lines. */
+  onOutput?: (chunk: Buffer) => void;
 }
 
 export interface SessionResult {

@@ -25,7 +25,7 @@ describe('defaults of restricted', () => {
     expect(hc.CapDrop).toEqual(['ALL']);
     expect(hc.SecurityOpt).toContain('no-new-privileges');
     expect(hc.ReadonlyRootfs).toBe(true);
-    expect(hc.Tmpfs).toEqual({ '/tmp': 'rw,nosuid,nodev,noexec,size=64m' });
+    expect(hc.Tmpfs).toEqual({ '/tmp': 'rw,nosuid,nodev,noexec,size=64m,uid=65534,gid=65534' });
     expect(hc.Memory).toBe(1024 ** 3);
     expect(hc.PidsLimit).toBe(512);
     expect(hc.NanoCpus).toBe(2e9);
