@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupTestObjects, containerExists, engineClient, runCli, TEST_LABEL_ARGS, testName } from '../helpers/engine.js';
+import { cleanupTestObjects, containerExists, runCli, TEST_LABEL_ARGS, testName, volumeExists } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
 
 let dir: string;
@@ -39,19 +39,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   rmSync(state, { recursive: true, force: true });
 });
-
-async function volumeExists(name: string): Promise<boolean> {
-  const c = engineClient();
-  try {
-    await c.json('GET', `/volumes/${encodeURIComponent(name)}`);
-    return true;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return false;
-    throw err;
-  } finally {
-    c.close();
-  }
-}
 
 const shadowPath = (): string => {
   try {

@@ -55,10 +55,19 @@ export async function cleanupTestObjects(scope: 'mine' | 'all' = 'mine'): Promis
 }
 
 /** Does a container exist (by id or name)? */
-export async function containerExists(idOrName: string): Promise<boolean> {
+export function containerExists(idOrName: string): Promise<boolean> {
+  return exists(`/containers/${encodeURIComponent(idOrName)}/json`);
+}
+
+/** Does a volume exist? */
+export function volumeExists(name: string): Promise<boolean> {
+  return exists(`/volumes/${encodeURIComponent(name)}`);
+}
+
+async function exists(path: string): Promise<boolean> {
   const c = engineClient();
   try {
-    await c.json('GET', `/containers/${encodeURIComponent(idOrName)}/json`);
+    await c.json('GET', path);
     return true;
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return false;
