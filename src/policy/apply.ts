@@ -586,13 +586,6 @@ function mounts(c: Ctx): void {
   rootfs(c);
 }
 
-function parseSize(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
-  if (!m) return undefined;
-  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  return Math.round(Number(m[1]) * (mult[(m[2] ?? '').toLowerCase()] ?? 1));
-}
-
 function tmpfsOptions(opts: string[], size: string | undefined, extra?: string): string[] {
   const set = [...opts, ...splitOpts(extra)];
   const has = (k: string) => set.some((o) => o === k || o.startsWith(`${k}=`));
@@ -835,8 +828,6 @@ function setPids(c: Ctx, def: number): void {
   c.change('HostConfig.PidsLimit', c.hc.PidsLimit ?? null, def, 'SD-RES-002', `${RULES['SD-RES-002'].why}: default ${def}`);
   c.hc.PidsLimit = def;
 }
-
-export { parseSize };
 
 // ---------------------------------------------------------------------------------------------
 // sysctls, ports, logging, runtime
