@@ -10,10 +10,11 @@
  * line names the container id, however short-lived the process. Time alone would let a second
  * container's records in; the pids of the cgroup alone would miss processes that exit between polls.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { SdockerError } from '../errors.js';
 import { KmsgReader, parseAuditSeccomp, type AuditSeccompRecord } from './kmsg.js';
 import { libseccomp, type Libseccomp } from './libseccomp.js';
+import { PRINTK_RATELIMIT as RATELIMIT, RateLimitGuard, type RateLimitOptions } from './printk.js';
 import { ProcEvents } from './procevents.js';
 import type { SeccompProfile, SyscallRule } from './profile.js';
 import type { ArchToken } from './types.js';
@@ -74,12 +75,16 @@ export interface RecordOptions {
   lib?: Libseccomp;
   /** Overridable for tests of the privilege message. */
   statusFile?: string;
+  /** Where printk_ratelimit and the host-wide registry of recordings are (tests). */
+  rateLimit?: RateLimitOptions;
 }
+
+/** Shared by every recorder on the host: see printk.ts. */
+export { RateLimitGuard } from './printk.js';
 
 const CAP_NET_ADMIN = 12;
 const CAP_SYS_ADMIN = 21;
 const CAP_SYSLOG = 34;
-const RATELIMIT = '/proc/sys/kernel/printk_ratelimit';
 
 /** Throws a clear SdockerError unless this process can read the kernel log and process events. */
 export function checkRecordPrivileges(statusFile = '/proc/self/status'): void {
@@ -101,25 +106,6 @@ export function checkRecordPrivileges(statusFile = '/proc/self/status'): void {
     throw new SdockerError(
       `sdocker seccomp record needs root: run it as root (sudo sdocker seccomp record ...). Missing: ${missing.join('; ')}`,
     );
-  }
-}
-
-/** Sets printk_ratelimit to 0 (the kernel drops most seccomp records otherwise); restore() puts it back. */
-export class RateLimitGuard {
-  private constructor(private readonly previous: string | undefined) {}
-  static disable(): RateLimitGuard {
-    let previous: string | undefined;
-    try {
-      previous = readFileSync(RATELIMIT, 'utf8').trim();
-      if (previous !== '0') writeFileSync(RATELIMIT, '0\n');
-      else previous = undefined;
-    } catch (err) {
-      throw new SdockerError(`seccomp record: cannot set ${RATELIMIT} to 0: ${(err as Error).message}`);
-    }
-    return new RateLimitGuard(previous);
-  }
-  restore(): void {
-    if (this.previous !== undefined) writeFileSync(RATELIMIT, `${this.previous}\n`);
   }
 }
 
@@ -152,7 +138,7 @@ export async function recordWorkload(run: WorkloadRunner, options: RecordOptions
   const warnings: string[] = [];
   try {
     events = ProcEvents.open((cmd) => /[0-9a-f]{64}/.test(cmd));
-    guard = RateLimitGuard.disable();
+    guard = RateLimitGuard.disable(options.rateLimit);
     timer = setInterval(tick, pollMs);
     result = await run(`seccomp=${JSON.stringify(LOG_PROFILE)}`);
     // Records trail the exit a little: read until the log has been quiet for settleMs.
