@@ -6,14 +6,16 @@
  * differs and goes on; audit mode and level privileged change nothing, so there is nothing to verify.
  */
 import type { EngineClient } from '../engine/client.js';
-import type { EngineInfo, ImageInspect } from '../engine/types.js';
-import { PolicyError } from '../errors.js';
-import { createdDifferences, type ContainerInspect, type VolumeInspects } from '../policy/created.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
+import { EngineError, PolicyError } from '../errors.js';
+import { createdDifferences, type ContainerInspect, type CreatedOptions, type VolumeInspects } from '../policy/created.js';
+import { JOIN_FIELDS, joinRef } from '../policy/joins.js';
 import { engineFactsFrom } from '../policy/facts.js';
 import { contextOf, type Difference } from '../policy/invariants.js';
 import { resolveHostPath } from '../policy/resolve-paths.js';
 import { RULES } from '../policy/rules.js';
 import type { EffectiveProfile, HostPaths, PolicyOutcome, Violation } from '../policy/types.js';
+import { inspectJoined } from './facts.js';
 import type { ProcessIO } from './io.js';
 
 /** The engine's view of a container and of the volumes it mounts (GETs in parallel). */
@@ -26,12 +28,36 @@ export async function readCreated(client: EngineClient, id: string): Promise<{ i
   return { inspect, volumes };
 }
 
+/**
+ * The full id, now, of each container a `container:<ref>` mode of the decided body names (the
+ * engine stores a join by id). A reference the engine no longer knows is left out: the created
+ * mode then differs from the decided text.
+ */
+export async function joinIdsOf(client: EngineClient, decided: CreateBody): Promise<Record<string, string>> {
+  const hc = decided.HostConfig ?? {};
+  const refs = [...new Set(JOIN_FIELDS.map((f) => joinRef(hc[f])).filter((r): r is string => r !== undefined))];
+  const ids = await Promise.all(refs.map(async (ref) => {
+    try {
+      return (await client.json<{ Id: string }>('GET', `/containers/${encodeURIComponent(ref)}/json`)).Id;
+    } catch (err) {
+      if (err instanceof EngineError && err.statusCode === 404) return undefined;
+      throw err;
+    }
+  }));
+  const out: Record<string, string> = {};
+  refs.forEach((r, i) => {
+    if (ids[i]) out[r] = ids[i];
+  });
+  return out;
+}
+
 /** Real paths, now, of every host path the engine's view names (bind sources, volume devices, devices). */
 export function hostPathsNow(inspect: ContainerInspect, volumes: VolumeInspects): HostPaths {
   const raw = new Set<string>();
   for (const m of inspect.Mounts ?? []) if (m.Type === 'bind' && m.Source) raw.add(m.Source);
   for (const v of Object.values(volumes)) if (v.Options?.device?.startsWith('/')) raw.add(v.Options.device);
   for (const m of inspect.HostConfig.Mounts ?? []) {
+    if (m.Type === 'bind' && m.Source) raw.add(m.Source);
     const dev = m.VolumeOptions?.DriverConfig?.Options?.device;
     if (dev?.startsWith('/')) raw.add(dev);
   }
@@ -77,13 +103,17 @@ export async function verifyCreated(
   image?: ImageInspect,
 ): Promise<void> {
   if (profile.unconfined || !outcome.applied) return;
+  const joinIds = joinIdsOf(client, outcome.body);
+  joinIds.catch(() => undefined);
   const { inspect, volumes } = await readCreated(client, id);
   const host = io.env.DOCKER_HOST;
   const sockets = ['/var/run/docker.sock', '/run/docker.sock', ...(host?.startsWith('unix://') ? [host.slice('unix://'.length)] : [])];
-  const ctx = { ...contextOf(profile, engineFactsFrom(info, sockets)), hostPaths: hostPathsNow(inspect, volumes) };
+  // The containers the created one joins, by the ids the engine holds: a chain is followed to the host's namespaces.
+  const containers = await inspectJoined(client, { ...inspect.Config, HostConfig: inspect.HostConfig });
+  const ctx = { ...contextOf(profile, engineFactsFrom(info, sockets)), hostPaths: hostPathsNow(inspect, volumes), containers };
   const enforce = outcome.mode === 'enforce';
   // A user name is left to the identity check only when it is the one the policy saw (the image's USER may have changed since).
-  const opts: Parameters<typeof createdDifferences>[4] = { invariants: enforce };
+  const opts: CreatedOptions = { invariants: enforce, joinIds: await joinIds };
   if (image) {
     opts.imageUser = image.Config?.User ?? '';
     opts.imageId = image.Id;

@@ -7,7 +7,7 @@
  */
 import type { ContainerConfig, CreateBody, HostConfig, MountSpec } from '../engine/types.js';
 import { bodyInvariants, type Difference, type InvariantContext } from './invariants.js';
-import { volumeOptionDifferences } from './invariants-mounts.js';
+import { fileBindProblem, norm, volumeOptionDifferences } from './invariants-mounts.js';
 import type { RuleId } from './rules.js';
 
 /** A mount as GET /containers/{id}/json lists it: what the engine really mounts. */
@@ -33,6 +33,21 @@ export interface ContainerInspect {
 /** GET /volumes/{name}, keyed by name. */
 export type VolumeInspects = Record<string, { Driver: string; Options?: Record<string, string> | null; Labels?: Record<string, string> | null }>;
 
+export interface CreatedOptions {
+  /** Judge the invariants too (enforce mode); else only what differs from the decision. */
+  invariants: boolean;
+  /** The image's USER as the policy read it. */
+  imageUser?: string;
+  /** The id of the image the policy judged. */
+  imageId?: string;
+  /**
+   * For each `container:<ref>` the decision names, the full id of that container as the engine
+   * resolves the reference now (GET /containers/<ref>/json, by the shell): the engine stores a
+   * join as `container:<id>`. A reference missing here is compared as written.
+   */
+  joinIds?: Record<string, string>;
+}
+
 const NAME_DIFFS = /^(user-name|group-name|group-add-name:.*)$/;
 
 /**
@@ -45,7 +60,7 @@ export function createdDifferences(
   volumes: VolumeInspects,
   decided: CreateBody,
   ctx: InvariantContext,
-  opts: { invariants: boolean; imageUser?: string; imageId?: string },
+  opts: CreatedOptions,
 ): Difference[] {
   const out: Difference[] = [];
   // The users, groups and VOLUMEs were judged on this image: a tag moved between the image's
@@ -66,9 +81,9 @@ export function createdDifferences(
       if (NAME_DIFFS.test(diff.name) && sameNames(inspect, decided, opts.imageUser)) continue;
       out.push(diff);
     }
-    realMounts(inspect, volumes, ctx, out, inheritedOk(decided, ctx));
+    realMounts(inspect, volumes, decided, ctx, out, inheritedOk(decided, ctx));
   }
-  compare(inspect, decided, c, d, out);
+  compare(inspect, decided, c, d, out, opts.joinIds ?? {});
   sdockerVolumes(inspect, volumes, d, out);
   const seen = new Set<string>();
   return out.filter((x) => !seen.has(x.name) && !!seen.add(x.name));
@@ -106,7 +121,19 @@ function mountKey(m: MountSpec): string {
   return JSON.stringify([m.Type, m.Source ?? '', m.Target, !!m.ReadOnly, m.VolumeOptions?.DriverConfig?.Name ?? '', opts, m.BindOptions?.Propagation ?? '']);
 }
 
-function compare(inspect: ContainerInspect, decided: CreateBody, c: HostConfig, d: HostConfig, out: Difference[]): void {
+/**
+ * The created namespace mode is the decided one: the same text, or the join the decision named,
+ * which the engine stores by the joined container's full id. Decided empty: the engine fills its
+ * default (private, shareable, default), never host or a join.
+ */
+function sameMode(cv: string, dv: string, joinIds: Record<string, string>): boolean {
+  if (!dv) return cv !== 'host' && !cv.startsWith('container:');
+  if (cv === dv) return true;
+  const id = dv.startsWith('container:') ? joinIds[dv.slice('container:'.length)] : undefined;
+  return !!id && cv === `container:${id}`;
+}
+
+function compare(inspect: ContainerInspect, decided: CreateBody, c: HostConfig, d: HostConfig, out: Difference[], joinIds: Record<string, string>): void {
   if (!!c.Privileged !== !!d.Privileged) diff(out, 'HostConfig.Privileged', !!c.Privileged, !!d.Privileged, 'SD-PRIV-001');
   if (!!c.ReadonlyRootfs !== !!d.ReadonlyRootfs) diff(out, 'HostConfig.ReadonlyRootfs', !!c.ReadonlyRootfs, !!d.ReadonlyRootfs, 'SD-ROOTFS-001');
   if (decided.User && inspect.Config.User !== decided.User) diff(out, 'User', inspect.Config.User, decided.User, 'SD-USER-001');
@@ -123,9 +150,7 @@ function compare(inspect: ContainerInspect, decided: CreateBody, c: HostConfig, 
   for (const { field, rule } of NS_FIELDS) {
     const cv = (c[field] as string | undefined) ?? '';
     const dv = (d[field] as string | undefined) ?? '';
-    // Decided empty: the engine fills its default (private, shareable, default), never host or a join.
-    const ok = dv ? cv === dv : cv !== 'host' && !cv.startsWith('container:');
-    if (!ok) diff(out, `HostConfig.${field}`, cv, dv, rule);
+    if (!sameMode(cv, dv, joinIds)) diff(out, `HostConfig.${field}`, cv, dv, rule);
   }
   const devs = (h: HostConfig) => (h.Devices ?? []).map((x) => `${x.PathOnHost}:${x.PathInContainer}:${x.CgroupPermissions}`);
   if (!sameSet(devs(c), devs(d))) diff(out, 'HostConfig.Devices', devs(c), devs(d), 'SD-DEV-001');
@@ -171,14 +196,21 @@ function sorted(m: Record<string, string> | undefined): [string, string][] {
   return Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** The mounts the engine really made: binds with their sources, volumes with their driver options. */
-function realMounts(inspect: ContainerInspect, volumes: VolumeInspects, ctx: InvariantContext, out: Difference[], inherited: (dest: string) => boolean): void {
+/**
+ * The mounts the engine really made: binds with their sources, volumes with their driver options.
+ * A plain bind only as the decision made it for a single file (same real source, target and
+ * read-only), and only of a file that is still a plain one (fileBindProblem).
+ */
+function realMounts(inspect: ContainerInspect, volumes: VolumeInspects, decided: CreateBody, ctx: InvariantContext, out: Difference[], inherited: (dest: string) => boolean): void {
   const add = (name: string, field: string, found: unknown, rule?: RuleId, expected?: string) =>
     out.push({ name, field, found, ...(rule ? { rule } : {}), ...(expected ? { expected } : {}) });
   for (const m of inspect.Mounts ?? []) {
     if (inherited(m.Destination)) continue;
     if (m.Type === 'bind') {
-      add(`mount-bind:${m.Source}`, 'Mounts', `${m.Source}:${m.Destination}`, 'SD-MNT-003', 'a bind made a read-only nosuid,nodev volume');
+      const ro = m.RW === false;
+      const asDecided = (decided.HostConfig?.Mounts ?? []).some((x) => x.Type === 'bind' && x.Source === m.Source && norm(x.Target) === norm(m.Destination) && !!x.ReadOnly === ro);
+      const bad = asDecided ? fileBindProblem(m.Source, ro, ctx) : { rule: 'SD-MNT-003' as const, expected: 'a bind made a read-only nosuid,nodev volume' };
+      if (bad) add(`mount-bind:${m.Source}`, 'Mounts', `${m.Source}:${m.Destination}`, bad.rule, bad.expected);
     } else if (m.Type === 'volume') {
       const v = m.Name ? volumes[m.Name] : undefined;
       if (!v) add(`mount-volume:${m.Destination}`, 'Mounts', m.Name ?? '', undefined, 'a volume the engine can show');

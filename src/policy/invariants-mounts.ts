@@ -74,6 +74,25 @@ function hostPathOk(raw: string, ctx: InvariantContext): { ok: boolean; rule?: R
   return { ok: true, writable: !!a.writableBinds || !!within(a.writablePaths) || !!hp?.writable };
 }
 
+/**
+ * A plain bind of a single file (the local volume driver binds directories only, so the policy
+ * binds a file as docker does): what is wrong with it, or undefined. It must be, as resolved now,
+ * a regular file at that very path (the policy binds by real path: no symlink leading elsewhere),
+ * without setuid or setgid bits, not a sensitive path or an engine socket, and read-only unless
+ * the profile lets the path be writable. Anything else (a directory, a device node, a socket, a
+ * fifo, a path not known) is a bind that should have been sdocker's nosuid,nodev volume.
+ */
+export function fileBindProblem(source: string, readOnly: boolean, ctx: InvariantContext): { rule: RuleId; expected: string } | undefined {
+  const f = ctx.hostPaths?.[source];
+  const plainFile = !!f && f.exists && f.isFile === true && !f.isDirectory && !f.device && norm(f.realPath) === norm(source);
+  if (!plainFile) return { rule: 'SD-MNT-003', expected: 'a bind made a read-only nosuid,nodev volume (a plain bind only of a regular file, by its real path)' };
+  if (f.setid) return { rule: 'SD-MNT-007', expected: 'a file without setuid or setgid bits' };
+  const p = hostPathOk(source, ctx);
+  if (!p.ok) return { rule: p.rule ?? 'SD-MNT-002', expected: 'an ordinary host path' };
+  if (!readOnly && !p.writable) return { rule: 'SD-MNT-003', expected: 'read-only (the path is not in allow.writablePaths)' };
+  return undefined;
+}
+
 /** A local volume's options: none, or a bind sdocker's way (type=none, o=bind,nosuid,nodev[,ro], an absolute device). */
 export function volumeOptionDifferences(what: string, field: string, driver: string | undefined, opts: Record<string, string> | null | undefined, ctx: InvariantContext, add: Add): void {
   if (driver && driver !== 'local') {
@@ -121,7 +140,8 @@ export function mounts(body: CreateBody, ctx: InvariantContext, add: Add): void 
 function mountSpec(m: MountSpec, ctx: InvariantContext, add: Add): void {
   if (m.Type === 'bind') {
     if (!m.Source) return; // the engine refuses a bind without a source
-    add(`bind:${m.Source ?? ''}`, 'HostConfig.Mounts', m.Source, 'SD-MNT-003', 'a bind made a read-only nosuid,nodev volume');
+    const bad = fileBindProblem(m.Source, !!m.ReadOnly, ctx);
+    if (bad) add(`bind:${m.Source}`, 'HostConfig.Mounts', m.Source, bad.rule, bad.expected);
   } else if (m.Type === 'volume') {
     const dc = m.VolumeOptions?.DriverConfig;
     if (dc?.Options && Object.keys(dc.Options).length > 0) {

@@ -163,3 +163,86 @@ describe('reading values as the engine does', () => {
     expect(bodyInvariants(body, { ...ctx, imageUser: '', containers: { a: { Name: '/a', Privileged: false } } }).map((d) => d.name)).toEqual([]);
   });
 });
+
+describe('a join by name: the engine stores the joined container\'s id', () => {
+  const id = 'c'.repeat(64);
+  const joined = (f: Fixture) => {
+    for (const k of ['PidMode', 'IpcMode', 'NetworkMode'] as const) {
+      f.decided.HostConfig[k] = 'container:mine';
+      f.inspect.HostConfig[k] = `container:${id}`;
+    }
+  };
+  const names = (joinIds: Record<string, string> | undefined, c: InvariantContext = ctx) => {
+    const f = structuredClone(FIXTURE);
+    joined(f);
+    return createdDifferences(f.inspect, f.volumes, f.decided, c, { invariants: true, ...(joinIds ? { joinIds } : {}) }).map((d) => d.name).sort();
+  };
+  it('the id of the container the decision named (resolved by the shell) is the decided join', () => {
+    expect(names({ mine: id })).toEqual([]);
+  });
+  it('without the mapping, or with the id of another container, it differs', () => {
+    const all = ['differs:HostConfig.IpcMode', 'differs:HostConfig.NetworkMode', 'differs:HostConfig.PidMode'];
+    expect(names(undefined)).toEqual(all);
+    expect(names({ mine: 'd'.repeat(64) })).toEqual(all);
+    expect(names({ other: id })).toEqual(all);
+  });
+  it('the join, followed by its id, still may not lead to a privileged container or the host\'s namespace', () => {
+    const privileged = { ...ctx, containers: { [id]: { Name: '/mine', Privileged: true } } };
+    expect(names({ mine: id }, privileged)).toEqual(['ns-join:ipc', 'ns-join:network', 'ns-join:pid']);
+    const hostPid = { ...ctx, containers: { [id]: { Name: '/mine', Privileged: false, PidMode: 'host' } } };
+    expect(names({ mine: id }, hostPid)).toEqual(['ns-join:pid']);
+  });
+  it('a decided empty mode still may not become a join', () => {
+    expect(judge((f) => (f.inspect.HostConfig.PidMode = `container:${id}`))).toEqual(['differs:HostConfig.PidMode']);
+  });
+});
+
+describe('a single file bound as docker binds it (the local volume driver binds directories only)', () => {
+  const SRC = '/srv/sdocker-fixture/app.conf';
+  const file = { realPath: SRC, exists: true, isDirectory: false, isFile: true, setid: false };
+  const withFile = (fact: Partial<typeof file> & { device?: { type: 'c' | 'b'; major: number; minor: number } } = {}, c: InvariantContext = ctx): InvariantContext =>
+    ({ ...c, hostPaths: { [SRC]: { ...file, ...fact } } });
+  /** The decision's plain bind of SRC, and the engine's view of it (HostConfig.Mounts and Mounts). */
+  const bound = (decidedRo = true, createdRo = decidedRo, source = SRC) => (f: Fixture) => {
+    f.decided.HostConfig.Mounts!.push({ Type: 'bind', Source: source, Target: '/etc/app.conf', ...(decidedRo ? { ReadOnly: true } : {}) });
+    f.inspect.HostConfig.Mounts = [...(f.inspect.HostConfig.Mounts ?? []), { Type: 'bind', Source: source, Target: '/etc/app.conf', ...(createdRo ? { ReadOnly: true } : {}) }];
+    f.inspect.Mounts!.push({ Type: 'bind', Source: source, Destination: '/etc/app.conf', RW: !createdRo });
+  };
+  const both = (p: string) => [`bind:${p}`, `mount-bind:${p}`];
+
+  it('as decided, of a regular file at its real path: no difference', () => {
+    expect(judge(bound(), withFile())).toEqual([]);
+  });
+  it('the file is now a directory, a device, a symlink to elsewhere, setuid, or not known: refused', () => {
+    expect(judge(bound(), withFile({ isDirectory: true, isFile: false }))).toEqual(both(SRC));
+    expect(judge(bound(), withFile({ isFile: false, device: { type: 'c', major: 1, minor: 1 } }))).toEqual(both(SRC));
+    expect(judge(bound(), withFile({ isFile: false }))).toEqual(both(SRC)); // a socket or a fifo
+    expect(judge(bound(), withFile({ realPath: '/home/u/other.conf' }))).toEqual(both(SRC));
+    expect(judge(bound(), withFile({ setid: true }))).toEqual(both(SRC));
+    expect(judge(bound(), withFile({ exists: false }))).toEqual(both(SRC));
+    expect(judge(bound())).toEqual(both(SRC));
+  });
+  it('a sensitive file or the engine socket, even decided: refused with the rule', () => {
+    const shadow = { ...ctx, hostPaths: { '/etc/shadow': { ...file, realPath: '/etc/shadow' } } };
+    expect(judge(bound(true, true, '/etc/shadow'), shadow)).toEqual(both('/etc/shadow'));
+    const f = structuredClone(FIXTURE);
+    bound(true, true, '/etc/shadow')(f);
+    const rules = createdDifferences(f.inspect, f.volumes, f.decided, shadow, { invariants: true }).map((d) => d.rule);
+    expect(rules).toEqual(['SD-MNT-002', 'SD-MNT-002']);
+  });
+  it('created writable when decided read-only: refused', () => {
+    expect(judge(bound(true, false), withFile())).toEqual([...both(SRC), 'differs:HostConfig.Mounts'].sort());
+  });
+  it('decided writable: only where the profile lets the path be writable', () => {
+    expect(judge(bound(false), withFile())).toEqual(both(SRC));
+    const writable = contextOf(profileOf('restricted', [{ path: 'sdocker.yaml', allow: { writablePaths: [{ path: '/srv/sdocker-fixture', reason: 'config' }] } }]), engineFactsFrom(FIXTURE.info));
+    expect(judge(bound(false), withFile({}, writable))).toEqual([]);
+  });
+  it('a file bind the decision did not make: refused', () => {
+    const notDecided = (f: Fixture) => {
+      bound()(f);
+      f.decided.HostConfig.Mounts!.pop();
+    };
+    expect(judge(notDecided, withFile())).toEqual(['differs:HostConfig.Mounts', `mount-bind:${SRC}`]);
+  });
+});
