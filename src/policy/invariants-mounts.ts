@@ -62,7 +62,7 @@ function csv(s: string | undefined): string[] {
 
 
 /** A host path may be mounted: ordinary, or allowed by allow.hostPaths. `writable`: may it be writable? */
-function hostPathOk(raw: string, ctx: InvariantContext): { ok: boolean; rule?: RuleId; writable: boolean } {
+function hostPathOk(raw: string, ctx: InvariantContext): { ok: boolean; rule?: RuleId; writable: boolean; named?: boolean } {
   const sp = pathsOf(raw, ctx);
   const a = ctx.allow;
   const within = (list: { path: string }[] | undefined) => (list ?? []).find((x) => sp.some((p) => under(p, norm(x.path))));
@@ -71,7 +71,7 @@ function hostPathOk(raw: string, ctx: InvariantContext): { ok: boolean; rule?: R
     const s = sensitive(p, ctx);
     if (s && !hp) return { ok: false, rule: s.rule, writable: false };
   }
-  return { ok: true, writable: !!a.writableBinds || !!within(a.writablePaths) || !!hp?.writable };
+  return { ok: true, writable: !!a.writableBinds || !!within(a.writablePaths) || !!hp?.writable, named: !!hp };
 }
 
 /**
@@ -79,12 +79,19 @@ function hostPathOk(raw: string, ctx: InvariantContext): { ok: boolean; rule?: R
  * binds a file as docker does): what is wrong with it, or undefined. It must be, as resolved now,
  * a regular file at that very path (the policy binds by real path: no symlink leading elsewhere),
  * without setuid or setgid bits, not a sensitive path or an engine socket, and read-only unless
- * the profile lets the path be writable. Anything else (a directory, a device node, a socket, a
- * fifo, a path not known) is a bind that should have been sdocker's nosuid,nodev volume.
+ * the profile lets the path be writable. A socket, device node or fifo only where allow.hostPaths
+ * names it (as the policy binds it then). Anything else (a directory, a path not known) is a bind
+ * that should have been sdocker's nosuid,nodev volume.
  */
 export function fileBindProblem(source: string, readOnly: boolean, ctx: InvariantContext): { rule: RuleId; expected: string } | undefined {
   const f = ctx.hostPaths?.[source];
-  const plainFile = !!f && f.exists && f.isFile === true && !f.isDirectory && !f.device && norm(f.realPath) === norm(source);
+  const atPath = !!f && f.exists && !f.isDirectory && norm(f.realPath) === norm(source);
+  const plainFile = atPath && f.isFile === true && !f.device;
+  const special = atPath && f.isFile !== true;
+  if (special && hostPathOk(source, ctx).named) {
+    const p = hostPathOk(source, ctx);
+    return !readOnly && !p.writable ? { rule: 'SD-MNT-003', expected: 'read-only (allow.hostPaths does not say writable)' } : undefined;
+  }
   if (!plainFile) return { rule: 'SD-MNT-003', expected: 'a bind made a read-only nosuid,nodev volume (a plain bind only of a regular file, by its real path)' };
   if (f.setid) return { rule: 'SD-MNT-007', expected: 'a file without setuid or setgid bits' };
   const p = hostPathOk(source, ctx);

@@ -9,6 +9,7 @@
  */
 import type { CreateBody, HostConfig } from '../engine/types.js';
 import { goAtoi, parseUserSpec } from './ids.js';
+import { LEVEL_DEVICES } from './devices.js';
 import { mounts, norm, pathsOf } from './invariants-mounts.js';
 import type { RuleId } from './rules.js';
 import type {
@@ -62,8 +63,10 @@ export function contextOf(profile: EffectiveProfile, engine: EngineFacts): Invar
   return ctx;
 }
 
-/** Devices that expose nothing of the host; any other needs allow.devices. */
-export const HARMLESS_DEVICES: readonly string[] = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/fuse', '/dev/net/tun'];
+/** Devices that expose nothing of the host at a level (the level's list, data shared with the policy); any other needs allow.devices. */
+export function harmlessDevices(level: LevelName): readonly string[] {
+  return LEVEL_DEVICES[level].map((d) => d.path);
+}
 
 const GO_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 const GO_FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
@@ -232,7 +235,8 @@ function devices(hc: HostConfig, ctx: InvariantContext, add: Add): void {
   for (const d of hc.Devices ?? []) {
     const sp = pathsOf(d.PathOnHost, ctx);
     const allowed = (a.devices ?? []).some((x) => sp.includes(norm(x.path)));
-    if (!allowed && !sp.every((p) => HARMLESS_DEVICES.includes(p))) add(`device:${d.PathOnHost}`, 'HostConfig.Devices', d.PathOnHost, 'SD-DEV-001', `one of ${HARMLESS_DEVICES.join(' ')} or allow.devices`);
+    const harmless = harmlessDevices(ctx.level);
+    if (!allowed && !sp.every((p) => harmless.includes(p))) add(`device:${d.PathOnHost}`, 'HostConfig.Devices', d.PathOnHost, 'SD-DEV-001', `one of ${harmless.join(' ')} or allow.devices`);
   }
   for (const r of hc.DeviceCgroupRules ?? []) {
     const allowed = (a.deviceCgroupRules ?? []).some((x) => x.rule.trim() === r.trim());

@@ -111,6 +111,14 @@ describe('a recorded restricted container', () => {
     }, vf)).toEqual(['volume-options:/data', 'volume-suid-dev:/data', 'volume-writable:/data']);
   });
 
+  it('devices: the level\'s own list (/dev/fuse on baseline only), anything else only with allow.devices', () => {
+    const body = (path: string): CreateBody => ({ ...FIXTURE.decided, HostConfig: { ...FIXTURE.decided.HostConfig, Devices: [{ PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm' }] } });
+    const names = (path: string, level: 'restricted' | 'baseline') => bodyInvariants(body(path), { ...ctx, level, imageUser: '' }).map((d) => d.name).filter((n) => n.startsWith('device:'));
+    expect(names('/dev/null', 'restricted')).toEqual([]);
+    expect(names('/dev/fuse', 'restricted')).toEqual(['device:/dev/fuse']);
+    expect(names('/dev/fuse', 'baseline')).toEqual([]);
+    expect(names('/dev/net/tun', 'baseline')).toEqual(['device:/dev/net/tun']);
+  });
   it('device cgroup rules: none in restricted without an allowance; elsewhere only a named character device outside major 1', () => {
     const withRules = (rules: string[]): CreateBody => ({ ...FIXTURE.decided, HostConfig: { ...FIXTURE.decided.HostConfig, DeviceCgroupRules: rules } });
     const base = { ...contextOf(profileOf('baseline'), engineFactsFrom(FIXTURE.info)), imageUser: '' };
@@ -221,6 +229,13 @@ describe('a single file bound as docker binds it (the local volume driver binds 
     expect(judge(bound(), withFile({ setid: true }))).toEqual(both(SRC));
     expect(judge(bound(), withFile({ exists: false }))).toEqual(both(SRC));
     expect(judge(bound())).toEqual(both(SRC));
+  });
+  it('a socket, device node or fifo only where allow.hostPaths names it (as the policy binds it then); writable only if it says so', () => {
+    const named = (writable: boolean) => contextOf(profileOf('restricted', [{ path: 'sdocker.yaml', allow: { hostPaths: [{ path: SRC, reason: 'agent socket', ...(writable ? { writable: true } : {}) }] } }]), engineFactsFrom(FIXTURE.info));
+    expect(judge(bound(), withFile({ isFile: false }, named(false)))).toEqual([]);
+    expect(judge(bound(false), withFile({ isFile: false }, named(false)))).toEqual(both(SRC));
+    expect(judge(bound(false), withFile({ isFile: false }, named(true)))).toEqual([]);
+    expect(judge(bound(), withFile({ isFile: false, isDirectory: true }, named(false)))).toEqual(both(SRC));
   });
   it('a sensitive file or the engine socket, even decided: refused with the rule', () => {
     const shadow = { ...ctx, hostPaths: { '/etc/shadow': { ...file, realPath: '/etc/shadow' } } };
