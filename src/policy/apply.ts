@@ -18,6 +18,7 @@ import {
   fact, isUnder, normalizeHostPath, parseBind, sensitiveKind, spellings, splitOpts, underAllowed,
 } from './paths.js';
 import { classifyVolume } from './volumes.js';
+import { parseRamBytes } from '../flags/values/go-numbers.js';
 import type {
   AllowSpec, Allowance, Change, EffectiveProfile, HostNamespace, LimitKey, PolicyInput, PolicyOutcome, Reasoned,
   SeccompFinding, SeccompVerdict, Violation,
@@ -597,8 +598,22 @@ function tmpfsOptions(opts: string[], size: string | undefined, extra?: string):
   return set;
 }
 
+/** `size=0` (any unit, `0%`) and `nr_inodes=0`: tmpfs without a limit. */
+const UNLIMITED_TMPFS = /^(size=0*(\.0*)?[kmgtpe%]?|nr_inodes=0*[kmg]?)$/i;
+
+function tmpfsSize(c: Ctx, path: string): string {
+  return c.profile.defaults.tmpfs.find((t) => t.path === path)?.size ?? c.profile.defaults.tmpfs[0]?.size ?? '64m';
+}
+
 function tmpfs(c: Ctx): void {
   const hc = c.hc;
+  // --mount type=tmpfs: without tmpfs-size (or with 0) it has no size limit.
+  for (const m of hc.Mounts ?? []) {
+    if (m.Type !== 'tmpfs' || (m.TmpfsOptions?.SizeBytes ?? 0) > 0) continue;
+    const size = tmpfsSize(c, m.Target);
+    c.change('HostConfig.Mounts', `tmpfs ${m.Target}`, `tmpfs-size=${size}`, 'SD-TMPFS-001', 'a tmpfs without a size (or of size 0) has no size limit');
+    m.TmpfsOptions = { ...m.TmpfsOptions, SizeBytes: parseRamBytes(size) };
+  }
   for (const [path, raw] of Object.entries(hc.Tmpfs ?? {})) {
     let opts = splitOpts(raw);
     const bad = opts.filter((o) => o === 'suid' || o === 'dev');
@@ -607,7 +622,13 @@ function tmpfs(c: Ctx): void {
         opts = opts.filter((o) => o !== 'suid' && o !== 'dev');
       } else continue;
     }
-    const size = c.profile.defaults.tmpfs.find((t) => t.path === path)?.size ?? c.profile.defaults.tmpfs[0]?.size ?? '64m';
+    const size = tmpfsSize(c, path);
+    // size=0 and nr_inodes=0 mean "no limit" to tmpfs: they get the default size instead.
+    const unlimited = opts.filter((o) => UNLIMITED_TMPFS.test(o));
+    if (unlimited.length > 0) {
+      c.change(`HostConfig.Tmpfs["${path}"]`, unlimited.join(','), `size=${size}`, 'SD-TMPFS-001', 'a tmpfs of size 0 has no size limit');
+      opts = opts.filter((o) => !UNLIMITED_TMPFS.test(o));
+    }
     const next = tmpfsOptions(opts, size).join(',');
     if (next !== raw) {
       c.change(`HostConfig.Tmpfs["${path}"]`, raw, next, 'SD-TMPFS-001');

@@ -253,6 +253,22 @@ describe('SD-MNT: host paths however spelled', () => {
   });
 });
 
+describe('SD-TMPFS-001: no tmpfs without a size', () => {
+  for (const o of ['size=0', 'size=0k', 'size=0%', 'size=00M', 'nr_inodes=0']) {
+    test(`--tmpfs /x:${o} gets the default size`, () => {
+      const t = run(['--tmpfs', `/x:rw,${o}`]).body.HostConfig.Tmpfs?.['/x'] ?? '';
+      expect(t.split(',')).not.toContain(o);
+      expect(t).toMatch(/(^|,)size=64m(,|$)/);
+    });
+  }
+  test('--mount type=tmpfs without tmpfs-size (or with 0) gets the default size; a size is kept', () => {
+    const size = (argv: string[]) => run(argv).body.HostConfig.Mounts?.find((m) => m.Type === 'tmpfs')?.TmpfsOptions?.SizeBytes;
+    expect(size(['--mount', 'type=tmpfs,dst=/x'])).toBe(64 * 1024 * 1024);
+    expect(size(['--mount', 'type=tmpfs,dst=/x,tmpfs-size=0'])).toBe(64 * 1024 * 1024);
+    expect(size(['--mount', 'type=tmpfs,dst=/x,tmpfs-size=1m'])).toBe(1024 * 1024);
+  });
+});
+
 describe('SD-DEV', () => {
   for (const d of ['/dev/mem', '/dev/kmem', '/dev/port', '/dev/kmsg', '/dev/sda', '/dev/sda1', '/dev/vda', '/dev/nvme0n1', '/dev/loop0', '/dev/dm-0', '/dev/mapper/root', '/dev/disk/by-id/x', '/dev', '/dev/']) {
     test(`--device ${d} is refused`, () => expect(rules(run(['--device', d]))).toEqual(['SD-DEV-001']));
