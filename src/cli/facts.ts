@@ -7,7 +7,7 @@ import { EngineError } from '../errors.js';
 import type { EngineClient } from '../engine/client.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
 import type { RunRequest } from '../flags/request.js';
-import { volumesFromRef } from '../policy/join-trust.js';
+import { linkRef, volumesFromRef } from '../policy/join-trust.js';
 import { JOIN_DEPTH, JOIN_FIELDS, joinRef } from '../policy/joins.js';
 import { isOwnLabelKey } from '../policy/own-labels.js';
 import type { JoinedContainer, JoinedContainers } from '../policy/types.js';
@@ -78,7 +78,11 @@ export async function inspectJoined(client: EngineClient, body: CreateBody): Pro
   const out: JoinedContainers = {};
   const refsOf = (hc: Partial<Record<string, unknown>> | undefined) =>
     JOIN_FIELDS.map((f) => joinRef(hc?.[f] as string | undefined)).filter((r): r is string => r !== undefined);
-  let level = [...new Set([...refsOf(body.HostConfig as Partial<Record<string, unknown>>), ...(body.HostConfig?.VolumesFrom ?? []).map(volumesFromRef)])];
+  let level = [...new Set([
+    ...refsOf(body.HostConfig as Partial<Record<string, unknown>>),
+    ...(body.HostConfig?.VolumesFrom ?? []).map(volumesFromRef),
+    ...(body.HostConfig?.Links ?? []).map(linkRef),
+  ])];
   for (let depth = 0; depth < JOIN_DEPTH && level.length > 0; depth++) {
     const found = await Promise.all(level.map(async (ref) => {
       try {
@@ -151,7 +155,8 @@ export async function gatherFacts(
       throw err;
     }
   };
-  const joins = JOIN_FIELDS.some((f) => joinRef(req.body.HostConfig[f]) !== undefined) || (req.body.HostConfig.VolumesFrom ?? []).length > 0;
+  const joins = JOIN_FIELDS.some((f) => joinRef(req.body.HostConfig[f]) !== undefined) || (req.body.HostConfig.VolumesFrom ?? []).length > 0
+    || (req.body.HostConfig.Links ?? []).length > 0;
   const [info, image, volumes, containers] = await Promise.all([
     remembered ?? early.info, rememberedImg ?? imageFacts(), Promise.all(volumeNames.map(inspectVolume)), joins ? inspectJoined(client, req.body) : {},
   ]);

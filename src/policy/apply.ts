@@ -11,7 +11,7 @@ import { grantedByAny } from './floor.js';
 import { MIN_CFS_QUOTA, effectiveCpu, formatBytes, judgeLogConfig } from './limits.js';
 import { joinRef, resolveJoin, type JoinField } from './joins.js';
 import { dangerousVerdicts } from './seccomp-dangerous.js';
-import { distrust, joinAllowance, joinChain, volumesFromRef, type Joiner } from './join-trust.js';
+import { distrust, joinAllowance, joinChain, linkRef, volumesFromRef, type Joiner } from './join-trust.js';
 import { ownLabels, requestedOwnLabels } from './own-labels.js';
 import { canonicalCgroupRule, cgroupRuleBeyondLevel, describeDevice, harmlessDevice } from './devices.js';
 import {
@@ -292,6 +292,25 @@ function joinTrust(c: Ctx, ref: string, field: JoinField, flag: string): void {
 }
 
 /** --volumes-from X: X's mounts become this container's; judged as a join of X (SD-MNT-004). */
+/** `--link NAME[:ALIAS]`: the linked container's environment is copied into this one. */
+function links(c: Ctx): void {
+  const hc = c.hc;
+  const specs = hc.Links ?? [];
+  if (specs.length === 0) return;
+  const kept = specs.filter((spec) => {
+    const ref = linkRef(spec);
+    const x = c.input.containers?.[ref];
+    const why = x ? distrust(x, joiner(c)) : `container ${ref} was not found`;
+    if (!why) return true;
+    return c.check('SD-LINK-001', 'HostConfig.Links', spec, spec, joinAllowance(c.allow, ref, x),
+      { why, denialKey: 'joinContainers', denialValue: ref, allowSubject: ref });
+  });
+  if (kept.length !== specs.length) {
+    c.change('HostConfig.Links', specs, kept.length ? kept : null, 'SD-LINK-001');
+    hc.Links = kept.length ? kept : null;
+  }
+}
+
 function volumesFrom(c: Ctx): void {
   const hc = c.hc;
   const specs = hc.VolumesFrom ?? [];
@@ -583,6 +602,7 @@ function mounts(c: Ctx): void {
   }
   if (added.length) hc.Mounts = [...(hc.Mounts ?? []), ...added];
   volumesFrom(c);
+  links(c);
   tmpfs(c);
   rootfs(c);
 }

@@ -71,6 +71,11 @@ export function joinAllowance(allow: AllowSpec, ref: string, x: JoinedContainer 
   return (allow.joinContainers ?? []).find((a) => a.name === '*' || names.has(a.name));
 }
 
+/** `NAME[:ALIAS]` of --link (the engine stores `/NAME:/ctr/ALIAS` once created): the container reference. */
+export function linkRef(spec: string): string {
+  return spec.split(':')[0]!.replace(/^\//, '');
+}
+
 /** `X[:ro|:rw]` of --volumes-from: the container reference. */
 export function volumesFromRef(spec: string): string {
   const i = spec.lastIndexOf(':');

@@ -77,6 +77,11 @@ export const RULES = {
     why: 'a process sharing another container\'s namespaces reads its environment and root filesystem through /proc/1/environ and /proc/1/root, and reaches its sockets; only containers sdocker created for this user under a level at least as strict may be joined',
     allow: listOf('joinContainers', 'name'),
   },
+  'SD-LINK-001': {
+    id: 'SD-LINK-001', guideline: 15, title: 'a legacy link to a container sdocker did not harden for this user', flag: '--link',
+    why: 'a --link copies the linked container\'s whole environment (its secrets) into this one as ALIAS_ENV_* variables and opens a path to it; only containers sdocker created for this user under a level at least as strict may be linked',
+    allow: listOf('joinContainers', 'name'),
+  },
   'SD-LABEL-001': {
     id: 'SD-LABEL-001', guideline: 15, title: 'sdocker\'s own labels', flag: '--label',
     why: 'io.sdocker.* labels tell sdocker which containers it hardened for which user; a request may not set them',

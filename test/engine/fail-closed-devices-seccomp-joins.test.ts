@@ -159,6 +159,19 @@ describe('joining other containers', () => {
     await refused(['--pid', `container:${forged}`, IMAGES.root, ...readEnv], 'SD-NS-007', 'keeps docker\'s default capabilities');
   });
 
+  it('--link copies X\'s environment: without sdocker it leaks; restricted refuses it unless X is this user\'s own (SD-LINK-001)', async () => {
+    const victim = testName('sdt-victim');
+    const r = await docker(['run', '-d', '--name', victim, ...TEST_LABEL_ARGS, '-e', `SECRET=${secret}`, IMAGES.root, 'sleep', '300']);
+    expect(r.code, r.stderr).toBe(0);
+    const showEnv = ['sh', '-c', 'env | grep SECRET || true'];
+    const open = await sdocker(['run', '--rm', ...TEST_LABEL_ARGS, '--policy', 'privileged', '--link', `${victim}:v`, IMAGES.root, ...showEnv], { env });
+    expect(open.stdout).toContain(`V_ENV_SECRET=${secret}`);
+    await refused(['--link', `${victim}:v`, IMAGES.root, ...showEnv], 'SD-LINK-001', `container ${victim} was not created by sdocker`);
+    const own = await sdocker(['run', '--rm', ...TEST_LABEL_ARGS, '--link', `${mine}:m`, IMAGES.root, ...showEnv], { env });
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stdout).toContain(`M_ENV_SECRET=${secret}`);
+  });
+
   it('a request may not forge the labels (SD-LABEL-001)', async () => {
     await refused(['--label', 'io.sdocker.level=restricted', IMAGES.root, 'true'], 'SD-LABEL-001');
     const lf = join(tmp.path, 'labels');

@@ -131,6 +131,18 @@ describe('which containers may be joined (SD-NS-007, SD-MNT-004)', () => {
     if (ref !== 'viaPlain') expect(vf[0]).toMatch(new RegExp(`^SD-MNT-004 .*${text.replace(/[.*()]/g, '\\$&')}`));
   });
 
+  test('--link copies the linked container\'s environment: only to one sdocker hardened for this user, or allowed (SD-LINK-001)', () => {
+    expect(why(['--link', 'restricted:db'])).toEqual([]);
+    expect(why(['--link', 'plainX:db'])[0]).toMatch(/^SD-LINK-001 .*plainX was not created by sdocker/);
+    expect(why(['--link', 'other'])[0]).toMatch(/^SD-LINK-001 .*belongs to uid 1001/);
+    expect(why(['--link', 'missing:db'])[0]).toMatch(/^SD-LINK-001 .*container missing was not found/);
+    const allowed = profileOf('restricted', [{ path: '/p.yaml', allow: { joinContainers: [{ name: 'plainX', reason: 'r' }] } }]);
+    expect(rules(run(['--link', 'plainX:db'], { containers: C, owner: 1000, profile: allowed }))).toEqual([]);
+    const refused = run(['--link', 'plainX:db', '--link', 'restricted:r'], { containers: C, owner: 1000 });
+    expect(refused.refused).toBe(true);
+    expect(refused.body.HostConfig.Links).toEqual(['restricted:r']);
+  });
+
   test('without the owner (unknown uid) nothing is trusted', () => {
     expect(run(['--pid', 'container:restricted'], { containers: C, profile: profileOf() }).violations.map((v) => v.rule)).toEqual(['SD-NS-007']);
   });
