@@ -5,7 +5,7 @@
  *   `container`, `image` and `builder` groups take only `-h/--help` before their subcommand
  *   (docker then runs the subcommand and ignores the help flag); the buildx plugin's `build` (and
  *   its alias `b`) is judged as docker's build;
- * - run/create in any spelling go to sdocker's policy; exec, update, build, start and volume create are judged, then
+ * - run/create in any spelling go to sdocker's policy; exec, update, build, start, restart and volume create are judged, then
  *   handed to docker; sdocker's own commands are its own; everything else is handed to docker;
  * - what sdocker cannot read as docker would (an unknown or malformed global option, a flag right
  *   after `--`, `--` inside a group) is refused (UsageError, exit 125), never handed to docker:
@@ -15,7 +15,7 @@ import { UsageError } from '../errors.js';
 import { parsePflag, type PflagSpec } from '../flags/pflag.js';
 import { checkGlobals, type GlobalOptions, splitGlobals } from './globals.js';
 
-export type GuardedCommand = 'exec' | 'update' | 'build' | 'start' | 'volume-create';
+export type GuardedCommand = 'exec' | 'update' | 'build' | 'start' | 'restart' | 'volume-create';
 export type OwnCommand = 'seccomp' | 'init' | 'audit-log';
 
 export type Route =
@@ -44,14 +44,14 @@ const BUILDX_FLAGS: readonly PflagSpec[] = [...GROUP_FLAGS, { name: 'builder', k
 
 /** docker's groups whose subcommands sdocker polices, which ones, and the flags the group takes. */
 const GROUPS: Record<string, { subs: Record<string, 'run' | 'create' | GuardedCommand>; flags: readonly PflagSpec[] }> = {
-  container: { subs: { run: 'run', create: 'create', exec: 'exec', update: 'update', start: 'start' }, flags: GROUP_FLAGS },
+  container: { subs: { run: 'run', create: 'create', exec: 'exec', update: 'update', start: 'start', restart: 'restart' }, flags: GROUP_FLAGS },
   volume: { subs: { create: 'volume-create' }, flags: GROUP_FLAGS },
   image: { subs: { build: 'build' }, flags: GROUP_FLAGS },
   // With buildx installed, docker forwards `builder ...` to `buildx ...` (cmd/docker/builder.go).
   builder: { subs: { build: 'build', b: 'build' }, flags: BUILDX_FLAGS },
   buildx: { subs: { build: 'build', b: 'build' }, flags: BUILDX_FLAGS },
 };
-const TOP: Record<string, 'run' | 'create' | GuardedCommand> = { run: 'run', create: 'create', exec: 'exec', update: 'update', build: 'build', start: 'start' };
+const TOP: Record<string, 'run' | 'create' | GuardedCommand> = { run: 'run', create: 'create', exec: 'exec', update: 'update', build: 'build', start: 'start', restart: 'restart' };
 const OWN: Record<string, OwnCommand> = { seccomp: 'seccomp', init: 'init', 'audit-log': 'audit-log' };
 
 function routeTo(command: 'run' | 'create' | GuardedCommand, args: string[]): Route {

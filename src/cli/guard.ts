@@ -49,7 +49,7 @@ async function judge(command: GuardedCommand, args: string[], profile: Effective
 export async function guardCommand(command: GuardedCommand, args: string[], globals: GlobalOptions, io: ProcessIO): Promise<void> {
   // Judged by the mounts' own modules (they load the profile they need and throw on a refusal).
   if (command === 'volume-create') return (await import('./volume-create.js')).judgeVolumeCreate(args, globals, io);
-  if (command === 'start') return (await import('./start.js')).checkStart(args, globals, io);
+  if (command === 'start' || command === 'restart') return (await import('./start.js')).checkStart(args, globals, io, command);
   const profile = await loadEffectiveProfile({ cwd: io.cwd, env: io.env, seccomp: false });
   if (profile.unconfined) return;
   const { violations, provenance } = await judge(command, args, profile, globals, io);

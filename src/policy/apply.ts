@@ -292,6 +292,19 @@ function joinTrust(c: Ctx, ref: string, field: JoinField, flag: string): void {
 }
 
 /** --volumes-from X: X's mounts become this container's; judged as a join of X (SD-MNT-004). */
+/** A restart policy and host binds: the engine re-resolves the bind's path at every restart, without sdocker. */
+function restartWithBinds(c: Ctx): void {
+  const policy = c.hc.RestartPolicy?.Name ?? '';
+  if (policy === '' || policy === 'no') return;
+  const binds = (c.hc.Mounts ?? []).filter((m) => m.Type === 'bind' || m.VolumeOptions?.Labels?.['io.sdocker.bind'] !== undefined);
+  if (binds.length === 0 && (c.hc.Binds ?? []).every((b) => !parseBind(b).isHostPath)) return;
+  if (!c.check('SD-MNT-008', 'HostConfig.RestartPolicy', policy, `--restart ${policy}`, c.allow.restartWithBinds,
+    { why: `the container binds ${binds.map((m) => m.VolumeOptions?.Labels?.['io.sdocker.bind'] ?? m.Source).join(', ') || 'a host path'}`, denialKey: 'restartWithBinds' })) {
+    c.change('HostConfig.RestartPolicy', c.hc.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 }, 'SD-MNT-008');
+    c.hc.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
+  }
+}
+
 /** `--link NAME[:ALIAS]`: the linked container's environment is copied into this one. */
 function links(c: Ctx): void {
   const hc = c.hc;
@@ -601,6 +614,7 @@ function mounts(c: Ctx): void {
     hc.Mounts = kept;
   }
   if (added.length) hc.Mounts = [...(hc.Mounts ?? []), ...added];
+  restartWithBinds(c);
   volumesFrom(c);
   links(c);
   tmpfs(c);

@@ -34,6 +34,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const SINGLE_ALLOW = [
   'privileged', 'defaultCapabilities', 'writableBinds', 'writableRootfs', 'deviceRequests', 'seccompUnconfined',
   'apparmorUnconfined', 'labelDisable', 'systemPathsUnconfined', 'newPrivileges', 'cgroupParent', 'volumesFrom',
+  'restartWithBinds',
 ] as const;
 type SingleKey = (typeof SINGLE_ALLOW)[number];
 

@@ -167,6 +167,11 @@ export const RULES = {
     why: '--volumes-from copies another container\'s mounts, including writable binds of host paths sdocker cannot check',
     allow: single('volumesFrom'),
   },
+  'SD-MNT-008': {
+    id: 'SD-MNT-008', guideline: 10, title: 'a restart policy with host binds', flag: '--restart',
+    why: 'a bind is resolved again every time the container starts: a container the engine restarts by itself (a restart policy, the daemon\'s own restart) mounts whatever the path is then, a symlink swapped in included, with no recheck by sdocker',
+    allow: single('restartWithBinds'),
+  },
   'SD-MNT-005': {
     id: 'SD-MNT-005', guideline: 7, title: 'tmpfs with suid or dev', flag: '--tmpfs',
     why: 'a tmpfs mounted suid or dev can hold setuid binaries and device nodes',

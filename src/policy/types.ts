@@ -60,6 +60,8 @@ export interface AllowSpec {
   /** Host addresses ports may be published on besides 127.0.0.1 (`0.0.0.0`, `::`, or one address). */
   portAddresses?: (Reasoned & { address: string })[];
   volumesFrom?: Reasoned;
+  /** A restart policy on a container with host binds (re-resolved at every start, without sdocker). */
+  restartWithBinds?: Reasoned;
   /**
    * Calls a user seccomp profile may let through although sdocker's shipped default denies them
    * for safety (unshare, mount, keyctl, bpf, ptrace, clone without its namespace filter ...).

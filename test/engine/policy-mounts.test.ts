@@ -139,6 +139,41 @@ describe('a bind swapped for a symlink between create and start', () => {
     await docker(['rm', '-v', name]);
   });
 
+  it('restarts: a restart policy with binds is refused (SD-MNT-008); sdocker restart rechecks the binds like start', async () => {
+    const dir = join(tmp.path, 'swap-restart');
+    mkdirSync(dir);
+    // The engine would restart it by itself, resolving the bind again each time, without sdocker.
+    const label = caseLabel('restart');
+    for (const policy of ['always', 'unless-stopped', 'on-failure:3']) {
+      const r = await sdocker(['run', '-d', ...label.args, '--restart', policy, '-v', `${dir}:/data`, IMG, 'sleep', '30'], { env });
+      expect(r.code, r.stderr).toBe(125);
+      expect(r.stderr).toContain('SD-MNT-008');
+    }
+    expect(await listContainers(`${label.key}=${label.value}`)).toEqual([]);
+    // Without a bind a restart policy is fine.
+    const noBind = await sdocker(['run', '-d', '--no-watch', ...label.args, '--restart', 'on-failure:3', IMG, 'true'], { env });
+    expect(noBind.code, noBind.stderr).toBe(0);
+    await docker(['rm', '-f', '-v', noBind.stdout.trim()]);
+    // sdocker restart of a container whose bind was swapped for a symlink: refused, not restarted.
+    const name = testName('sdt-restart');
+    const c = await sdocker(['run', '-d', '--no-watch', ...TEST_LABEL_ARGS, '--name', name, '-v', `${dir}:/data`, IMG, 'sleep', '300'], { env });
+    expect(c.code, c.stderr).toBe(0);
+    const started = (await inspect<{ State: { StartedAt: string } }>(name)).State.StartedAt;
+    rmSync(dir, { recursive: true });
+    symlinkSync(secret, dir);
+    for (const args of [['restart', '-t', '0', name], ['container', 'restart', '--time=0', name]]) {
+      const r = await sdocker(args, { env });
+      expect(r.code, r.stderr).toBe(125);
+      expect(r.stderr).toContain('SD-MNT-007');
+    }
+    expect((await inspect<{ State: { StartedAt: string } }>(name)).State.StartedAt).toBe(started);
+    // docker update --restart cannot add the policy afterwards either.
+    const u = await sdocker(['update', '--restart', 'always', name], { env });
+    expect(u.code, u.stderr).toBe(125);
+    expect(u.stderr).toContain('SD-MNT-008');
+    await docker(['rm', '-f', '-v', name]);
+  });
+
   it('swapped after the recheck: the started container is killed and removed before its output is passed on', async () => {
     const dir = join(tmp.path, 'swap2');
     mkdirSync(dir);

@@ -269,6 +269,19 @@ describe('SD-TMPFS-001: no tmpfs without a size', () => {
   });
 });
 
+describe('SD-MNT-008: a restart policy with host binds', () => {
+  test('refused with a bind (the engine would resolve it again at every restart); fine without one, or with the allowance', () => {
+    for (const p of ['always', 'unless-stopped', 'on-failure', 'on-failure:5']) {
+      expect(rules(run(['--restart', p, '-v', `${dir}:/d`]))).toEqual(['SD-MNT-008']);
+    }
+    expect(rules(run(['--restart', 'always', '--mount', `type=bind,src=${dir},dst=/d`]))).toEqual(['SD-MNT-008']);
+    expect(rules(run(['--restart', 'always']))).toEqual([]);
+    expect(rules(run(['--restart', 'no', '-v', `${dir}:/d`]))).toEqual([]);
+    const allowed = profileOf('restricted', [{ path: '/p.yaml', allow: { restartWithBinds: { reason: 'a service that must come back' } } }]);
+    expect(rules(run(['--restart', 'always', '-v', `${dir}:/d`], { profile: allowed }))).toEqual([]);
+  });
+});
+
 describe('SD-DEV', () => {
   for (const d of ['/dev/mem', '/dev/kmem', '/dev/port', '/dev/kmsg', '/dev/sda', '/dev/sda1', '/dev/vda', '/dev/nvme0n1', '/dev/loop0', '/dev/dm-0', '/dev/mapper/root', '/dev/disk/by-id/x', '/dev', '/dev/']) {
     test(`--device ${d} is refused`, () => expect(rules(run(['--device', d]))).toEqual(['SD-DEV-001']));

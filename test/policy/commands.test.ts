@@ -83,9 +83,14 @@ describe('update', () => {
     expect(j.violations.map((v) => v.flag)).toContain(`--${flag}`);
   });
   it.each(['--pids-limit 100 C', '--pids-limit 512 C D', '-m 512m C', '--memory 1g C', '--memory-swap 2g C', '--cpus 1 C', '--cpus 2 C',
-    '--cpu-quota 50000 C', '--cpu-quota 100000 --cpu-period 100000 C', '--cpu-shares 512 C', '-c 2 C', '--blkio-weight 300 C', '--restart unless-stopped C',
+    '--cpu-quota 50000 C', '--cpu-quota 100000 --cpu-period 100000 C', '--cpu-shares 512 C', '-c 2 C', '--blkio-weight 300 C', '--restart no C',
     '--cpuset-cpus 0 C', '--memory-reservation 256m C', '--kernel-memory 64m C', '--memory 0 C'])('lets %s through', (line) => {
     expect(ids(judgeUpdate(w(line), restricted))).toEqual([]);
+  });
+  it('a restart policy needs allow.restartWithBinds (SD-MNT-008): the engine restarting by itself mounts binds again unchecked', () => {
+    for (const p of ['always', 'unless-stopped', 'on-failure:3']) expect(ids(judgeUpdate(w(`--restart ${p} C`), restricted))).toEqual(['SD-MNT-008']);
+    const allowed = profileOf('restricted', [{ path: '/p.yaml', allow: { restartWithBinds: { reason: 'r' } } }]);
+    expect(ids(judgeUpdate(w('--restart always C'), allowed))).toEqual([]);
   });
   it('the last occurrence wins, as pflag sets it', () => {
     expect(ids(judgeUpdate(w('--pids-limit -1 --pids-limit 100 C'), restricted))).toEqual([]);

@@ -109,6 +109,8 @@ describe('docker global options, as pflag reads them', () => {
     ['volume create x', 'guard:volume-create:x'],
     ['start c', 'guard:start:c'],
     ['container start c', 'guard:start:c'],
+    ['restart -t 0 c', 'guard:restart:-t 0 c'],
+    ['container restart c', 'guard:restart:c'],
     ['-', 'pass'],
     ['- run IMG', 'pass'],
     ['run', 'run:'],

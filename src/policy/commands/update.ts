@@ -7,8 +7,10 @@
  * (in the CLI) pids; a negative pids limit, `--memory-swap -1`, `--cpu-quota -1` mean unlimited.
  * Refused: anything unlimited (unless allow.unlimited names the resource), a memory, pids or CPU
  * value above the profile's defaults, `--cpu-period` without `--cpu-quota` (it changes the share a
- * quota gives), and real-time CPU time. Blkio weight, CPU shares, cpusets, reservations, the
- * restart policy and the (ignored) kernel memory cannot lift a limit and pass.
+ * quota gives), and real-time CPU time. A restart policy other than `no` is refused unless
+ * allow.restartWithBinds (SD-MNT-008): the engine restarting a container by itself resolves its
+ * binds again, without sdocker's recheck. Blkio weight, CPU shares, cpusets, reservations and the
+ * (ignored) kernel memory cannot lift a limit and pass.
  */
 import { UsageError } from '../../errors.js';
 import { flagLabel, type PflagHit, parsePflag, type PflagSpec } from '../../flags/pflag.js';
@@ -111,6 +113,14 @@ export function judgeUpdate(args: readonly string[], profile: EffectiveProfile):
   for (const rt of ['cpu-rt-runtime', 'cpu-rt-period']) {
     const v = values.get(rt)?.n;
     if (v !== undefined && v !== 0) refuse(rt, 'real-time CPU time is not given to confined containers');
+  }
+  const restart = last(parsed.hits, 'restart');
+  if (restart && restart.value !== '' && restart.value !== 'no') {
+    judge.check('SD-MNT-008', profile.allow.restartWithBinds, {
+      flag: '--restart', subject: restart.value, field: 'RestartPolicy',
+      why: 'a container the engine restarts by itself mounts its binds again without sdocker\'s recheck (sdocker run refuses it only where there are binds; update cannot tell)',
+      denialKey: 'restartWithBinds',
+    });
   }
   return judge.result(parsed.hits);
 }
