@@ -70,7 +70,8 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
     case 'pass':
       break;
   }
-  const { findDocker, passThrough } = await import('./passthrough.js');
+  const { findDocker, passThrough, refuseConfigPlugins } = await import('./passthrough.js');
+  if (globals.configDir !== undefined) refuseConfigPlugins(globals.configDir, io.cwd);
   const self = fileURLToPath(new URL('../../bin/sdocker', import.meta.url));
   return passThrough(findDocker(io.env, self), passArgv, io);
 }

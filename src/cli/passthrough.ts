@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, realpathSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { SdockerError } from '../errors.js';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { SdockerError, UsageError } from '../errors.js';
 import type { ProcessIO } from './io.js';
 
 /**
@@ -28,6 +28,18 @@ export function findDocker(env: Record<string, string | undefined>, self: string
     }
   }
   throw new SdockerError('the docker CLI was not found on PATH (set SDOCKER_DOCKER to its path); sdocker hands every command but run and create to it', 127);
+}
+
+/**
+ * docker runs the CLI plugins of its config directory (`DIR/cli-plugins/docker-NAME`) as the
+ * user: a `--config DIR` on the command line (a deploy script's, a project's) must not be a way
+ * to run the project's code. The user's own DOCKER_CONFIG (environment) is trusted and not judged.
+ */
+export function refuseConfigPlugins(configDir: string, cwd: string): void {
+  const plugins = join(resolve(cwd, configDir), 'cli-plugins');
+  if (existsSync(plugins)) {
+    throw new UsageError(`--config ${configDir}: ${plugins} holds docker CLI plugins, which docker would run as you; sdocker does not hand docker a command-line config directory with plugins (set DOCKER_CONFIG in your own environment if you trust it)`);
+  }
 }
 
 const FORWARD: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];

@@ -6,7 +6,7 @@
  * seccomp path printed the first bytes of any file the user could read.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,4 +85,25 @@ describe('bad files on the command line', () => {
       expect(readdirSync(state).filter((f) => /\.tmp$|\.lock$/.test(f))).toEqual([]);
     });
   }
+});
+
+describe('a command-line --config directory', () => {
+  it('with CLI plugins is refused before docker could run one; without plugins it is handed on', async () => {
+    const cfg = join(dir, 'cfg');
+    const marker = join(dir, 'plugin-ran');
+    mkdirSync(join(cfg, 'cli-plugins'), { recursive: true });
+    const plugin = join(cfg, 'cli-plugins', 'docker-evil');
+    writeFileSync(plugin, `#!/bin/sh\n[ "$1" = docker-cli-plugin-metadata ] && { echo '{"SchemaVersion":"0.1.0","Vendor":"x"}'; exit 0; }\ntouch ${marker}\n`);
+    chmodSync(plugin, 0o755);
+    for (const args of [['--config', cfg, 'evil'], [`--config=${cfg}`, 'ps', '-q']]) {
+      const r = await runCli(args, { cwd: dir, env: { SDOCKER_STATE_DIR: state }, timeoutMs: 15_000 });
+      expect(r.code, r.stderr).toBe(125);
+      expect(r.stderr).toContain('cli-plugins');
+    }
+    expect(existsSync(marker)).toBe(false);
+    const plain = join(dir, 'cfg-plain');
+    mkdirSync(plain);
+    const ok = await runCli(['--config', plain, 'ps', '-q', '--filter', 'label=sdocker.none'], { cwd: dir, env: { SDOCKER_STATE_DIR: state }, timeoutMs: 15_000 });
+    expect(ok.code, ok.stderr).toBe(0);
+  });
 });
