@@ -9,7 +9,7 @@
  * run under exactly the written profile. Everything it ran is removed (label sdocker.learn).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { EngineClient } from '../engine/client.js';
@@ -155,17 +155,17 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
         say(`seccomp: the workload did not work while it was recorded (${rec.verdict.detail}); nothing written`);
         return 1;
       }
-      const { generateProfile } = await import('../seccomp/record.js');
-      const { formatProfile } = await import('../seccomp/profile.js');
-      const profile = generateProfile(rec.names, { base: true });
+      const { profile, leftOut } = await safeProfile(rec.names);
+      if (leftOut.length) say(`seccomp: left out ${leftOut.join(', ')}: sdocker's default denies them for safety (clone3: ENOSYS, C libraries fall back to clone, whose flags are filtered); the verifying run shows whether the workload needs them`);
       const file = join(outDir, 'seccomp', `${name}.json`);
       mkdirSync(join(outDir, 'seccomp'), { recursive: true });
+      const { formatProfile } = await import('../seccomp/profile.js');
       writeFileSync(file, formatProfile(profile));
       const rel = `./${relative(outDir, file)}`;
       const reason = `learn: ${rec.seen} system calls recorded from ${name} while ${args.probe ? 'the probe passed' : 'it ran'}, plus the margin (${rec.margin.map((m) => m.group).join(', ') || 'none'})`;
       setSeccomp(doc, rel, reason);
       learned.push({ key: 'defaults.seccomp', value: rel, reason });
-      seccompNote = `${rel}: ${rec.names.length} names (${rec.seen} recorded${rec.margin.length ? `, margin: ${rec.margin.map((m) => m.group).join(', ')}` : ''})`;
+      seccompNote = `${rel}: ${rec.names.length - leftOut.length} names (${rec.seen} recorded${rec.margin.length ? `, margin: ${rec.margin.map((m) => m.group).join(', ')}` : ''}${leftOut.length ? `; left out: ${leftOut.join(', ')}` : ''})`;
       const v = await trial('verify');
       if (v.id) await remove(v.id);
       say(`verify (restricted, the learned profile and its seccomp profile): ${v.verdict.detail}`);
@@ -185,6 +185,23 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
     await sweep(client, label);
     client.close();
   }
+}
+
+/**
+ * The recorded profile without the calls sdocker's shipped default denies for safety (SD-SECCOMP-004
+ * would refuse the profile): recorded because the C library tries them first (clone3) or the
+ * workload probes for them; left to their ENOSYS/EPERM, as under the shipped default.
+ */
+async function safeProfile(names: string[]): Promise<{ profile: import('../seccomp/profile.js').SeccompProfile; leftOut: string[] }> {
+  const { generateProfile } = await import('../seccomp/record.js');
+  const { parseProfile } = await import('../seccomp/profile.js');
+  const { dangerousAllowed, dangerousTable } = await import('../seccomp/dangerous.js');
+  const { defaultSeccompPath } = await import('../policy/load-profile.js');
+  const table = dangerousTable(parseProfile(readBoundedText(defaultSeccompPath(), 'seccomp'), 'default.json').profile);
+  let profile = generateProfile(names, { base: true });
+  const leftOut = [...new Set(dangerousAllowed(profile, table).map((d) => d.name))].sort();
+  if (leftOut.length) profile = generateProfile(names.filter((n) => !leftOut.includes(n)), { base: true });
+  return { profile, leftOut };
 }
 
 /** Every container of this learn run, by its label (one a failed step may not have returned). */
