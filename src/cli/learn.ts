@@ -132,6 +132,7 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
       const step = stepFromDiagnosis(d, name);
       const changed = applyFix(doc, step.fix, step.entries);
       for (const e of step.entries) say(`  ${e.key}: ${e.value} — ${e.reason}`);
+      for (const f of d.findings) if (f.note) say(`  note: ${printable(f.note)}`);
       learned.push(...step.entries);
       if (!changed) {
         say(`round ${round} brought no new allowance; what could not be found:`);

@@ -52,6 +52,15 @@ describe('learn: a diagnosis → allowances with reasons (pure)', () => {
     for (const c of step.fix.allow!.capabilities!) expect(c.reason).toMatch(/^learn: pg failed: the entrypoint switches users/);
   });
 
+  test("redis's failed background save names its directory in parentheses: a tmpfs at /data, with the diagnosis' note on volumes", () => {
+    const line = '16:C 01 Dec 2026 15:07:43.824 # Failed opening the temp RDB file temp-16.rdb (in server root dir /data) for saving: Read-only file system';
+    const d = diagnose(input([line], { exitCode: 0, owners: { '/data': { uid: 100, gid: 101, dir: true } } }));
+    expect(d.findings[0]).toMatchObject({ kind: 'read-only', path: '/data' });
+    expect(d.findings[0]!.note).toContain('-v NAME:/data');
+    const step = stepFromDiagnosis(d, 'redis');
+    expect(step.entries).toEqual([{ key: 'defaults.tmpfs', value: '/data', reason: 'learn: redis failed: /data is on the read-only root filesystem' }]);
+  });
+
   test('what learn cannot fill in is unresolved, not written: a user it cannot name, a path a tmpfs cannot cover, a silent failure', () => {
     const who = stepFromDiagnosis(diagnose(input(['setpriv: setresuid failed: Operation not permitted'])), 'x');
     expect(who.fix).toEqual({});
