@@ -161,12 +161,13 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
       const file = join(outDir, 'seccomp', `${name}.json`);
       mkdirSync(join(outDir, 'seccomp'), { recursive: true });
       const { formatProfile } = await import('../seccomp/profile.js');
+      const { allowedNames } = await import('../seccomp/record.js');
       writeFileSync(file, formatProfile(profile));
       const rel = `./${relative(outDir, file)}`;
       const reason = `learn: ${rec.seen} system calls recorded from ${name} while ${args.probe ? 'the probe passed' : 'it ran'}, plus the margin (${rec.margin.map((m) => m.group).join(', ') || 'none'})`;
       setSeccomp(doc, rel, reason);
       learned.push({ key: 'defaults.seccomp', value: rel, reason });
-      seccompNote = `${rel}: ${rec.names.length - leftOut.length} names (${rec.seen} recorded${rec.margin.length ? `, margin: ${rec.margin.map((m) => m.group).join(', ')}` : ''}${leftOut.length ? `; left out: ${leftOut.join(', ')}` : ''})`;
+      seccompNote = `${rel}: ${allowedNames(profile).length} names (${rec.seen} recorded${rec.margin.length ? `, margin: ${rec.margin.map((m) => m.group).join(', ')}` : ''}${leftOut.length ? `; left out: ${leftOut.join(', ')}` : ''})`;
       const v = await trial('verify');
       if (v.id) await remove(v.id);
       say(`verify (restricted, the learned profile and its seccomp profile): ${v.verdict.detail}`);
