@@ -9,12 +9,12 @@
  * run under exactly the written profile. Everything it ran is removed (label sdocker.learn).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { EngineClient } from '../engine/client.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
-import { PolicyError } from '../errors.js';
+import { PolicyError, SdockerError, UsageError } from '../errors.js';
 import { buildRunRequest } from '../flags/request.js';
 import { readBoundedText } from '../fs/read-bounded.js';
 import { collectDiagnosis } from '../diagnose/collect.js';
@@ -73,6 +73,10 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
   const outDir = resolve(io.cwd, args.outDir ?? '.');
   mkdirSync(outDir, { recursive: true });
   const target = join(outDir, 'sdocker.yaml');
+  // The project is not trusted: a link it planted must not make learn read or write elsewhere.
+  for (const p of [target, join(outDir, 'seccomp'), join(outDir, 'seccomp', `${name}.json`)]) {
+    if (isLink(p)) throw new UsageError(`sdocker learn: ${p} is a symbolic link; learn writes only regular files in ${outDir}`);
+  }
   const original = existsSync(target) ? readBoundedText(target, 'profile') : '';
   const doc = parseProfileText(original, target);
   const runId = randomBytes(6).toString('hex');
@@ -88,8 +92,14 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
   const t0 = Date.now();
   const judging = { durationMs: args.durationMs, env: io.env, ...(args.probe !== undefined ? { probe: args.probe } : {}) };
 
+  // Created afresh (never through a file that was there), then rewritten in place each round.
+  let trialMade = false;
+  const writeTrial = () => {
+    writeFileSync(trialPath, doc.toString(), { mode: 0o600, flag: trialMade ? 'w' : 'wx' });
+    trialMade = true;
+  };
   const trial = async (what: string): Promise<Trial> => {
-    writeFileSync(trialPath, doc.toString(), { mode: 0o600 });
+    writeTrial();
     const out = new Capture();
     const err = new Capture();
     const { runCommand } = await import('./run.js');
@@ -112,10 +122,21 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
     await client.request('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 } }).then((r) => r.resume(), () => undefined);
   };
 
+  // Interrupted: remove what runs now; the round in progress then fails and learn stops.
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    void sweep(client, label);
+  };
+  const offs = (['SIGINT', 'SIGTERM'] as const).map((sig) => io.onSignal(sig, onSignal));
+  const check = () => {
+    if (interrupted) throw new SdockerError('sdocker learn: interrupted; every container it ran was removed, nothing was written', 130);
+  };
   try {
     let works = false;
     for (let round = 1; round <= MAX_ROUNDS && !works; round++) {
       const r = await trial(`round ${round}`);
+      check();
       if (r.verdict.ok) {
         say(`round ${round}: ${r.verdict.detail}`);
         works = true;
@@ -148,9 +169,10 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
     let seccompNote: string | undefined;
     if (seccomp) {
       const { recordTrial } = await import('../learn/record-trial.js');
-      writeFileSync(trialPath, doc.toString(), { mode: 0o600 });
+      writeTrial();
       const rec = await recordTrial(client, ['--label', label, ...args.runArgs], globals, trialIO, judging, (id) => started.push(id));
       await remove(rec.containerId);
+      check();
       for (const w of rec.warnings) say(`seccomp: warning: ${w}`);
       if (!rec.verdict.ok) {
         say(`seccomp: the workload did not work while it was recorded (${rec.verdict.detail}); nothing written`);
@@ -162,7 +184,9 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
       mkdirSync(join(outDir, 'seccomp'), { recursive: true });
       const { formatProfile } = await import('../seccomp/profile.js');
       const { allowedNames } = await import('../seccomp/record.js');
-      writeFileSync(file, formatProfile(profile));
+      const part = `${file}.${runId}.tmp`;
+      writeFileSync(part, formatProfile(profile), { flag: 'wx' });
+      renameSync(part, file);
       const rel = `./${relative(outDir, file)}`;
       const reason = `learn: ${rec.seen} system calls recorded from ${name} while ${args.probe ? 'the probe passed' : 'it ran'}, plus the margin (${rec.margin.map((m) => m.group).join(', ') || 'none'})`;
       setSeccomp(doc, rel, reason);
@@ -170,6 +194,7 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
       seccompNote = `${rel}: ${allowedNames(profile).length} names (${rec.seen} recorded${rec.margin.length ? `, margin: ${rec.margin.map((m) => m.group).join(', ')}` : ''}${leftOut.length ? `; left out: ${leftOut.join(', ')}` : ''})`;
       const v = await trial('verify');
       if (v.id) await remove(v.id);
+      check();
       say(`verify (restricted, the learned profile and its seccomp profile): ${v.verdict.detail}`);
       if (!v.verdict.ok) {
         say(`the recorded seccomp profile breaks the workload: ${file} is kept for inspection, sdocker.yaml was not written; try a probe that exercises more, or --no-seccomp`);
@@ -177,11 +202,12 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
       }
     }
     const tmp = join(outDir, `.sdocker.yaml.${runId}.tmp`);
-    writeFileSync(tmp, doc.toString());
+    writeFileSync(tmp, doc.toString(), { flag: 'wx' });
     renameSync(tmp, target);
     summary(io, { name, target, learned, seccompNote, secs: (Date.now() - t0) / 1000, verified: seccomp });
     return 0;
   } finally {
+    for (const off of offs) off();
     rmSync(trialPath, { force: true });
     for (const id of started) await remove(id);
     await sweep(client, label);
@@ -204,6 +230,14 @@ async function safeProfile(names: string[]): Promise<{ profile: import('../secco
   const leftOut = [...new Set(dangerousAllowed(profile, table).map((d) => d.name))].sort();
   if (leftOut.length) profile = generateProfile(names.filter((n) => !leftOut.includes(n)), { base: true });
   return { profile, leftOut };
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Every container of this learn run, by its label (one a failed step may not have returned). */

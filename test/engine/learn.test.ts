@@ -5,7 +5,7 @@
  * anonymous volumes removed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { cleanupTestObjects, freePort } from '../helpers/engine.js';
@@ -201,4 +201,21 @@ describe('sdocker learn', () => {
       dir.remove();
     }
   }, 120_000);
+
+  it('a link the project planted where learn writes (sdocker.yaml, seccomp/) is refused before anything runs', async () => {
+    const dir = project('links');
+    const victim = tempDir('learn-victim');
+    try {
+      writeFileSync(join(victim.path, 'keep'), 'mine\n');
+      symlinkSync(victim.path, join(dir.path, 'seccomp'));
+      const r = await sdocker(['learn', ...labels.args, tags.redis], { cwd: dir.path, env: baseEnv });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain(`${join(dir.path, 'seccomp')} is a symbolic link`);
+      expect(readFileSync(join(victim.path, 'keep'), 'utf8')).toBe('mine\n');
+      expect(await listContainers(`${labels.key}=${labels.value}`)).toEqual([]);
+    } finally {
+      dir.remove();
+      victim.remove();
+    }
+  });
 });
