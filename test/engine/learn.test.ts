@@ -188,6 +188,24 @@ describe('sdocker learn', () => {
     }
   }, 400_000);
 
+  it('merges into the project\'s sdocker.yaml: its comments and entries kept, the learned tmpfs appended with their reasons (--no-seccomp: its seccomp line untouched)', async () => {
+    const dir = project('merge');
+    try {
+      const mine = '# the team\'s profile: keep this line\ndefaults:\n  memory: 256m # measured\n  tmpfs:\n    - { path: /tmp, size: 16m } # small\n';
+      writeFileSync(join(dir.path, 'sdocker.yaml'), mine);
+      const port = await freePort();
+      const r = await learn(dir.path, ['--no-seccomp', '--probe', `curl -fsS http://127.0.0.1:${port}/`, '-p', `127.0.0.1:${port}:80`, ...labels.args, tags.nginx]);
+      expect(r.code, r.stderr).toBe(0);
+      const { text, js } = profileOf(dir.path);
+      for (const kept of ["# the team's profile: keep this line", 'memory: 256m # measured', '- { path: /tmp, size: 16m } # small']) expect(text).toContain(kept);
+      expect(js.defaults?.tmpfs?.map((t) => t.path)).toEqual(['/tmp', '/var/lib/nginx', '/run']);
+      expect(js.defaults?.seccomp).toBeUndefined();
+      expect(existsSync(join(dir.path, 'seccomp'))).toBe(false);
+    } finally {
+      dir.remove();
+    }
+  }, 120_000);
+
   it('an image that cannot be made to work says what could not be found and exits 1, writing nothing', async () => {
     const dir = project('fail');
     try {
