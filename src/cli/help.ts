@@ -47,6 +47,7 @@ Commands of sdocker's own:
   create       Create a new container, hardened
   seccomp      check | stats | record: seccomp profiles
   init         Write a starter sdocker.yaml profile
+  learn        Run an image until it works hardened; write the profile that makes it work
   audit-log    verify: check the run record's hash chain
 
 Global options (as docker's): -H/--host, -c/--context, --config, --tls, --tlsverify,

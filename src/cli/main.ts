@@ -54,6 +54,10 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
         const { seccompCommand } = await import('./seccomp.js');
         return seccompCommand(route.args, io, globals);
       }
+      if (route.command === 'learn') {
+        const { learnCommand } = await import('./learn.js');
+        return learnCommand(route.args, io, globals);
+      }
       if (route.command === 'init') {
         const { initCommand } = await import('./init.js');
         return initCommand(route.args, io);

@@ -39,9 +39,9 @@ export function containerUser(body: CreateBody, imageUser: string | undefined, p
   return out;
 }
 
-/** A path quoted in a log line: "…", '…', `…`, or bare after a colon ("cannot create /run/x.pid:"). */
+/** A path quoted in a log line: "…", '…', `…`, or bare ("cannot create /run/x.pid:", redis's "(in server root dir /data)"). */
 const QUOTED_PATH = /["'`‘“](\/[^"'`’”\s]*)["'`’”]/;
-const BARE_PATH = /(?:^|\s)(\/[\w.@+\-/]+)(?=:|\s|$)/;
+const BARE_PATH = /(?:^|\s)(\/[\w.@+\-/]+)(?=[:\s),;]|$)/;
 
 function pathIn(line: string): string | undefined {
   return QUOTED_PATH.exec(line)?.[1] ?? BARE_PATH.exec(line)?.[1];
