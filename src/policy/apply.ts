@@ -600,11 +600,12 @@ function mounts(c: Ctx): void {
         // A volume that exists is mounted as it is (the request's volume-opt are ignored); one that
         // does not is created with the request's driver and options.
         r = judgeVolume(c, named ? { ...use, driver: named.Driver, opts: named.Options } : { ...use, driver: dc?.Name, opts: dc?.Options });
-        if (named && r === 'keep' && dc && Object.keys(dc.Options ?? {}).length > 0) {
-          // The engine ignores them for an existing volume: the request does not carry them on.
-          c.change('HostConfig.Mounts', dc.Options, null, 'SD-MNT-006', `volume ${m.Source} exists: the engine mounts it as it is and ignores the request's volume-opt`);
-          r = { ...m, VolumeOptions: { ...m.VolumeOptions, DriverConfig: { ...dc, Options: {} } } };
-          if (!r.VolumeOptions?.DriverConfig?.Name) delete r.VolumeOptions!.DriverConfig;
+        if (named && r === 'keep' && dc && (Object.keys(dc.Options ?? {}).length > 0 || (dc.Name ?? '') !== '')) {
+          // An existing volume is mounted as it is: the request's volume-driver and volume-opt are
+          // not carried on (the engine ignores or refuses them; the policy judged the real volume).
+          c.change('HostConfig.Mounts', dc, null, 'SD-MNT-006', `volume ${m.Source} exists: the engine mounts it as it is (driver ${named.Driver}); the request's volume-driver and volume-opt are dropped`);
+          r = { ...m, VolumeOptions: { ...m.VolumeOptions } };
+          delete r.VolumeOptions!.DriverConfig;
         }
       }
       if (r === 'keep') kept.push(m);

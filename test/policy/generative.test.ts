@@ -229,10 +229,13 @@ describe('generated command lines at level restricted, enforce mode', () => {
 });
 
 describe('plain counterexamples', () => {
-  it('volume-opt given for an existing volume (which the engine ignores) are dropped from the request', () => {
+  it('volume-opt and volume-driver given for an existing volume (which the engine mounts as it is) are dropped from the request', () => {
     const v = decide([['--mount', 'type=volume,src=plain,dst=/m,volume-opt=device=tmpfs']], '');
     expect(v.breaches).toEqual([]);
     expect(JSON.stringify(v.outcome?.body.HostConfig.Mounts)).not.toContain('tmpfs');
+    const d = decide([['--mount', 'type=Volume,src=plain,dst=/mnt/m,volume-driver=foo']], '');
+    expect(d.breaches).toEqual([]);
+    expect(JSON.stringify(d.outcome?.body.HostConfig.Mounts)).not.toContain('foo');
   });
   it('a --mount bind without a source is the engine\'s to refuse, not a breach', () => {
     expect(decide([['--mount', 'type=bind,dst=/m']], '').breaches).toEqual([]);
