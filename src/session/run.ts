@@ -1,7 +1,7 @@
 /**
  * The run lifecycle, in docker/cli's order:
  *   [pull if --pull=always] → create (on "No such image": pull, create again) → cidfile →
- *   beforeStart (the caller's last check; refused: the container is removed) → attach (hijacked) → register the wait → start → TTY size / raw mode / signal proxy →
+ *   beforeStart (the caller's last check, alongside attach and the wait for run; refused: the container is removed) → attach (hijacked) → register the wait → start → TTY size / raw mode / signal proxy →
  *   stream until the output is drained → the container's exit status.
  * With --rm nothing is left behind, even when start fails (the engine does not auto-remove a
  * container that never ran, so we remove it, and the volumes sdocker made for it).
@@ -136,13 +136,24 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
     await removeEverything(client, undefined, owned, io);
     throw toStatusError(err);
   }
-  try {
-    await cid?.write(id);
-    await req.beforeStart?.(client, id);
-  } catch (err) {
+  // The caller's last check: for run it goes on while attach and the wait are set up (start waits
+  // for it); a refusal removes the container, its volumes and the cidfile, for create too.
+  let checked: Promise<void> | undefined;
+  const refuse = async (err: unknown): Promise<never> => {
     await removeEverything(client, id, owned, io);
     await cid?.remove();
     throw err;
+  };
+  try {
+    await cid?.write(id);
+    if (run) {
+      checked = req.beforeStart?.(client, id);
+      checked?.catch(() => undefined);
+    } else {
+      await req.beforeStart?.(client, id);
+    }
+  } catch (err) {
+    return refuse(err);
   }
 
   if (!run) {
@@ -191,6 +202,15 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
     }
   } catch (err) {
     return failBeforeStart(err);
+  }
+
+  try {
+    await checked;
+  } catch (err) {
+    cleanup();
+    attached?.socket.destroy();
+    wait?.abort();
+    return refuse(err);
   }
 
   // Raw mode before start, so the first keystrokes already go through unchanged.
