@@ -20,7 +20,7 @@ import {
 import { classifyVolume } from './volumes.js';
 import { parseRamBytes } from '../flags/values/go-numbers.js';
 import type {
-  AllowSpec, Allowance, Change, EffectiveProfile, HostNamespace, LimitKey, PolicyInput, PolicyOutcome, Reasoned,
+  AllowSpec, Allowance, Change, EffectiveProfile, HostNamespace, JoinedContainer, LimitKey, PolicyInput, PolicyOutcome, Reasoned,
   SeccompFinding, SeccompVerdict, Violation,
 } from './types.js';
 
@@ -305,40 +305,40 @@ function restartWithBinds(c: Ctx): void {
   }
 }
 
-/** `--link NAME[:ALIAS]`: the linked container's environment is copied into this one. */
-function links(c: Ctx): void {
-  const hc = c.hc;
-  const specs = hc.Links ?? [];
-  if (specs.length === 0) return;
-  const kept = specs.filter((spec) => {
-    const ref = linkRef(spec);
+/**
+ * References to other containers (`--link`, `--volumes-from`): each must be one sdocker hardened
+ * for this user under a level at least as strict, or allowed. Returns the specs that may stay.
+ */
+function trustedRefs(c: Ctx, specs: string[], refOf: (spec: string) => string,
+  judge: (spec: string, ref: string, why: string, x: JoinedContainer | undefined) => boolean): string[] {
+  return specs.filter((spec) => {
+    const ref = refOf(spec);
     const x = c.input.containers?.[ref];
     const why = x ? distrust(x, joiner(c)) : `container ${ref} was not found`;
-    if (!why) return true;
-    return c.check('SD-LINK-001', 'HostConfig.Links', spec, spec, joinAllowance(c.allow, ref, x),
-      { why, denialKey: 'joinContainers', denialValue: ref, allowSubject: ref });
+    return !why || judge(spec, ref, why, x);
   });
+}
+
+/** `--link NAME[:ALIAS]`: the linked container's environment is copied into this one. */
+function links(c: Ctx): void {
+  const specs = c.hc.Links ?? [];
+  if (specs.length === 0) return;
+  const kept = trustedRefs(c, specs, linkRef, (spec, ref, why, x) => c.check('SD-LINK-001', 'HostConfig.Links', spec, spec,
+    joinAllowance(c.allow, ref, x), { why, denialKey: 'joinContainers', denialValue: ref, allowSubject: ref }));
   if (kept.length !== specs.length) {
     c.change('HostConfig.Links', specs, kept.length ? kept : null, 'SD-LINK-001');
-    hc.Links = kept.length ? kept : null;
+    c.hc.Links = kept.length ? kept : null;
   }
 }
 
 function volumesFrom(c: Ctx): void {
-  const hc = c.hc;
-  const specs = hc.VolumesFrom ?? [];
+  const specs = c.hc.VolumesFrom ?? [];
   if (specs.length === 0) return;
-  const kept = specs.filter((spec) => {
-    const ref = volumesFromRef(spec);
-    const x = c.input.containers?.[ref];
-    const why = x ? distrust(x, joiner(c)) : `container ${ref} was not found`;
-    if (!why) return true;
-    const allowance = c.allow.volumesFrom ?? joinAllowance(c.allow, ref, x);
-    return c.check('SD-MNT-004', 'HostConfig.VolumesFrom', spec, spec, allowance, { why, denialKey: 'volumesFrom' });
-  });
+  const kept = trustedRefs(c, specs, volumesFromRef, (spec, ref, why, x) => c.check('SD-MNT-004', 'HostConfig.VolumesFrom', spec, spec,
+    c.allow.volumesFrom ?? joinAllowance(c.allow, ref, x), { why, denialKey: 'volumesFrom' }));
   if (kept.length !== specs.length) {
     c.change('HostConfig.VolumesFrom', specs, kept, 'SD-MNT-004');
-    hc.VolumesFrom = kept;
+    c.hc.VolumesFrom = kept;
   }
 }
 
