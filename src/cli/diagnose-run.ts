@@ -7,7 +7,7 @@ import type { EngineClient } from '../engine/client.js';
 import type { CreateBody, ImageInspect } from '../engine/types.js';
 import type { RunRequest } from '../flags/request.js';
 import type { EffectiveProfile } from '../policy/types.js';
-import { collectDiagnosis, watchContainer } from '../diagnose/collect.js';
+import { collectDiagnosis, profileFacts, watchContainer } from '../diagnose/collect.js';
 import { renderJson, renderText, type DiagnosisContext } from '../diagnose/render.js';
 import { OutputTail } from '../diagnose/tail.js';
 import type { ProcessIO } from './io.js';
@@ -61,13 +61,7 @@ export async function diagnoseRun(
   const input: Parameters<typeof collectDiagnosis>[2] = {
     exitCode,
     body,
-    profile: {
-      tmpfs: profile.defaults.tmpfs,
-      capabilities: profile.defaults.capabilities ?? [],
-      memory: profile.defaults.memory,
-      pids: profile.defaults.pids,
-      seccomp: profile.defaults.seccomp,
-    },
+    profile: profileFacts(profile),
   };
   if (image?.Config?.User !== undefined) input.imageUser = image.Config.User;
   const lines = plan.tail?.get();

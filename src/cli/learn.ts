@@ -17,7 +17,7 @@ import { resolveEndpoint } from '../engine/endpoint.js';
 import { PolicyError, SdockerError, UsageError } from '../errors.js';
 import { buildRunRequest } from '../flags/request.js';
 import { readBoundedText } from '../fs/read-bounded.js';
-import { collectDiagnosis } from '../diagnose/collect.js';
+import { collectDiagnosis, profileFacts } from '../diagnose/collect.js';
 import { printable } from '../diagnose/render.js';
 import type { CreateBody } from '../engine/types.js';
 import { loadEffectiveProfile } from '../policy/load-profile.js';
@@ -253,13 +253,7 @@ async function diagnose(client: EngineClient, id: string, env: Record<string, st
   const profile = await loadEffectiveProfile({ cwd, env, seccomp: false });
   const input: Parameters<typeof collectDiagnosis>[2] = {
     body,
-    profile: {
-      tmpfs: profile.defaults.tmpfs,
-      capabilities: profile.defaults.capabilities ?? [],
-      memory: profile.defaults.memory,
-      pids: profile.defaults.pids,
-      seccomp: profile.defaults.seccomp,
-    },
+    profile: profileFacts(profile),
   };
   const image = c.Config.Image ? await client.json<{ Config?: { User?: string } }>('GET', `/images/${encodeURIComponent(c.Config.Image)}/json`).catch(() => undefined) : undefined;
   if (image?.Config?.User !== undefined) input.imageUser = image.Config.User;

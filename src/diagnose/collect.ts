@@ -10,6 +10,7 @@ import { EngineError } from '../errors.js';
 import { parsePasswd, singleFileFromTar } from '../policy/user-names.js';
 import { diagnose, pathsToOwn } from './diagnose.js';
 import { OutputTail } from './tail.js';
+import type { EffectiveProfile } from '../policy/types.js';
 import type { Diagnosis, DiagnosisInput, PathFact } from './types.js';
 
 interface ContainerState {
@@ -114,6 +115,12 @@ export interface CollectInput extends Omit<DiagnosisInput, 'exitCode' | 'logLine
   exitCode?: number;
   /** Lines kept while the output streamed; else read from the logs. */
   logLines?: string[];
+}
+
+/** What the effective profile already says, as the diagnosis reads it (a fix lists the whole new value). */
+export function profileFacts(profile: EffectiveProfile): DiagnosisInput['profile'] {
+  const d = profile.defaults;
+  return { tmpfs: d.tmpfs, capabilities: d.capabilities ?? [], memory: d.memory, pids: d.pids, seccomp: d.seccomp };
 }
 
 /** Everything the engine still knows about a dead container, diagnosed. */
