@@ -297,9 +297,12 @@ function restartWithBinds(c: Ctx): void {
   const policy = c.hc.RestartPolicy?.Name ?? '';
   if (policy === '' || policy === 'no') return;
   const binds = (c.hc.Mounts ?? []).filter((m) => m.Type === 'bind' || m.VolumeOptions?.Labels?.['io.sdocker.bind'] !== undefined);
-  if (binds.length === 0 && (c.hc.Binds ?? []).every((b) => !parseBind(b).isHostPath)) return;
+  // --volumes-from brings the other container's bind volumes, mounted again at every restart too.
+  const from = c.hc.VolumesFrom ?? [];
+  if (binds.length === 0 && from.length === 0 && (c.hc.Binds ?? []).every((b) => !parseBind(b).isHostPath)) return;
+  const what = [...binds.map((m) => m.VolumeOptions?.Labels?.['io.sdocker.bind'] ?? m.Source), ...from.map((f) => `the mounts of ${f}`)];
   if (!c.check('SD-MNT-008', 'HostConfig.RestartPolicy', policy, `--restart ${policy}`, c.allow.restartWithBinds,
-    { why: `the container binds ${binds.map((m) => m.VolumeOptions?.Labels?.['io.sdocker.bind'] ?? m.Source).join(', ') || 'a host path'}`, denialKey: 'restartWithBinds' })) {
+    { why: `the container binds ${what.join(', ') || 'a host path'}`, denialKey: 'restartWithBinds' })) {
     c.change('HostConfig.RestartPolicy', c.hc.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 }, 'SD-MNT-008');
     c.hc.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
   }

@@ -276,6 +276,8 @@ describe('SD-MNT-008: a restart policy with host binds', () => {
     }
     expect(rules(run(['--restart', 'always', '--mount', `type=bind,src=${dir},dst=/d`]))).toEqual(['SD-MNT-008']);
     expect(rules(run(['--restart', 'always']))).toEqual([]);
+    // --volumes-from carries the other container's bind volumes, mounted again at every restart.
+    expect(rules(run(['--restart', 'always', '--volumes-from', 'x'], { profile: profileOf('restricted', [{ path: '/p.yaml', allow: { volumesFrom: { reason: 'r' } } }]) }))).toEqual(['SD-MNT-008']);
     expect(rules(run(['--restart', 'no', '-v', `${dir}:/d`]))).toEqual([]);
     const allowed = profileOf('restricted', [{ path: '/p.yaml', allow: { restartWithBinds: { reason: 'a service that must come back' } } }]);
     expect(rules(run(['--restart', 'always', '-v', `${dir}:/d`], { profile: allowed }))).toEqual([]);
