@@ -22,8 +22,8 @@ describe('sarif', () => {
     const log = toSarif({ name: 'sdocker', version: '0.1.0' },
       [{ id: 'A1', title: 'a', severity: 'high' }, { id: 'B2', title: 'b', severity: 'low', tags: ['guideline-7'] }],
       [{ ruleId: 'B2', severity: 'low', message: 'found', uri: 'usr/bin/su' }]) as { runs: { results: { ruleIndex: number; level: string }[]; tool: { driver: { rules: { properties: { tags: string[] } }[] } } }[] };
-    expect(log.runs[0].results[0]).toMatchObject({ ruleIndex: 1, level: 'note' });
-    expect(log.runs[0].tool.driver.rules[1].properties.tags).toContain('guideline-7');
+    expect(log.runs[0]?.results[0]).toMatchObject({ ruleIndex: 1, level: 'note' });
+    expect(log.runs[0]?.tool.driver.rules[1]?.properties.tags).toContain('guideline-7');
     expect(() => toSarif({ name: 's', version: '1' }, [], [{ ruleId: 'X', severity: 'low', message: 'm' }])).toThrow(/not in the rule list/);
   });
 });
