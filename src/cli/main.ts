@@ -58,6 +58,10 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
         const { learnCommand } = await import('./learn.js');
         return learnCommand(route.args, io, globals);
       }
+      if (route.command === 'audit') {
+        const { auditCommand } = await import('./audit.js');
+        return auditCommand(route.args, io, globals);
+      }
       if (route.command === 'init') {
         const { initCommand } = await import('./init.js');
         return initCommand(route.args, io);
