@@ -123,7 +123,8 @@ export function checkContainer(c: ContainerFacts, ctx: DaemonContext): Finding[]
   const test = c.Config.Healthcheck?.Test ?? [];
   if (test.length === 0 || test[0] === 'NONE') add('SDA-CTR-HEALTH', test[0] === 'NONE' ? 'health check disabled (--no-healthcheck)' : 'no HEALTHCHECK and no --health-cmd');
 
-  const sshd = (c.processes ?? []).find((p) => /(^|\/|\s)sshd(\s|$|:)/.test(p));
+  // The program (first word, its base name; sshd retitles itself "sshd: ..."), not a word in an argument.
+  const sshd = (c.processes ?? []).find((p) => (p.trim().split(/\s+/)[0] ?? '').split('/').pop()!.replace(/:$/, '') === 'sshd');
   if (sshd) add('SDA-CTR-SSHD', `process: ${sshd}`);
   return out;
 }
