@@ -42,7 +42,7 @@ export function checkContainer(c: ContainerFacts, ctx: DaemonContext): Finding[]
   if (hc.Privileged) add('SDA-CTR-PRIVILEGED', '--privileged');
 
   // Mounts: the engine's resolved view (Binds, --mount and volumes alike).
-  const engine: EngineFacts = { usernsRemap: ctx.usernsRemap, apparmor: ctx.apparmor, selinux: false, runtimes: [], socketPaths: ctx.socketPaths, ...(ctx.dockerRootDir ? { dockerRootDir: ctx.dockerRootDir } : {}) };
+  const engine: EngineFacts = { usernsRemap: ctx.usernsRemap, apparmor: ctx.apparmor, selinux: ctx.selinux, runtimes: [], socketPaths: ctx.socketPaths, ...(ctx.dockerRootDir ? { dockerRootDir: ctx.dockerRootDir } : {}) };
   for (const m of c.Mounts ?? []) {
     if (m.Type === 'bind' && m.Source) {
       const src = normalizeHostPath(m.Source);
@@ -89,7 +89,8 @@ export function checkContainer(c: ContainerFacts, ctx: DaemonContext): Finding[]
   if (ctx.apparmor && !hc.Privileged && (opts.some(([k, v]) => k === 'apparmor' && v === 'unconfined') || c.AppArmorProfile === 'unconfined')) {
     add('SDA-CTR-APPARMOR-UNCONFINED', 'AppArmor profile unconfined');
   }
-  if (opts.some(([k, v]) => k === 'label' && v === 'disable')) add('SDA-CTR-SELINUX-DISABLED', '--security-opt label=disable');
+  // docker itself adds label=disable for --pid host, --ipc host and --privileged: it counts only where SELinux labels containers.
+  if (ctx.selinux && opts.some(([k, v]) => k === 'label' && v === 'disable')) add('SDA-CTR-SELINUX-DISABLED', '--security-opt label=disable');
   if (!nnpSet(opts, ctx.noNewPrivileges)) add('SDA-CTR-NNP', 'no --security-opt no-new-privileges');
   if (!hc.ReadonlyRootfs) add('SDA-CTR-ROOTFS-RW', 'no --read-only');
 

@@ -28,6 +28,7 @@ export function daemonContext(facts: DaemonFacts): DaemonContext {
     noNewPrivileges: s?.noNewPrivileges ?? false,
     usernsRemap: securityOption(facts, 'userns') !== undefined,
     apparmor: securityOption(facts, 'apparmor') !== undefined,
+    selinux: securityOption(facts, 'selinux') !== undefined,
     socketPaths: s ? unixSockets(s.hosts) : [],
     ...(facts.info.DockerRootDir ? { dockerRootDir: facts.info.DockerRootDir } : {}),
   };

@@ -112,6 +112,8 @@ export interface DaemonContext {
   usernsRemap: boolean;
   /** The host supports AppArmor (SecurityOptions name=apparmor). */
   apparmor: boolean;
+  /** The daemon labels containers for SELinux (SecurityOptions name=selinux). */
+  selinux: boolean;
   /** Engine socket paths known for this daemon (its -H unix:// hosts). */
   socketPaths: string[];
   dockerRootDir?: string;

@@ -148,7 +148,7 @@ describe('daemon checks', () => {
   });
 });
 
-const CTX: DaemonContext = { noNewPrivileges: false, usernsRemap: false, apparmor: false, socketPaths: ['/var/run/docker.sock'], dockerRootDir: '/var/lib/docker' };
+const CTX: DaemonContext = { noNewPrivileges: false, usernsRemap: false, apparmor: false, selinux: false, socketPaths: ['/var/run/docker.sock'], dockerRootDir: '/var/lib/docker' };
 
 /** What `sdocker run` under restricted creates (inspect of a real one, trimmed). */
 function restricted(): ContainerFacts {
@@ -188,7 +188,6 @@ describe('container checks', () => {
       [{ PidsLimit: null }, 'SDA-CTR-PIDS'],
       [{ NanoCpus: 0 }, 'SDA-CTR-CPU'],
       [{ SecurityOpt: ['no-new-privileges', 'seccomp:unconfined'] }, 'SDA-CTR-SECCOMP-UNCONFINED'],
-      [{ SecurityOpt: ['no-new-privileges', 'label=disable'] }, 'SDA-CTR-SELINUX-DISABLED'],
       [{ SecurityOpt: [] }, 'SDA-CTR-NNP'],
       [{ SecurityOpt: ['no-new-privileges=false'] }, 'SDA-CTR-NNP'],
       [{ ReadonlyRootfs: false }, 'SDA-CTR-ROOTFS-RW'],
@@ -220,12 +219,16 @@ describe('container checks', () => {
     expect(ids({ ...restricted(), Config: { User: '1000:0' } })).not.toContain('SDA-CTR-ROOT');
     expect(ids({ ...restricted(), Config: { User: '65534', Healthcheck: { Test: ['NONE'] } } })).toContain('SDA-CTR-HEALTH');
   });
-  it('userns host matters only on a remapping daemon; AppArmor only where the host has it', () => {
+  it('userns host matters only on a remapping daemon; AppArmor and SELinux only where the host has them', () => {
     expect(ids(withHc({ UsernsMode: 'host' }))).not.toContain('SDA-CTR-HOST-USERNS');
     expect(ids(withHc({ UsernsMode: 'host' }), { ...CTX, usernsRemap: true })).toContain('SDA-CTR-HOST-USERNS');
     const unconf = withHc({ SecurityOpt: ['no-new-privileges', 'apparmor=unconfined'] });
     expect(ids(unconf)).not.toContain('SDA-CTR-APPARMOR-UNCONFINED');
     expect(ids(unconf, { ...CTX, apparmor: true })).toContain('SDA-CTR-APPARMOR-UNCONFINED');
+    // docker adds label=disable itself to --pid host / --ipc host containers: it counts only where SELinux labels containers
+    const nolabel = withHc({ SecurityOpt: ['no-new-privileges', 'label=disable'] });
+    expect(ids(nolabel)).not.toContain('SDA-CTR-SELINUX-DISABLED');
+    expect(ids(nolabel, { ...CTX, selinux: true })).toContain('SDA-CTR-SELINUX-DISABLED');
   });
   it('mounts: the socket anywhere, sensitive paths and their ancestors, writable binds, shared propagation', () => {
     const m = (Source: string, RW: boolean, Propagation = 'rprivate') => ids({ ...restricted(), Mounts: [{ Type: 'bind', Source, Destination: '/x', RW, Propagation }] });
@@ -318,6 +321,6 @@ describe('report formats', () => {
 describe('daemon context for the container checks', () => {
   it('comes from the daemon facts', () => {
     const ctx = daemonContext({ endpoint: 'x', info: { SecurityOptions: ['name=userns', 'name=apparmor'], DockerRootDir: '/d' }, version: {}, local: local(['dockerd', '--no-new-privileges', '-H', 'unix:///s.sock']) });
-    expect(ctx).toEqual({ noNewPrivileges: true, usernsRemap: true, apparmor: true, socketPaths: ['/s.sock'], dockerRootDir: '/d' });
+    expect(ctx).toEqual({ noNewPrivileges: true, usernsRemap: true, apparmor: true, selinux: false, socketPaths: ['/s.sock'], dockerRootDir: '/d' });
   });
 });
