@@ -138,7 +138,13 @@ export function groupMembers(group: string, host: HostReader): { name: string; m
 }
 
 /** Containers to audit: the named ones, else the running ones (every one with `all`). */
-export async function collectContainers(client: EngineClient, names: readonly string[], all: boolean): Promise<ContainerFacts[]> {
+export async function collectContainers(
+  client: EngineClient,
+  names: readonly string[],
+  all: boolean,
+  /** The daemon runs on this host: bind sources are resolved here (symlinks) to be judged as the real path too. */
+  localHost?: HostReader,
+): Promise<ContainerFacts[]> {
   const ids = names.length > 0
     ? [...names]
     : (await client.json<Array<{ Id: string }>>('GET', '/containers/json', { query: { all: all ? 1 : 0 } })).map((c) => c.Id);
@@ -151,6 +157,9 @@ export async function collectContainers(client: EngineClient, names: readonly st
       // Removed between the list and the inspect: nothing left to audit. A named one must exist.
       if ((err as { statusCode?: number }).statusCode === 404 && names.length === 0) continue;
       throw err;
+    }
+    if (localHost) {
+      for (const m of c.Mounts ?? []) if (m.Type === 'bind' && m.Source) m.RealSource = localHost.realpath(m.Source);
     }
     if (c.State?.Running) {
       const top = await client.json<{ Titles?: string[]; Processes?: string[][] }>('GET', `/containers/${c.Id}/top`).catch(() => undefined);

@@ -46,8 +46,11 @@ export function checkContainer(c: ContainerFacts, ctx: DaemonContext): Finding[]
   for (const m of c.Mounts ?? []) {
     if (m.Type === 'bind' && m.Source) {
       const src = normalizeHostPath(m.Source);
-      const where = `${src} at ${m.Destination ?? '?'}${m.RW ? ' (writable)' : ' (read-only)'}`;
-      const kind = sensitiveKind(src, engine);
+      // Both spellings, as the policy judges them: a symlink to /etc is /etc.
+      const real = m.RealSource ? normalizeHostPath(m.RealSource) : src;
+      const shown = real !== src ? `${src} (-> ${real})` : src;
+      const where = `${shown} at ${m.Destination ?? '?'}${m.RW ? ' (writable)' : ' (read-only)'}`;
+      const kind = sensitiveKind(src, engine) ?? sensitiveKind(real, engine);
       if (kind?.kind === 'socket') add('SDA-CTR-SOCKET', where);
       else if (kind) add(m.RW ? 'SDA-CTR-MOUNT-SENSITIVE-RW' : 'SDA-CTR-MOUNT-SENSITIVE', `${where}: ${kind.matched} is sensitive`);
       else if (m.RW) add('SDA-CTR-MOUNT-RW', where);

@@ -30,12 +30,20 @@ export function counts(fs: readonly Finding[]): Record<Severity, number> {
 const COLOURS: Record<Severity, string> = { critical: '\x1b[1;31m', high: '\x1b[31m', medium: '\x1b[33m', low: '\x1b[36m', info: '\x1b[2m' };
 const RESET = '\x1b[0m';
 
+/**
+ * What a container controls (its process names, the paths its command line chose) reaches the
+ * auditor's terminal only as visible text: control characters (escape sequences) are shown as \xNN.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function refs(f: Finding): string {
   return `guideline ${f.guideline}${f.cis ? `, CIS ${f.cis}` : ''}`;
 }
 
 export function renderText(r: AuditReport, tty: boolean): string {
-  const lines: string[] = [`sdocker audit of ${r.endpoint}: ${r.containers} container${r.containers === 1 ? '' : 's'}`];
+  const lines: string[] = [`sdocker audit of ${printable(r.endpoint)}: ${r.containers} container${r.containers === 1 ? '' : 's'}`];
   const sorted = sortFindings(r.findings);
   for (const sev of SEVERITIES) {
     const group = sorted.filter((f) => f.severity === sev);
@@ -44,8 +52,8 @@ export function renderText(r: AuditReport, tty: boolean): string {
     lines.push('', tty ? `${COLOURS[sev]}${head}${RESET}` : head);
     for (const f of group) {
       const title = CATALOG.get(f.id)?.title ?? '';
-      lines.push(`  ${f.id}  ${f.subject}: ${title}`);
-      lines.push(`      ${f.message} (${refs(f)})`);
+      lines.push(`  ${f.id}  ${printable(f.subject)}: ${title}`);
+      lines.push(`      ${printable(f.message)} (${refs(f)})`);
       lines.push(`      fix: ${f.fix.join(' | ')}`);
     }
   }

@@ -98,7 +98,16 @@ export interface ContainerFacts {
   State?: { Running?: boolean; Status?: string };
   Config: ContainerConfig & { Healthcheck?: { Test?: string[] } };
   HostConfig: HostConfig;
-  Mounts?: Array<{ Type?: string; Source?: string; Destination?: string; RW?: boolean; Propagation?: string; Name?: string }>;
+  Mounts?: Array<{
+    Type?: string;
+    Source?: string;
+    Destination?: string;
+    RW?: boolean;
+    Propagation?: string;
+    Name?: string;
+    /** A bind's source with symlinks resolved on this host (collect.ts, local daemons only): judged as well as Source. */
+    RealSource?: string;
+  }>;
   AppArmorProfile?: string;
   /** Process command lines from GET /containers/{id}/top (running containers only). */
   processes?: string[];

@@ -3,7 +3,7 @@
  * findings (src/audit). Exit 0, or 1 when a finding reaches --fail-on; 125 on a usage or engine error.
  */
 import { checkContainer } from '../audit/container-checks.js';
-import { collectContainers, collectDaemon } from '../audit/collect.js';
+import { collectContainers, collectDaemon, hostReader } from '../audit/collect.js';
 import { checkDaemon, daemonContext } from '../audit/daemon-checks.js';
 import { type AuditReport, renderJson, renderSarif, renderText } from '../audit/render.js';
 import { EngineClient } from '../engine/client.js';
@@ -60,7 +60,7 @@ export async function auditCommand(argv: string[], io: ProcessIO, globals: Globa
   try {
     const facts = await collectDaemon(client, endpoint);
     const findings = checkDaemon(facts);
-    const containers = noContainers ? [] : await collectContainers(client, parsed.args, last('all') === 'true');
+    const containers = noContainers ? [] : await collectContainers(client, parsed.args, last('all') === 'true', facts.local ? hostReader : undefined);
     const ctx = daemonContext(facts);
     for (const c of containers) findings.push(...checkContainer(c, ctx));
     const report: AuditReport = { endpoint: endpoint.host, containers: containers.length, findings };

@@ -4,7 +4,7 @@
  * (the kernel's view: namespaces, capabilities, seccomp, mounts). A container made by `sdocker run`
  * under `restricted` yields no container finding above low.
  */
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTestObjects, runCli, TEST_LABEL_ARGS, testName } from '../helpers/engine.js';
@@ -37,6 +37,8 @@ const CASES: Record<string, { flags: string[]; id: string; create?: boolean }> =
   socket: { flags: ['-v', '/var/run/docker.sock:/var/run/docker.sock'], id: 'SDA-CTR-SOCKET' },
   etcrw: { flags: ['-v', '/etc:/h'], id: 'SDA-CTR-MOUNT-SENSITIVE-RW' },
   etcro: { flags: ['-v', '/etc:/h:ro'], id: 'SDA-CTR-MOUNT-SENSITIVE' },
+  /** A symlink in the project's tree that leads to /etc: mount(2) follows it, so does the audit. */
+  etclink: { flags: ['-v', `${tmp.path}/link:/h:ro`], id: 'SDA-CTR-MOUNT-SENSITIVE' },
   bindrw: { flags: ['-v', `${tmp.path}/share:/d`], id: 'SDA-CTR-MOUNT-RW' },
   seccomp: { flags: ['--security-opt', 'seccomp=unconfined'], id: 'SDA-CTR-SECCOMP-UNCONFINED' },
   ports: { flags: ['-p', '8080'], id: 'SDA-CTR-PORT-ALL' },
@@ -57,8 +59,8 @@ function execIn(name: string, script: string): Promise<{ code: number | null; st
 
 beforeAll(async () => {
   await ensureTestImages();
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(`${tmp.path}/share`);
+  symlinkSync('/etc', `${tmp.path}/link`);
   await Promise.all(
     Object.entries(CASES).map(async ([k, c]) => {
       names[k] = testName(`audit-${k}`);
@@ -128,6 +130,7 @@ describe('what the findings claim is what the kernel shows inside', () => {
     expect((await execIn(names.socket!, 'test -S /var/run/docker.sock && echo sock')).stdout.trim()).toBe('sock');
     expect((await execIn(names.etcro!, 'cat /h/hostname')).stdout).toBe(readFileSync('/etc/hostname', 'utf8'));
     expect((await execIn(names.etcro!, 'touch /h/.sda-probe 2>&1 || echo refused')).stdout).toMatch(/Read-only file system/);
+    expect((await execIn(names.etclink!, 'cat /h/hostname')).stdout).toBe(readFileSync('/etc/hostname', 'utf8'));
     expect((await execIn(names.etcrw!, "grep ' /h ' /proc/mounts")).stdout.split(' ')[3]!.split(',')).toContain('rw');
     writeFileSync(`${tmp.path}/share/planted`, 'from the host\n');
     expect((await execIn(names.bindrw!, 'cat /d/planted; echo back > /d/written')).stdout).toBe('from the host\n');

@@ -241,6 +241,9 @@ describe('container checks', () => {
     expect(m('/home/u/data', true)).toContain('SDA-CTR-MOUNT-RW');
     expect(m('/home/u/data', false)).not.toContain('SDA-CTR-MOUNT-RW');
     expect(m('/home/u/data', false, 'rshared')).toContain('SDA-CTR-MOUNT-SHARED');
+    // a symlink to a sensitive path is judged as where it leads (collect.ts resolves it on a local daemon's host)
+    const link = ids({ ...restricted(), Mounts: [{ Type: 'bind', Source: '/tmp/innocent', RealSource: '/etc', Destination: '/x', RW: false }] });
+    expect(link).toContain('SDA-CTR-MOUNT-SENSITIVE');
     // a named volume is not a host path
     expect(ids({ ...restricted(), Mounts: [{ Type: 'volume', Name: 'v', Source: '/var/lib/docker/volumes/v/_data', Destination: '/v', RW: true }] })).not.toContain('SDA-CTR-MOUNT-RW');
   });
@@ -302,6 +305,12 @@ describe('report formats', () => {
     expect(t).toContain('fix: ');
     expect(t).not.toContain('\x1b[');
     expect(renderText(report, true)).toContain('\x1b[');
+  });
+  it('text: what a container controls cannot send escape sequences to the terminal', () => {
+    const evil = checkContainer({ ...restricted(), processes: ['sshd \x1b]0;owned\x07 \x1b[2J'] }, CTX);
+    const t = renderText({ ...report, findings: evil }, true);
+    expect(t).toContain('sshd \\x1b]0;owned\\x07 \\x1b[2J');
+    expect(t.replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
   });
   it('json: the summary counts what the list holds', () => {
     const j = JSON.parse(renderJson(report)) as { summary: Record<string, number>; findings: unknown[] };
