@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import type { EngineClient } from '../engine/client.js';
 import type { Endpoint } from '../engine/endpoint.js';
 import { readBounded } from '../fs/read-bounded.js';
+import { isBindVolume } from '../policy/paths.js';
 import { configFileOf, daemonSettings, parseDockerdArgs, tcpHosts, unixSockets } from './dockerd-args.js';
 import type { AuditInfo, AuditVersion, ContainerFacts, DaemonFacts, LocalDaemonFacts } from './types.js';
 
@@ -158,8 +159,15 @@ export async function collectContainers(
       if ((err as { statusCode?: number }).statusCode === 404 && names.length === 0) continue;
       throw err;
     }
-    if (localHost) {
-      for (const m of c.Mounts ?? []) if (m.Type === 'bind' && m.Source) m.RealSource = localHost.realpath(m.Source);
+    for (const m of c.Mounts ?? []) {
+      // A local volume that binds a host directory is that directory (the policy's isBindVolume).
+      if (m.Type === 'volume' && m.Name && (m.Driver ?? 'local') === 'local') {
+        const v = await client.json<{ Options?: Record<string, string> | null }>('GET', `/volumes/${encodeURIComponent(m.Name)}`).catch(() => undefined);
+        const dev = v?.Options?.device;
+        if (isBindVolume(v?.Options) && dev) m.BindDevice = dev;
+      }
+      const hostPath = m.Type === 'bind' ? m.Source : m.BindDevice;
+      if (localHost && hostPath?.startsWith('/')) m.RealSource = localHost.realpath(hostPath);
     }
     if (c.State?.Running) {
       const top = await client.json<{ Titles?: string[]; Processes?: string[][] }>('GET', `/containers/${c.Id}/top`).catch(() => undefined);

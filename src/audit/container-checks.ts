@@ -44,12 +44,13 @@ export function checkContainer(c: ContainerFacts, ctx: DaemonContext): Finding[]
   // Mounts: the engine's resolved view (Binds, --mount and volumes alike).
   const engine: EngineFacts = { usernsRemap: ctx.usernsRemap, apparmor: ctx.apparmor, selinux: ctx.selinux, runtimes: [], socketPaths: ctx.socketPaths, ...(ctx.dockerRootDir ? { dockerRootDir: ctx.dockerRootDir } : {}) };
   for (const m of c.Mounts ?? []) {
-    if (m.Type === 'bind' && m.Source) {
-      const src = normalizeHostPath(m.Source);
+    const hostPath = m.Type === 'bind' ? m.Source : m.Type === 'volume' ? m.BindDevice : undefined;
+    if (hostPath?.startsWith('/')) {
+      const src = normalizeHostPath(hostPath);
       // Both spellings, as the policy judges them: a symlink to /etc is /etc.
       const real = m.RealSource ? normalizeHostPath(m.RealSource) : src;
       const shown = real !== src ? `${src} (-> ${real})` : src;
-      const where = `${shown} at ${m.Destination ?? '?'}${m.RW ? ' (writable)' : ' (read-only)'}`;
+      const where = `${m.Type === 'volume' ? `volume ${m.Name ?? '?'} binding ` : ''}${shown} at ${m.Destination ?? '?'}${m.RW ? ' (writable)' : ' (read-only)'}`;
       const kind = sensitiveKind(src, engine) ?? sensitiveKind(real, engine);
       if (kind?.kind === 'socket') add('SDA-CTR-SOCKET', where);
       else if (kind) add(m.RW ? 'SDA-CTR-MOUNT-SENSITIVE-RW' : 'SDA-CTR-MOUNT-SENSITIVE', `${where}: ${kind.matched} is sensitive`);

@@ -105,8 +105,11 @@ export interface ContainerFacts {
     RW?: boolean;
     Propagation?: string;
     Name?: string;
-    /** A bind's source with symlinks resolved on this host (collect.ts, local daemons only): judged as well as Source. */
+    /** The host path (a bind's source, a bind volume's device) with symlinks resolved on this host (collect.ts, local daemons only): judged as well. */
     RealSource?: string;
+    Driver?: string;
+    /** A local volume whose options bind a host path (`o=bind,device=PATH`): that path (collect.ts). */
+    BindDevice?: string;
   }>;
   AppArmorProfile?: string;
   /** Process command lines from GET /containers/{id}/top (running containers only). */

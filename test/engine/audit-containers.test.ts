@@ -21,6 +21,7 @@ interface Finding {
 const L = TEST_LABEL_ARGS;
 const tmp = tempDir('audit-ctr');
 const env = { SDOCKER_STATE_DIR: join(tmp.path, 'state') };
+const VOLUME = testName('audit-bindvol');
 
 /**
  * name → docker run flags and the finding it must get. `create`: created, not started — this host's
@@ -39,6 +40,8 @@ const CASES: Record<string, { flags: string[]; id: string; create?: boolean }> =
   etcro: { flags: ['-v', '/etc:/h:ro'], id: 'SDA-CTR-MOUNT-SENSITIVE' },
   /** A symlink in the project's tree that leads to /etc: mount(2) follows it, so does the audit. */
   etclink: { flags: ['-v', `${tmp.path}/link:/h:ro`], id: 'SDA-CTR-MOUNT-SENSITIVE' },
+  /** A named volume whose local-driver options bind /etc (made in beforeAll): the engine shows the volume's own path. */
+  etcvolume: { flags: ['-v', `${VOLUME}:/h:ro`], id: 'SDA-CTR-MOUNT-SENSITIVE' },
   bindrw: { flags: ['-v', `${tmp.path}/share:/d`], id: 'SDA-CTR-MOUNT-RW' },
   seccomp: { flags: ['--security-opt', 'seccomp=unconfined'], id: 'SDA-CTR-SECCOMP-UNCONFINED' },
   ports: { flags: ['-p', '8080'], id: 'SDA-CTR-PORT-ALL' },
@@ -61,6 +64,8 @@ beforeAll(async () => {
   await ensureTestImages();
   mkdirSync(`${tmp.path}/share`);
   symlinkSync('/etc', `${tmp.path}/link`);
+  const v = await docker(['volume', 'create', ...L, '-d', 'local', '-o', 'type=none', '-o', 'o=bind', '-o', 'device=/etc', VOLUME]);
+  expect(v.code, v.stderr).toBe(0);
   await Promise.all(
     Object.entries(CASES).map(async ([k, c]) => {
       names[k] = testName(`audit-${k}`);
@@ -131,6 +136,7 @@ describe('what the findings claim is what the kernel shows inside', () => {
     expect((await execIn(names.etcro!, 'cat /h/hostname')).stdout).toBe(readFileSync('/etc/hostname', 'utf8'));
     expect((await execIn(names.etcro!, 'touch /h/.sda-probe 2>&1 || echo refused')).stdout).toMatch(/Read-only file system/);
     expect((await execIn(names.etclink!, 'cat /h/hostname')).stdout).toBe(readFileSync('/etc/hostname', 'utf8'));
+    expect((await execIn(names.etcvolume!, 'cat /h/hostname')).stdout).toBe(readFileSync('/etc/hostname', 'utf8'));
     expect((await execIn(names.etcrw!, "grep ' /h ' /proc/mounts")).stdout.split(' ')[3]!.split(',')).toContain('rw');
     writeFileSync(`${tmp.path}/share/planted`, 'from the host\n');
     expect((await execIn(names.bindrw!, 'cat /d/planted; echo back > /d/written')).stdout).toBe('from the host\n');

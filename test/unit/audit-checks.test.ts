@@ -244,7 +244,10 @@ describe('container checks', () => {
     // a symlink to a sensitive path is judged as where it leads (collect.ts resolves it on a local daemon's host)
     const link = ids({ ...restricted(), Mounts: [{ Type: 'bind', Source: '/tmp/innocent', RealSource: '/etc', Destination: '/x', RW: false }] });
     expect(link).toContain('SDA-CTR-MOUNT-SENSITIVE');
-    // a named volume is not a host path
+    // a local volume whose options bind a host path is that path
+    const vol = ids({ ...restricted(), Mounts: [{ Type: 'volume', Name: 'v', Driver: 'local', Source: '/var/lib/docker/volumes/v/_data', BindDevice: '/etc', Destination: '/v', RW: true }] });
+    expect(vol).toContain('SDA-CTR-MOUNT-SENSITIVE-RW');
+    // a plain named volume is not a host path
     expect(ids({ ...restricted(), Mounts: [{ Type: 'volume', Name: 'v', Source: '/var/lib/docker/volumes/v/_data', Destination: '/v', RW: true }] })).not.toContain('SDA-CTR-MOUNT-RW');
   });
   it('sshd among the processes (the program, not a word in an argument)', () => {
