@@ -79,7 +79,8 @@ export function renderSarif(r: AuditReport, version: string): string {
     ruleId: f.id,
     severity: f.severity,
     message: `${f.subject}: ${f.message}`,
-    uri: f.subject === 'daemon' || f.subject === 'host' ? `${f.subject}/${r.endpoint.replace(/^[a-z]+:\/\//, '')}` : `container/${f.subject.split(' ')[0]}`,
+    // The daemon's and host's findings point at the endpoint (unix:///..., tcp://...), a container's at its name.
+    uri: f.subject === 'daemon' || f.subject === 'host' ? r.endpoint : `container/${encodeURIComponent(f.subject.split(' ')[0] ?? '')}`,
     properties: { subject: f.subject, guideline: f.guideline, ...(f.cis ? { cis: f.cis } : {}) },
   }));
   return `${JSON.stringify(toSarif({ name: 'sdocker-audit', version }, rules, findings), null, 2)}\n`;
