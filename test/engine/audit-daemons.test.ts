@@ -7,6 +7,7 @@
  * port reachable) with its own bridge and no iptables. Both stopped in afterAll.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runCli } from '../helpers/engine.js';
 import { type PrivateDockerd, startPrivateDockerd } from '../helpers/private-dockerd.js';
@@ -31,6 +32,20 @@ function userExists(name: string): boolean {
   }
 }
 
+/** Some dockerd on this host (another test's) remaps users. */
+function remappingDaemonRuns(): boolean {
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('dockerd') && argv.some((a) => a.startsWith('--userns-remap'))) return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
+}
+
 beforeAll(async () => {
   madeDockremap = !userExists('dockremap');
   port = await freePort();
@@ -52,7 +67,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([good?.stop(), bad?.stop()]);
-  if (madeDockremap && userExists('dockremap')) execFileSync('userdel', ['dockremap'], { stdio: 'ignore' });
+  // Other test runs may start their own remapping daemons meanwhile: the user stays while one runs.
+  if (madeDockremap && userExists('dockremap') && !remappingDaemonRuns()) execFileSync('userdel', ['dockremap'], { stdio: 'ignore' });
 });
 
 async function audit(args: string[]): Promise<Json> {
