@@ -138,6 +138,26 @@ export function groupMembers(group: string, host: HostReader): { name: string; m
   return { name: group, members: [...members].sort() };
 }
 
+type Top = { Titles?: string[]; Processes?: string[][] };
+
+/**
+ * The processes of a running container's cgroup, with their uid as the host sees it (`ps -o
+ * pid,uid,args` run by the engine on the host: under userns-remap, root in the container shows
+ * its host uid). Falls back to the default listing (no uid) when ps takes no -o.
+ */
+async function containerProcesses(client: EngineClient, id: string): Promise<ContainerFacts['processes']> {
+  const get = (query?: Record<string, string>) => client.json<Top>('GET', `/containers/${id}/top`, query ? { query } : {}).catch(() => undefined);
+  const top = (await get({ ps_args: '-o pid,uid,args' })) ?? (await get());
+  if (!top?.Processes || !top.Titles) return undefined;
+  const cmd = top.Titles.findIndex((t) => t === 'COMMAND' || t === 'CMD');
+  const uid = top.Titles.indexOf('UID');
+  if (cmd < 0) return undefined;
+  return top.Processes.map((p) => {
+    const u = uid >= 0 ? Number(p[uid]) : NaN;
+    return { command: p.slice(cmd).join(' '), ...(Number.isInteger(u) ? { uid: u } : {}) };
+  });
+}
+
 /** Containers to audit: the named ones, else the running ones (every one with `all`). */
 export async function collectContainers(
   client: EngineClient,
@@ -170,9 +190,8 @@ export async function collectContainers(
       if (localHost && hostPath?.startsWith('/')) m.RealSource = localHost.realpath(hostPath);
     }
     if (c.State?.Running) {
-      const top = await client.json<{ Titles?: string[]; Processes?: string[][] }>('GET', `/containers/${c.Id}/top`).catch(() => undefined);
-      const col = top?.Titles ? top.Titles.indexOf('CMD') : -1;
-      if (top?.Processes && col >= 0) c.processes = top.Processes.map((p) => p.slice(col).join(' '));
+      const processes = await containerProcesses(client, c.Id);
+      if (processes) c.processes = processes;
     }
     out.push(c);
   }

@@ -77,7 +77,12 @@ export function checkContainer(c: ContainerFacts, ctx: DaemonContext): Finding[]
   if (hc.UsernsMode === 'host' && ctx.usernsRemap) add('SDA-CTR-HOST-USERNS', '--userns host');
   if (hc.NetworkMode === 'default' || hc.NetworkMode === 'bridge') add('SDA-CTR-DEFAULT-BRIDGE', `network ${hc.NetworkMode}`);
 
-  if (isRootUser(c.Config.User)) add('SDA-CTR-ROOT', `user "${c.Config.User ?? ''}"${ctx.usernsRemap ? ' (remapped by the daemon)' : ''}`);
+  // Root as configured, or as the host sees the running processes (a name the image maps to uid 0).
+  const hostRoot = (c.processes ?? []).find((p) => p.uid === 0);
+  if (isRootUser(c.Config.User) || hostRoot) {
+    const seen = hostRoot ? `; uid 0 on the host: ${hostRoot.command}` : ctx.usernsRemap ? ' (remapped by the daemon)' : '';
+    out.push(finding('SDA-CTR-ROOT', subject, `user "${c.Config.User ?? ''}"${seen}`, !hostRoot && ctx.usernsRemap && (c.processes?.length ?? 0) > 0 ? 'low' : undefined));
+  }
 
   // Limits (guideline 6).
   if (!hc.Memory) add('SDA-CTR-MEMORY', 'Memory 0');
@@ -129,7 +134,7 @@ export function checkContainer(c: ContainerFacts, ctx: DaemonContext): Finding[]
   if (test.length === 0 || test[0] === 'NONE') add('SDA-CTR-HEALTH', test[0] === 'NONE' ? 'health check disabled (--no-healthcheck)' : 'no HEALTHCHECK and no --health-cmd');
 
   // The program (first word, its base name; sshd retitles itself "sshd: ..."), not a word in an argument.
-  const sshd = (c.processes ?? []).find((p) => (p.trim().split(/\s+/)[0] ?? '').split('/').pop()!.replace(/:$/, '') === 'sshd');
-  if (sshd) add('SDA-CTR-SSHD', `process: ${sshd}`);
+  const sshd = (c.processes ?? []).find((p) => (p.command.trim().split(/\s+/)[0] ?? '').split('/').pop()!.replace(/:$/, '') === 'sshd');
+  if (sshd) add('SDA-CTR-SSHD', `process: ${sshd.command}`);
   return out;
 }

@@ -112,8 +112,8 @@ export interface ContainerFacts {
     BindDevice?: string;
   }>;
   AppArmorProfile?: string;
-  /** Process command lines from GET /containers/{id}/top (running containers only). */
-  processes?: string[];
+  /** Processes from GET /containers/{id}/top (running containers only): the command line and the uid on the host. */
+  processes?: Array<{ command: string; uid?: number }>;
 }
 
 /** What the container checks need to know of the daemon. */

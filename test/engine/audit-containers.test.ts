@@ -22,13 +22,15 @@ const L = TEST_LABEL_ARGS;
 const tmp = tempDir('audit-ctr');
 const env = { SDOCKER_STATE_DIR: join(tmp.path, 'state') };
 const VOLUME = testName('audit-bindvol');
+/** Built in beforeAll: the root test image with one more passwd line, toor with uid 0. */
+const TOOR_IMAGE = `sdocker-test/busybox:audit-toor-${process.pid}`;
 
 /**
  * name → docker run flags and the finding it must get. `create`: created, not started — this host's
  * dockerd lacks CAP_SYS_RESOURCE in its bounding set, so runc cannot start a privileged container
  * here ("unable to apply caps"); the audit reads the created one (the engine's inspect is the same).
  */
-const CASES: Record<string, { flags: string[]; id: string; create?: boolean }> = {
+const CASES: Record<string, { flags: string[]; id: string; create?: boolean; image?: string }> = {
   privileged: { flags: ['--privileged'], id: 'SDA-CTR-PRIVILEGED', create: true },
   capadd: { flags: ['--cap-add', 'SYS_ADMIN'], id: 'SDA-CTR-CAP-ADD' },
   hostnet: { flags: ['--network', 'host'], id: 'SDA-CTR-HOST-NET' },
@@ -48,6 +50,8 @@ const CASES: Record<string, { flags: string[]; id: string; create?: boolean }> =
   restart: { flags: ['--restart', 'always'], id: 'SDA-CTR-RESTART' },
   device: { flags: ['--device', '/dev/zero:/dev/zz'], id: 'SDA-CTR-DEVICES' },
   plain: { flags: [], id: 'SDA-CTR-ROOT' },
+  /** USER toor, a name the image's /etc/passwd maps to uid 0: root as the host sees the process. */
+  toor: { flags: ['-u', 'toor'], id: 'SDA-CTR-ROOT', image: TOOR_IMAGE },
 };
 /** What plain `docker run` lacks, beyond running as root. */
 const PLAIN_ALSO = ['SDA-CTR-MEMORY', 'SDA-CTR-PIDS', 'SDA-CTR-CPU', 'SDA-CTR-NNP', 'SDA-CTR-ROOTFS-RW', 'SDA-CTR-CAP-DEFAULT', 'SDA-CTR-HEALTH', 'SDA-CTR-ULIMIT'];
@@ -66,10 +70,15 @@ beforeAll(async () => {
   symlinkSync('/etc', `${tmp.path}/link`);
   const v = await docker(['volume', 'create', ...L, '-d', 'local', '-o', 'type=none', '-o', 'o=bind', '-o', 'device=/etc', VOLUME]);
   expect(v.code, v.stderr).toBe(0);
+  const ctx = join(tmp.path, 'toor');
+  mkdirSync(ctx);
+  writeFileSync(join(ctx, 'Dockerfile'), `FROM ${IMAGES.root}\nRUN echo 'toor:x:0:0:toor:/root:/bin/sh' >> /etc/passwd\n`);
+  const b = await docker(['build', '-q', '--label', 'sdocker.test=1', '-t', TOOR_IMAGE, ctx]);
+  expect(b.code, b.stderr).toBe(0);
   await Promise.all(
     Object.entries(CASES).map(async ([k, c]) => {
       names[k] = testName(`audit-${k}`);
-      const r = await docker([...(c.create ? ['create'] : ['run', '-d']), '--name', names[k]!, ...L, ...c.flags, IMAGES.root, 'sleep', '300']);
+      const r = await docker([...(c.create ? ['create'] : ['run', '-d']), '--name', names[k]!, ...L, ...c.flags, c.image ?? IMAGES.root, 'sleep', '300']);
       expect(r.code, `${k}: ${r.stderr}`).toBe(0);
     }),
   );
@@ -90,6 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cleanupTestObjects();
+  await docker(['rmi', TOOR_IMAGE]);
   tmp.remove();
 });
 
@@ -106,6 +116,12 @@ describe('sdocker audit: each bad container is reported with the right id', () =
     for (const id of ['SDA-CTR-PRIVILEGED', 'SDA-CTR-CAP-ADD', 'SDA-CTR-HOST-NET', 'SDA-CTR-SOCKET', 'SDA-CTR-PORT-ALL', 'SDA-CTR-RESTART', 'SDA-CTR-DEVICES']) {
       expect(idsOf('plain').has(id), id).toBe(false);
     }
+  });
+
+  it('toor is root: the process runs as uid 0 on the host, and the finding says so', async () => {
+    const f = (byName.get(names.toor!) ?? []).find((x) => x.id === 'SDA-CTR-ROOT')!;
+    expect(f.message).toContain('uid 0 on the host');
+    expect((await execIn(names.toor!, 'id -u')).stdout.trim()).toBe('0');
   });
 
   it('a read-only sensitive bind is not reported as writable, nor the writable one as read-only', () => {

@@ -214,6 +214,14 @@ describe('container checks', () => {
     expect(ids(withHc({ Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }] }))).not.toContain('SDA-CTR-ULIMIT');
     expect(ids({ ...restricted(), Config: { User: '65534', Healthcheck: { Test: ['CMD', 'true'] } } })).not.toContain('SDA-CTR-HEALTH');
   });
+  it('root as the host sees it: a name the image maps to uid 0 is root; remapped root is low', () => {
+    const toor = { ...restricted(), Config: { User: 'toor' }, processes: [{ command: 'sleep 300', uid: 0 }] };
+    expect(checkContainer(toor, CTX).find((f) => f.id === 'SDA-CTR-ROOT')).toMatchObject({ severity: 'medium', message: 'user "toor"; uid 0 on the host: sleep 300' });
+    expect(ids({ ...toor, processes: [{ command: 'sleep 300', uid: 1000 }] })).not.toContain('SDA-CTR-ROOT');
+    const remapped = { ...restricted(), Config: { User: '' }, processes: [{ command: 'sleep 300', uid: 100000 }] };
+    expect(checkContainer(remapped, { ...CTX, usernsRemap: true }).find((f) => f.id === 'SDA-CTR-ROOT')!.severity).toBe('low');
+    expect(checkContainer(remapped, CTX).find((f) => f.id === 'SDA-CTR-ROOT')!.severity).toBe('medium');
+  });
   it('root in every spelling; a health check switched off is none', () => {
     for (const User of ['', 'root', '0', '0:0', 'root:root', '000']) expect(ids({ ...restricted(), Config: { User } }), User).toContain('SDA-CTR-ROOT');
     expect(ids({ ...restricted(), Config: { User: '1000:0' } })).not.toContain('SDA-CTR-ROOT');
@@ -251,9 +259,9 @@ describe('container checks', () => {
     expect(ids({ ...restricted(), Mounts: [{ Type: 'volume', Name: 'v', Source: '/var/lib/docker/volumes/v/_data', Destination: '/v', RW: true }] })).not.toContain('SDA-CTR-MOUNT-RW');
   });
   it('sshd among the processes (the program, not a word in an argument)', () => {
-    expect(ids({ ...restricted(), processes: ['/usr/sbin/sshd -D'] })).toContain('SDA-CTR-SSHD');
-    expect(ids({ ...restricted(), processes: ['sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups'] })).toContain('SDA-CTR-SSHD');
-    expect(ids({ ...restricted(), processes: ['sleep 300', 'sh -c sleep 1; echo sshd'] })).not.toContain('SDA-CTR-SSHD');
+    expect(ids({ ...restricted(), processes: [{ command: '/usr/sbin/sshd -D', uid: 0 }] })).toContain('SDA-CTR-SSHD');
+    expect(ids({ ...restricted(), processes: [{ command: 'sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups' }] })).toContain('SDA-CTR-SSHD');
+    expect(ids({ ...restricted(), processes: [{ command: 'sleep 300' }, { command: 'sh -c sleep 1; echo sshd' }] })).not.toContain('SDA-CTR-SSHD');
   });
 });
 
@@ -310,7 +318,7 @@ describe('report formats', () => {
     expect(renderText(report, true)).toContain('\x1b[');
   });
   it('text: what a container controls cannot send escape sequences to the terminal', () => {
-    const evil = checkContainer({ ...restricted(), processes: ['sshd \x1b]0;owned\x07 \x1b[2J'] }, CTX);
+    const evil = checkContainer({ ...restricted(), processes: [{ command: 'sshd \x1b]0;owned\x07 \x1b[2J' }] }, CTX);
     const t = renderText({ ...report, findings: evil }, true);
     expect(t).toContain('sshd \\x1b]0;owned\\x07 \\x1b[2J');
     expect(t.replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
