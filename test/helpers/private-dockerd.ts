@@ -33,7 +33,12 @@ function sh(cmd: string, args: string[]): void {
 
 /** Start dockerd with `args` on top of the isolating ones; resolves once its socket answers. */
 export interface PrivateDockerdOptions {
-  /** In the host's network namespace: a bridge interface of its own (else --bridge=none); never iptables. */
+  /**
+   * Ignored (kept for callers): in the host's network namespace the daemon always gets a bridge
+   * interface of its own, never `--bridge=none`: dockerd started with `--bridge=none` deletes the
+   * host's docker0 (moby's removeDefaultBridgeInterface), which breaks every container of the
+   * main engine started afterwards ("could not find bridge docker0"). Never iptables.
+   */
   bridge?: boolean;
   /**
    * In a network namespace of its own (unshare --net): docker0, iptables and icc there touch
@@ -51,7 +56,7 @@ export async function startPrivateDockerd(args: string[], opts: PrivateDockerdOp
   chmodSync(dir, 0o711);
   const socket = join(dir, 'docker.sock');
   // IFNAMSIZ: at most 15 characters; the subnet is unique per process and daemon.
-  const bridge = opts.bridge && !opts.netns ? `sdab${process.pid % 100000}x${n}` : undefined;
+  const bridge = !opts.netns ? `sdab${process.pid % 100000}x${n}` : undefined;
   const subnet = `10.${200 + n}.${process.pid % 250}`;
   if (bridge) {
     sh('ip', ['link', 'add', bridge, 'type', 'bridge']);
@@ -62,7 +67,7 @@ export async function startPrivateDockerd(args: string[], opts: PrivateDockerdOp
   // Its own daemon.json, always: the host's /etc/docker/daemon.json must not leak in.
   const configFile = join(dir, 'daemon.json');
   writeFileSync(configFile, JSON.stringify(opts.config ?? {}));
-  const network = opts.netns ? [] : ['--iptables=false', '--ip-masq=false', '--bridge', bridge ?? 'none'];
+  const network = bridge ? ['--iptables=false', '--ip-masq=false', '--bridge', bridge] : [];
   const [cmd, pre] = opts.netns ? ['unshare', ['--net', 'dockerd']] : ['dockerd', []];
   const child: ChildProcess = spawn(cmd, [
     ...pre,
