@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { EngineError, SdockerError } from '../errors.js';
 import { dispatch } from './dispatch.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 function processIO(): ProcessIO {
   return {

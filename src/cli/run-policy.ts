@@ -3,8 +3,8 @@
  * profiles, deciding (pure applyPolicy), explaining, and the run record. Loaded by run.ts.
  */
 import { readBoundedText } from '../fs/read-bounded.js';
-import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../audit/record.js';
-import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
+import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../record/run-record.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import type { RunRequest } from '../flags/request.js';
 import { applyPolicy } from '../policy/apply.js';
 import { asTyped, formatViolations, renderDryRun } from '../policy/explain.js';
@@ -19,7 +19,7 @@ import type { EngineClient } from '../engine/client.js';
 import { imageIdentity, readFile } from './image-identity.js';
 import { EngineError, PolicyError } from '../errors.js';
 import { groupFileMayChange, runtimeGroupViolations } from '../policy/identity.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 export type { EffectiveProfile, PolicyOutcome };
 export { verifyCreated } from './verify-created.js';

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
-import { type BodyContext, toCreateBody } from '../engine/body.js';
-import type { CreateBody } from '../engine/types.js';
+import { type BodyContext, toCreateBody } from './body.js';
+import type { CreateBody } from '../api/types.js';
 import type { SessionRequest } from '../session/types.js';
 import { Flags, type ParsedArgs, parseArgs } from './parse.js';
 import { FLAGS } from './table.js';

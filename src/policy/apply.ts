@@ -4,7 +4,7 @@
  * returns the hardened body, the changes made, the violations and the allowances used.
  * No I/O: host paths, image and engine facts are gathered by the shell and passed in.
  */
-import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
+import type { CreateBody, HostConfig, MountSpec } from '../api/types.js';
 import { judgeIdentity, rootAllowed } from './identity.js';
 import { RULES, type RuleId } from './rules.js';
 import { grantedByAny } from './floor.js';

@@ -3,7 +3,7 @@
  * or JSON) and the `docker run` command line that reproduces the hardened container
  * (bodyToDockerArgs). Pure.
  */
-import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
+import type { CreateBody, HostConfig, MountSpec } from '../api/types.js';
 import { GUIDELINES } from './rules.js';
 import type { PolicyOutcome, Provenance, Violation } from './types.js';
 

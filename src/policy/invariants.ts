@@ -7,7 +7,7 @@
  * value the way the engine and runc read it (last option wins, Go's ParseBool and Atoi, `k=v` or
  * the old `k:v`). It is the net under the policy: what it finds, the policy missed.
  */
-import type { CreateBody, HostConfig } from '../engine/types.js';
+import type { CreateBody, HostConfig } from '../api/types.js';
 import { goAtoi, parseUserSpec } from './ids.js';
 import { LEVEL_DEVICES } from './devices.js';
 import { mounts, norm, pathsOf } from './invariants-mounts.js';

@@ -8,7 +8,7 @@
  *   and the json-file / local rotation options read as the logging drivers read them.
  */
 import { parseGoInt, parseHumanSize } from '../flags/values/go-numbers.js';
-import type { HostConfig } from '../engine/types.js';
+import type { HostConfig } from '../api/types.js';
 import type { LimitKey, ProfileLimits, ResolvedDefaults, ResolvedLimits } from './types.js';
 
 /** Sizes in profiles: binary multipliers (512m, 16g), as `defaults.memory`. */

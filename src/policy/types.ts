@@ -3,7 +3,7 @@
  * and load-profile.ts, which the shell (src/cli) calls to gather facts before applyPolicy.
  */
 import type { IdentityFiles } from './user-names.js';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 
 export type LevelName = 'restricted' | 'baseline' | 'privileged';
 export const LEVELS: readonly LevelName[] = ['restricted', 'baseline', 'privileged'];

@@ -2,7 +2,7 @@
  * Which seccomp profile a container gets and how big it is, for `--dry-run`. Loaded (with
  * libseccomp) only for a dry run: the counts need libseccomp's syscall tables and its BPF output.
  */
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import type { SeccompSummary } from '../policy/explain.js';
 import type { EffectiveProfile } from '../policy/types.js';
 import { DOCKER_DEFAULT_CAPS, resolveProfile } from './compile.js';

@@ -1,5 +1,5 @@
 import type { EngineClient } from '../engine/client.js';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 
 export type PullPolicy = 'missing' | 'always' | 'never';
 

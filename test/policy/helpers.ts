@@ -5,7 +5,7 @@ import { mergeProfiles } from '../../src/policy/profile.js';
 import { resolveHostPaths } from '../../src/policy/resolve-paths.js';
 import { allowPaths } from '../../src/policy/paths.js';
 import type { EffectiveProfile, EngineFacts, ImageFacts, JoinedContainers, NamedVolumes, PolicyMode, PolicyOutcome, ProfileFile } from '../../src/policy/types.js';
-import type { CreateBody } from '../../src/engine/types.js';
+import type { CreateBody } from '../../src/api/types.js';
 import type { IdentityFiles } from '../../src/policy/user-names.js';
 import type { LevelName } from '../../src/policy/types.js';
 
