@@ -9,7 +9,8 @@
 import type { ProcessIO } from '../io/process-io.js';
 import { EngineError, SdockerError } from '../errors.js';
 import type { EngineClient } from '../engine/client.js';
-import { attachContainer, DetachKeyMatcher, forwardStdin, parseDetachKeys } from '../engine/attach.js';
+import { DetachKeyMatcher, parseDetachKeys } from '../api/detach-keys.js';
+import { attachContainer, forwardStdin } from '../engine/attach.js';
 import { copyRaw, demux } from '../api/demux.js';
 import { registerWait, type RegisteredWait } from '../engine/wait.js';
 import type { CreateBody } from '../api/types.js';
