@@ -9,6 +9,7 @@ import { PolicyError, UsageError } from '../errors.js';
 import { LEVEL_FILES } from './levels.js';
 import { grants } from './floor.js';
 import { capLimits, clampDefaults, mergeLimits, resolveLimits, validateLimits } from './limits.js';
+import { logSize, ramSize } from './sizes.js';
 import type {
   AllowSpec, EffectiveProfile, FloorDenial, LevelName, PolicyMode, ProfileDefaults, ProfileFile, ProfileLimits, ProfileSource,
   Reasoned, ResolvedDefaults,
@@ -131,7 +132,7 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
   for (const k of ['memory'] as const) {
     const v = str(k);
     if (v !== undefined) {
-      const n = parseSize(v);
+      const n = ramSize(v);
       if (n === undefined || n < 6 * 1024 * 1024) fail(file, locate, [...p, k], 'must be a size of at least 6m (e.g. 512m, 2g); unlimited is an allowance (allow.unlimited)');
       out[k] = v;
     }
@@ -154,7 +155,7 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
     const log: NonNullable<ProfileDefaults['log']> = {};
     for (const [k, v] of Object.entries(d.log)) {
       if (k === 'maxSize') {
-        if ((typeof v !== 'string' && typeof v !== 'number') || parseSize(String(v)) === undefined) fail(file, locate, [...p, 'log', k], 'must be a size (e.g. 10m)');
+        if (logSize(v) === undefined) fail(file, locate, [...p, 'log', k], 'must be a size (e.g. 10m)');
         log.maxSize = String(v);
       } else if (k === 'maxFile') {
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(file, locate, [...p, 'log', k], 'must be a whole number above 0');
@@ -177,7 +178,7 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
       if (!isObj(t)) fail(file, locate, tp, 'must be a mapping {path, size, options}');
       for (const k of Object.keys(t)) if (!['path', 'size', 'options'].includes(k)) fail(file, locate, [...tp, k], 'unknown key (expected path, size, options)');
       if (typeof t.path !== 'string' || !t.path.startsWith('/')) fail(file, locate, [...tp, 'path'], 'must be an absolute path in the container');
-      if (t.size !== undefined && parseSize(String(t.size)) === undefined) fail(file, locate, [...tp, 'size'], 'must be a size (e.g. 64m)');
+      if (t.size !== undefined && ramSize(t.size) === undefined) fail(file, locate, [...tp, 'size'], 'must be a size (e.g. 64m)');
       if (t.options !== undefined) {
         if (typeof t.options !== 'string') fail(file, locate, [...tp, 'options'], 'must be a string of mount options');
         const bad = t.options.split(',').find((o) => o.trim() === 'suid' || o.trim() === 'dev');
@@ -218,13 +219,6 @@ function validateAllow(a: unknown, file: string, locate?: Locate): AllowSpec {
   return out as AllowSpec;
 }
 
-export function parseSize(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i.exec(s.trim());
-  if (!m) return undefined;
-  const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  return Math.round(Number(m[1]) * (mult[(m[2] ?? '').toLowerCase()] ?? 1));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Merging
 
@@ -252,7 +246,7 @@ function resolveDefaults(d: ProfileDefaults): ResolvedDefaults {
   const r: ResolvedDefaults = {
     user: d.user ?? '65534:65534',
     tmpfs: d.tmpfs ?? [{ path: '/tmp', size: '64m' }],
-    memory: parseSize(d.memory ?? '1g') ?? 1024 ** 3,
+    memory: ramSize(d.memory ?? '1g') ?? 1024 ** 3,
     nanoCpus: Math.round((d.cpus ?? 2) * 1e9),
     pids: d.pids ?? 512,
     log: { maxSize: d.log?.maxSize ?? '10m', maxFile: d.log?.maxFile ?? 3 },
