@@ -4,6 +4,7 @@
  * returns the hardened body, the changes made, the violations and the allowances used.
  * No I/O: host paths, image and engine facts are gathered by the shell and passed in.
  */
+import { capName as normalizeCap, DOCKER_DEFAULT_CAPS } from '../api/capabilities.js';
 import type { CreateBody, HostConfig, MountSpec } from '../api/types.js';
 import { judgeIdentity, rootAllowed } from './identity.js';
 import { RULES, type RuleId } from './rules.js';
@@ -23,17 +24,6 @@ import type {
   AllowSpec, Allowance, Change, EffectiveProfile, HostNamespace, JoinedContainer, LimitKey, PolicyInput, PolicyOutcome, Reasoned,
   SeccompFinding, SeccompVerdict, Violation,
 } from './types.js';
-
-/** Docker's default capability set (14 entries: CapEff 00000000a80425fb). */
-export const DOCKER_DEFAULT_CAPS: readonly string[] = [
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'NET_RAW',
-  'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
-];
-
-export function normalizeCap(c: string): string {
-  const u = c.trim().toUpperCase();
-  return u.startsWith('CAP_') ? u.slice(4) : u;
-}
 
 /**
  * The judgement on a seccomp profile from the shell's verdict (checkProfile, isWhitelist,

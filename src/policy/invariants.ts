@@ -7,6 +7,7 @@
  * value the way the engine and runc read it (last option wins, Go's ParseBool and Atoi, `k=v` or
  * the old `k:v`). It is the net under the policy: what it finds, the policy missed.
  */
+import { capName } from '../api/capabilities.js';
 import type { CreateBody, HostConfig } from '../api/types.js';
 import { goAtoi, parseUserSpec } from './ids.js';
 import { LEVEL_DEVICES } from './devices.js';
@@ -70,12 +71,6 @@ export function harmlessDevices(level: LevelName): readonly string[] {
 
 const GO_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 const GO_FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
-
-/** A capability as the engine reads it (upper case, `CAP_` optional); surrounding blanks dropped (the engine refuses them). */
-function capName(c: string): string {
-  const u = c.trim().toUpperCase();
-  return u.startsWith('CAP_') ? u.slice(4) : u;
-}
 
 /** SecurityOpt as the engine's parseSecurityOpt reads it: what it ends up with. */
 export function securityOf(opts: readonly string[] | null | undefined): {

@@ -5,6 +5,7 @@
  * Merge order: level → extends chain → project profile. The machine floor is a ceiling: an
  * allowance takes effect only when the floor (its level plus its own allow list) grants it too.
  */
+import { capName } from '../api/capabilities.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { LEVEL_FILES } from './levels.js';
 import { grants } from './floor.js';
@@ -168,7 +169,7 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
     if (!Array.isArray(d.capabilities)) fail(file, locate, [...p, 'capabilities'], 'must be a list of capability names (each also under allow.capabilities)');
     out.capabilities = d.capabilities.map((c, i) => {
       if (typeof c !== 'string' || !/^(CAP_)?[A-Za-z_]+$/.test(c)) fail(file, locate, [...p, 'capabilities', i], 'not a capability name');
-      return c.toUpperCase().replace(/^CAP_/, '');
+      return capName(c);
     });
   }
   if (d.tmpfs !== undefined) {
@@ -209,7 +210,7 @@ function validateAllow(a: unknown, file: string, locate?: Locate): AllowSpec {
         if (typeof id !== 'string' || id === '') fail(file, locate, [...ep, spec.field], 'is required (a string)');
         const err = spec.check?.(id);
         if (err) fail(file, locate, [...ep, spec.field], `${JSON.stringify(id)}: ${err}`);
-        if (k === 'capabilities') r.name = id.toUpperCase().replace(/^CAP_/, '');
+        if (k === 'capabilities') r.name = capName(id);
         return r;
       });
     } else {
