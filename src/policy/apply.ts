@@ -4,6 +4,7 @@
  * returns the hardened body, the changes made, the violations and the allowances used.
  * No I/O: host paths, image and engine facts are gathered by the shell and passed in.
  */
+import { isLoopbackHostIp } from './loopback.js';
 import { capName as normalizeCap, DOCKER_DEFAULT_CAPS } from '../api/capabilities.js';
 import type { CreateBody, HostConfig, MountSpec } from '../api/types.js';
 import { judgeIdentity, rootAllowed } from './identity.js';
@@ -65,8 +66,6 @@ function seccompDangerous(c: Ctx, verdict: SeccompVerdict | undefined, field: st
   }
   return ok;
 }
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /** Engine security options as [key, value]; accepts `k=v` and the old `k:v`. */
 function splitSecOpt(opt: string): [string, string] {
@@ -909,7 +908,7 @@ function ports(c: Ctx): void {
         if (anyOk) continue;
         c.change(`HostConfig.PortBindings["${port}"].HostIp`, '', def, 'SD-PORT-001');
         b.HostIp = def;
-      } else if (!LOOPBACK.test(ip) && ip !== def) {
+      } else if (!isLoopbackHostIp(ip) && ip !== def) {
         const a = allowed.find((x) => x.address === ip);
         if (!c.check('SD-PORT-001', 'HostConfig.PortBindings', `${ip}:${b.HostPort}->${port}`, ip, a, { flag: '--publish', denialKey: 'portAddresses', denialValue: ip })) {
           c.change(`HostConfig.PortBindings["${port}"].HostIp`, ip, def, 'SD-PORT-001');

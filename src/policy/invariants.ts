@@ -7,6 +7,7 @@
  * value the way the engine and runc read it (last option wins, Go's ParseBool and Atoi, `k=v` or
  * the old `k:v`). It is the net under the policy: what it finds, the policy missed.
  */
+import { isLoopbackHostIp } from './loopback.js';
 import { capName } from '../api/capabilities.js';
 import type { CreateBody, HostConfig } from '../api/types.js';
 import { goAtoi, parseUserSpec } from './ids.js';
@@ -256,8 +257,6 @@ function limits(hc: HostConfig, ctx: InvariantContext, add: Add): void {
   if ((type === 'json-file' || type === 'local') && !hc.LogConfig?.Config?.['max-size']) add('log-rotation', 'HostConfig.LogConfig', hc.LogConfig, 'SD-LOG-001', 'max-size');
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
 function ports(body: CreateBody, ctx: InvariantContext, add: Add): void {
   const hc = body.HostConfig ?? {};
   const ok = new Set((ctx.allow.portAddresses ?? []).map((p) => p.address));
@@ -265,7 +264,7 @@ function ports(body: CreateBody, ctx: InvariantContext, add: Add): void {
   for (const [port, list] of Object.entries(hc.PortBindings ?? {})) {
     for (const b of list ?? []) {
       const ip = b.HostIp ?? '';
-      if (any || LOOPBACK.test(ip) || (ip !== '' && ok.has(ip))) continue;
+      if (any || isLoopbackHostIp(ip) || (ip !== '' && ok.has(ip))) continue;
       add(`port:${ip}:${port}`, 'HostConfig.PortBindings', `${ip || '(every address)'}:${b.HostPort}->${port}`, 'SD-PORT-001', '127.0.0.1 or allow.portAddresses');
     }
   }

@@ -11,6 +11,8 @@ import { LEVEL_FILES } from './levels.js';
 import { grants } from './floor.js';
 import { capLimits, clampDefaults, mergeLimits, resolveLimits, validateLimits } from './limits.js';
 import { logSize, ramSize } from './sizes.js';
+import { isLoopbackHostIp } from './loopback.js';
+import { canonicalIp } from '../flags/values/kv.js';
 import type {
   AllowSpec, EffectiveProfile, FloorDenial, LevelName, PolicyMode, ProfileDefaults, ProfileFile, ProfileLimits, ProfileSource,
   Reasoned, ResolvedDefaults,
@@ -52,12 +54,19 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
   unlimited: { field: 'resource', check: (v) => ((UNLIMITED_RESOURCES as readonly string[]).includes(v) ? undefined : `must be one of ${UNLIMITED_RESOURCES.join(', ')}`) },
   syscalls: { field: 'name', check: (v) => (/^[a-z0-9_]+$/.test(v) ? undefined : 'not a system call name') },
   joinContainers: { field: 'name' },
-  portAddresses: { field: 'address', check: (v) => (/^[0-9a-fA-F.:]+$/.test(v) ? undefined : 'not an IP address') },
+  portAddresses: { field: 'address', check: (v) => ipProblem(v) },
   volumeDrivers: { field: 'name', check: (v) => (/^[A-Za-z0-9][\w.:/-]*$/.test(v) && v !== 'local' ? undefined : 'not a volume driver name (local needs no allowance)') },
   volumeOptions: { field: 'type', check: (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? undefined : 'not a filesystem type (e.g. nfs, tmpfs)') },
 };
 
 const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', '$schema'];
+/** An address in a profile is compared as text with the engine's HostIp: only its canonical form. */
+function ipProblem(v: string): string | undefined {
+  const c = canonicalIp(v);
+  if (c === v) return undefined;
+  return c === undefined ? 'not an IP address as the engine reads it (no names, no leading zeros)' : `write it as ${c}`;
+}
+
 const DEFAULT_KEYS = ['user', 'tmpfs', 'capabilities', 'memory', 'cpus', 'pids', 'log', 'seccomp', 'runtime', 'portAddress'];
 
 function reasoned(file: string, locate: Locate | undefined, path: KeyPath, v: unknown, extra: Record<string, 'boolean'> = {}, idField?: string): Reasoned & Record<string, unknown> {
@@ -150,7 +159,7 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
     const v = str(k);
     if (v !== undefined) out[k] = v;
   }
-  if (out.portAddress !== undefined && !/^[0-9a-fA-F.:]+$/.test(out.portAddress)) fail(file, locate, [...p, 'portAddress'], 'not an IP address');
+  if (out.portAddress !== undefined && ipProblem(out.portAddress)) fail(file, locate, [...p, 'portAddress'], ipProblem(out.portAddress)!);
   if (d.log !== undefined) {
     if (!isObj(d.log)) fail(file, locate, [...p, 'log'], 'must be a mapping');
     const log: NonNullable<ProfileDefaults['log']> = {};
@@ -374,7 +383,7 @@ export function mergeProfiles(input: MergeInput): EffectiveProfile {
 }
 
 function isLoopbackOrAllowed(addr: string, allow: AllowSpec): boolean {
-  return /^(127\.\d+\.\d+\.\d+|::1)$/.test(addr) || (allow.portAddresses ?? []).some((a) => a.address === addr);
+  return isLoopbackHostIp(addr) || (allow.portAddresses ?? []).some((a) => a.address === addr);
 }
 
 /** Resolve the mode of a run: the flag, else the profile's, else enforce; never below the floor's. */

@@ -48,11 +48,14 @@ export interface RunOpts {
   owner?: number;
   /** The image's files (default IMAGE_FILES; undefined: not read). */
   files?: IdentityFiles | undefined;
+  /** Changes the parsed body before the policy: a body no docker flag can make (the Engine API door's). */
+  alter?: (body: CreateBody) => void;
 }
 
 /** argv (after `run`) → PolicyOutcome, through the real flag parser and path resolver. */
 export function run(argv: string[], opts: RunOpts = {}): PolicyOutcome {
   const { body, typed } = bodyOf([...argv, ...(argv.includes('IMG') ? [] : ['IMG'])]);
+  opts.alter?.(body);
   const profile = opts.profile ?? profileOf();
   return applyPolicy({
     body,
