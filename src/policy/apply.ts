@@ -82,8 +82,8 @@ const NS_FIELDS: { ns: HostNamespace; field: keyof HostConfig; rule: RuleId; fla
   { ns: 'cgroupns', field: 'CgroupnsMode', rule: 'SD-NS-006', flag: '--cgroupns' },
 ];
 
-const MEM_FLAGS = ['--memory', '-m', 'memory', 'm'];
-const PIDS_FLAGS = ['--pids-limit', 'pids-limit'];
+const MEM_FLAGS = ['memory'];
+const PIDS_FLAGS = ['pids-limit'];
 
 export function applyPolicy(input: PolicyInput): PolicyOutcome {
   const { profile, mode } = input;
@@ -155,9 +155,7 @@ class Ctx {
   }
   explicit(flags: string[]): boolean {
     const p = this.input.provenance;
-    if (!p) return false;
-    const has = (k: string): boolean => (p instanceof Map ? p.has(k) : (p as Record<string, string[]>)[k] !== undefined);
-    return flags.some((f) => has(f) || has(`--${f}`));
+    return !!p && flags.some((f) => p.has(f));
   }
 }
 

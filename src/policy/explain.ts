@@ -7,11 +7,9 @@ import type { CreateBody, HostConfig, MountSpec } from '../api/types.js';
 import { GUIDELINES } from './rules.js';
 import type { PolicyOutcome, Provenance, Violation } from './types.js';
 
-function typedTokens(prov: Provenance | undefined, flag: string): string[] {
+function typedTokens(prov: Provenance | undefined, flag: string): readonly string[] {
   if (!prov) return [];
-  const key = flag.replace(/^-+/, '');
-  const get = (k: string): string[] | undefined => (prov instanceof Map ? prov.get(k) : (prov as Record<string, string[]>)[k]);
-  return get(key) ?? get(flag) ?? [];
+  return prov.get(flag.replace(/^-+/, '')) ?? [];
 }
 
 /** The flag as the user typed it, when the parser told us; else a reconstruction. */

@@ -40,7 +40,6 @@ const SINGLE_ALLOW = [
   'apparmorUnconfined', 'labelDisable', 'systemPathsUnconfined', 'newPrivileges', 'cgroupParent', 'volumesFrom',
   'restartWithBinds',
 ] as const;
-type SingleKey = (typeof SINGLE_ALLOW)[number];
 
 /** List allowances: their identifying field and its validation. */
 const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string | undefined; extra?: Record<string, 'boolean'> }> = {
@@ -392,4 +391,3 @@ export function effectiveMode(flag: PolicyMode | undefined, profile: EffectivePr
   return MODE_STRENGTH[want] < MODE_STRENGTH[profile.minMode] ? profile.minMode : want;
 }
 
-export type { SingleKey };
