@@ -58,6 +58,9 @@ export function layerCollector(summary: LayerSummary = emptySummary(), onFile?: 
     summary.entries++;
     const path = layerPath(h.name);
     const base = posix.basename(path);
+    // The engine creates missing parents (MkdirAll) when it applies the layer: they are this layer's
+    // directories too, and replace what the layers below had there.
+    for (let d = posix.dirname(path); d !== '/' && !summary.dirs.has(d); d = posix.dirname(d)) summary.dirs.add(d);
     if (base.startsWith('.wh.')) {
       const dir = posix.dirname(path);
       if (base === '.wh..wh..opq') summary.opaque.add(dir);
