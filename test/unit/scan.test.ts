@@ -276,6 +276,21 @@ describe('the save archive', () => {
   });
 });
 
+describe('OCI-style archives', () => {
+  it('reads a gzip-compressed layer blob and a JSON config blob', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const l0 = gzipSync(layerTar([{ path: '/bin', dir: true }, { path: '/bin/su', mode: 0o4755 }]));
+    const config = JSON.stringify({ config: {}, rootfs: { type: 'layers', diff_ids: ['sha256:0'] } });
+    const archive = await packToBuffer((p) => {
+      p.entry({ name: 'blobs/sha256/aaa' }, l0);
+      p.entry({ name: 'blobs/sha256/ccc' }, config);
+      p.entry({ name: 'manifest.json' }, JSON.stringify([{ Config: 'blobs/sha256/ccc', Layers: ['blobs/sha256/aaa'] }]));
+    });
+    const img = orderImage(await readSaveStream(Readable.from([archive])));
+    expect(survivors(img.layers).map((s) => s.path)).toEqual(['/bin/su']);
+  });
+});
+
 describe('cache validation', () => {
   const id = `sha256:${'a'.repeat(64)}`;
   it('accepts its own shape only, for the id asked', () => {
