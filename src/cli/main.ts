@@ -58,6 +58,8 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
         const { learnCommand } = await import('./learn.js');
         return learnCommand(route.args, io, globals);
       }
+      if (route.command === 'scan') return (await import('./scan.js')).scanCommand(route.args, io, globals);
+      if (route.command === 'image-harden') return (await import('./image-harden.js')).imageHardenCommand(route.args, io, globals);
       if (route.command === 'init') {
         const { initCommand } = await import('./init.js');
         return initCommand(route.args, io);
