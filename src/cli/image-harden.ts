@@ -8,7 +8,7 @@ import { resolveEndpoint } from '../engine/endpoint.js';
 import { UsageError } from '../errors.js';
 import { hardenImage } from '../scan/harden.js';
 import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 const HELP = `Usage:  sdocker image harden [OPTIONS] IMAGE
 

@@ -60,6 +60,10 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
       }
       if (route.command === 'scan') return (await import('./scan.js')).scanCommand(route.args, io, globals);
       if (route.command === 'image-harden') return (await import('./image-harden.js')).imageHardenCommand(route.args, io, globals);
+      if (route.command === 'audit') {
+        const { auditCommand } = await import('./audit.js');
+        return auditCommand(route.args, io, globals);
+      }
       if (route.command === 'init') {
         const { initCommand } = await import('./init.js');
         return initCommand(route.args, io);

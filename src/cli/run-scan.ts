@@ -11,13 +11,13 @@
  * set anyway, and is refused when it is not (sdocker cannot tell what it would let through).
  */
 import type { EngineClient } from '../engine/client.js';
-import type { ImageInspect } from '../engine/types.js';
+import type { ImageInspect } from '../api/types.js';
 import { findingsOf } from '../scan/findings.js';
 import { readScanCache, writeScanCache } from '../scan/cache.js';
 import { readImage } from '../scan/scan.js';
 import { setuidRootFiles } from '../policy/setuid-nnp.js';
 import type { EffectiveProfile } from '../policy/types.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 export interface SetuidFacts {
   /** The setuid-root regular files, or 'unknown' when the image could not be scanned. */

@@ -11,7 +11,7 @@ import { renderJson, renderSarif, renderTable } from '../scan/render.js';
 import { scanImage } from '../scan/scan.js';
 import { writeScanCache } from '../scan/cache.js';
 import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 export const SCAN_VERSION = '0.1.0';
 
