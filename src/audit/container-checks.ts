@@ -1,9 +1,9 @@
 /**
  * The findings on one container, from its inspect (and, when running, its process list). The
- * policy's own knowledge is reused: docker's default capabilities (src/policy/apply.ts) and the
+ * policy's own knowledge is reused: docker's default capabilities (src/api/capabilities.ts) and the
  * sensitive host paths (src/policy/paths.ts). Pure.
  */
-import { DOCKER_DEFAULT_CAPS, normalizeCap } from '../policy/apply.js';
+import { capName as normalizeCap, DOCKER_DEFAULT_CAPS } from '../api/capabilities.js';
 import { normalizeHostPath, sensitiveKind } from '../policy/paths.js';
 import type { EngineFacts } from '../policy/types.js';
 import { finding } from './catalog.js';

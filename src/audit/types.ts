@@ -3,7 +3,7 @@
  * these facts; every check is a pure function of them.
  */
 import type { Severity } from '../report/severity.js';
-import type { ContainerConfig, HostConfig } from '../engine/types.js';
+import type { ContainerConfig, HostConfig } from '../api/types.js';
 
 export type Scope = 'daemon' | 'host' | 'container';
 

@@ -12,7 +12,7 @@ import { UsageError } from '../errors.js';
 import { parsePflag, type PflagSpec } from '../flags/pflag.js';
 import { failsOn, parseFailOn } from '../report/severity.js';
 import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 export const AUDIT_HELP = `Usage:  sdocker audit [OPTIONS] [CONTAINER...]
 

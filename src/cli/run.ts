@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readBoundedText } from '../fs/read-bounded.js';
 import { EngineClient } from '../engine/client.js';
-import type { BodyContext, ProxyConfig } from '../engine/body.js';
+import type { BodyContext, ProxyConfig } from '../flags/body.js';
 import { defaultConfigDir, resolveEndpoint } from '../engine/endpoint.js';
 import { PolicyError, SdockerError } from '../errors.js';
-import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import { buildRunRequest, type RunRequest } from '../flags/request.js';
 import { runSession } from '../session/run.js';
 import type { SessionRequest } from '../session/types.js';
@@ -14,7 +14,7 @@ import { rememberedFacts, rememberedImage, rememberFacts, rememberImage } from '
 import { type EarlyFacts, gatherFacts, inspectImage, startFacts } from './facts.js';
 import type { GlobalOptions } from './globals.js';
 import type { IdentityFiles } from '../policy/user-names.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 /**
  * `sdocker run` / `sdocker create`: argv → request (pure) → profile and floor → facts from the
@@ -114,7 +114,11 @@ async function runWithPolicy(
     // Users and groups are resolved on the image's own files, before anything is created.
     identityFiles = await policy.identityFilesFor(client, profile, facts.info, image, io);
     const filesImage = image?.Id;
+    const setuid = await policy.setuidFilesFor(client, profile, image, io);
     outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
+    // Under restricted an image with setuid-root files runs only with no-new-privileges (SD-NNP-002).
+    policy.judgeSetuid(outcome, profile.level, setuid?.files);
+    if (setuid) record.setuidFiles = setuid.files;
     if ((remembered || rememberedImg) && outcome.refused) {
       // A refusal is never made on remembered facts: ask the engine.
       return runWithPolicy(client, req, profile, globals, io, policy, pending, false);

@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
-import { type BodyContext, toCreateBody } from '../engine/body.js';
-import type { CreateBody } from '../engine/types.js';
-import type { SessionRequest } from '../session/types.js';
+import { type BodyContext, toCreateBody } from './body.js';
+import type { CreateBody } from '../api/types.js';
+import type { ClientOptions } from './client-options.js';
 import { Flags, type ParsedArgs, parseArgs } from './parse.js';
 import { FLAGS } from './table.js';
 
@@ -16,9 +16,6 @@ export interface SdockerOptions {
   /** -d: how long to watch the started container before returning, in ms (0: not at all). */
   watchMs?: number;
 }
-
-/** The client-side options of docker run/create, as the run lifecycle takes them. */
-type ClientOptions = Pick<SessionRequest, 'name' | 'platform' | 'pull' | 'quiet' | 'detach' | 'sigProxy' | 'detachKeys' | 'cidfile'>;
 
 /** Everything `sdocker run`/`create` was asked for, before policy: the pure core's first product. */
 export interface RunRequest extends ClientOptions {
