@@ -14,6 +14,7 @@ import type {
   Reasoned, ResolvedDefaults,
 } from './types.js';
 import { HOST_NAMESPACES, LEVELS, MODES, MODE_STRENGTH, UNLIMITED_RESOURCES } from './types.js';
+import { mergeImages, validateImages } from '../trust/profile-images.js';
 
 export type KeyPath = (string | number)[];
 export type Locate = (path: KeyPath) => { line: number; col: number } | undefined;
@@ -55,7 +56,7 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
   volumeOptions: { field: 'type', check: (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? undefined : 'not a filesystem type (e.g. nfs, tmpfs)') },
 };
 
-const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', '$schema'];
+const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', 'images', '$schema'];
 const DEFAULT_KEYS = ['user', 'tmpfs', 'capabilities', 'memory', 'cpus', 'pids', 'log', 'seccomp', 'runtime', 'portAddress'];
 
 function reasoned(file: string, locate: Locate | undefined, path: KeyPath, v: unknown, extra: Record<string, 'boolean'> = {}, idField?: string): Reasoned & Record<string, unknown> {
@@ -99,6 +100,7 @@ export function validateProfile(doc: unknown, file: string, locate?: Locate): Pr
   }
   if (doc.defaults !== undefined) out.defaults = validateDefaults(doc.defaults, file, locate);
   if (doc.allow !== undefined) out.allow = validateAllow(doc.allow, file, locate);
+  if (doc.images !== undefined) out.images = validateImages(doc.images, (path, msg) => fail(file, locate, path, msg));
   if (doc.limits !== undefined) {
     if (!isObj(doc.limits)) fail(file, locate, ['limits'], 'must be a mapping');
     const { limits, errors } = validateLimits(doc.limits);
@@ -372,6 +374,8 @@ export function mergeProfiles(input: MergeInput): EffectiveProfile {
     eff.limits = capLimits(eff.limits, resolveLimits(fLimits), fl.path);
   }
   eff.defaults = clampDefaults(eff.defaults, eff.limits);
+  const images = mergeImages(files, input.floors ?? []);
+  if (images) eff.images = images;
   if (!isLoopbackOrAllowed(eff.defaults.portAddress, eff.allow)) {
     throw new UsageError(`defaults.portAddress ${eff.defaults.portAddress} is not allowed: list it under allow.portAddresses with a reason`);
   }
