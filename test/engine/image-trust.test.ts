@@ -11,7 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupTestObjects, runCli, TEST_LABEL_ARGS, TEST_LABELS } from '../helpers/engine.js';
+import { PassThrough } from 'node:stream';
+import { pullImage } from '../../src/engine/pull.js';
+import { cleanupTestObjects, engineClient, runCli, TEST_LABEL_ARGS, TEST_LABELS } from '../helpers/engine.js';
 import { ensureImage, VARIANTS } from '../helpers/images.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -193,6 +195,36 @@ describe('sdocker.lock', () => {
     const bad = await sdocker(['run', '--rm', ...L, app, 'true'], {}, dir);
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain(`${join(dir, 'sdocker.lock')}:2: the third field is not a digest`);
+  });
+});
+
+describe('pull progress', () => {
+  it('on a terminal each layer\'s line is redrawn in place (cursor up, erase, cursor down); elsewhere plain lines', async () => {
+    // An image with a layer of its own, present nowhere but on the registry.
+    const ref = `${reg.address}/sdt-trust/progress:v1`;
+    await pushImage(ref, `P-${tag}`);
+    rmi(`sdocker-test/trust:${tag}-P-${tag}`);
+    const pullWith = async (tty: boolean) => {
+      rmi(ref);
+      const out = Object.assign(new PassThrough(), tty ? { isTTY: true, columns: 120 } : {});
+      let text = '';
+      out.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      const client = engineClient();
+      try {
+        await pullImage(client, ref, { progress: out, env: { DOCKER_CONFIG: join(tmp, 'no-config') } });
+      } finally {
+        client.close();
+      }
+      return text;
+    };
+    const onTty = await pullWith(true);
+    expect(onTty).toMatch(/^v1: Pulling from sdt-trust\/progress\n/);
+    expect(onTty).toMatch(/\n\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: (Pulling fs layer|Already exists|Waiting) ?\r\x1b\[1B/);
+    expect(onTty).toMatch(/\x1b\[\d+A\x1b\[2K\r[0-9a-f]{12}: Pull complete \r\x1b\[\d+B/);
+    expect(onTty).toMatch(/Status: Downloaded newer image for [^\n]+\n$/);
+    const plain = await pullWith(false);
+    expect(plain).not.toContain('\x1b');
+    expect(plain).toMatch(/^[0-9a-f]{12}: Pull complete$/m);
   });
 });
 
