@@ -10,6 +10,7 @@ import { carriesName, contentTrustEnabled, judgeBeforePull, judgeResolved } from
 import { parseLock, pinMatches, pinnedImage, pinOf, serializeLock } from '../../src/trust/lock.js';
 import { parseNormalizedNamed } from '../../src/trust/reference.js';
 import { mergeProfiles, validateProfile } from '../../src/policy/profile.js';
+import { imageCreateReference, judgeImageCreate } from '../../src/trust/api.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
@@ -197,5 +198,23 @@ describe('sdocker.lock', () => {
     expect(pinMatches({ kind: 'digest', value: D1 }, ref, { Id: ID1 })).toBe(false);
     expect(pinMatches({ kind: 'id', value: ID1 }, ref, pulled)).toBe(true);
     expect(pinMatches({ kind: 'id', value: ID1 }, ref, { Id: ID2 })).toBe(false);
+  });
+});
+
+describe('POST /images/create (for the API door)', () => {
+  const q = (s: string) => new URLSearchParams(s);
+  test('fromImage and tag read as the engine reads them (tag may be a digest)', () => {
+    expect(imageCreateReference(q('fromImage=alpine&tag=3'))).toBe('docker.io/library/alpine:3');
+    expect(imageCreateReference(q('fromImage=alpine'))).toBe('docker.io/library/alpine');
+    expect(imageCreateReference(q(`fromImage=127.0.0.1:5000/a/b&tag=${D1}`))).toBe(`127.0.0.1:5000/a/b@${D1}`);
+    expect(() => imageCreateReference(q('fromImage=Alpine'))).toThrow(/must be lowercase/);
+  });
+  test('a pull from a registry outside the allowlist, and any import, are refused', () => {
+    const trust = { floors: [], allow: { patterns: ['docker.io/library/*'], source: 'sdocker.yaml' } };
+    expect(judgeImageCreate(q('fromImage=alpine&tag=3'), trust, false)).toEqual([]);
+    expect(judgeImageCreate(q('fromImage=evil.example/x&tag=1'), trust, false).map((v) => v.rule)).toEqual(['SD-IMG-001']);
+    expect(judgeImageCreate(q('fromSrc=-&repo=x'), trust, false).map((v) => v.rule)).toEqual(['SD-IMG-001']);
+    expect(judgeImageCreate(q('fromSrc=-&repo=x'), undefined, false)).toEqual([]);
+    expect(judgeImageCreate(q('fromImage=alpine&tag=3'), undefined, true).map((v) => v.rule)).toEqual(['SD-IMG-004']);
   });
 });
