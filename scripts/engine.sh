@@ -9,7 +9,8 @@ log() { printf 'engine.sh: %s\n' "$*" >&2; }
 need=()
 # redis-tools: a real server binary (redis-server) the seccomp tests pack into a test image.
 # apache2-utils: htpasswd, for the bcrypt line of the image trust tests' registry with authentication.
-for pkg in docker.io busybox-static docker-registry curl redis-tools apache2-utils; do
+# iproute2: the audit tests give a private dockerd its own bridge interface (ip link).
+for pkg in docker.io busybox-static docker-registry curl redis-tools apache2-utils iproute2; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

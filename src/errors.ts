@@ -34,12 +34,3 @@ export class PolicyError extends SdockerError {
     super(message, 125);
   }
 }
-
-/** A container exited with a status other than zero: not an error of ours, but the exit code to pass through. */
-export class ExitStatus extends Error {
-  readonly exitCode: number;
-  constructor(exitCode: number) {
-    super(`exit status ${exitCode}`);
-    this.exitCode = exitCode;
-  }
-}

@@ -5,9 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { auditLogPath, verifyAuditLog } from '../audit/record.js';
+import { auditLogPath, verifyAuditLog } from '../record/run-record.js';
 import { UsageError } from '../errors.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 const HELP = `Usage:  sdocker audit-log verify [PATH]
         sdocker audit-log path

@@ -4,13 +4,13 @@
  * (src/diagnose). Not under --policy privileged: then docker's behaviour is kept exactly.
  */
 import type { EngineClient } from '../engine/client.js';
-import type { CreateBody, ImageInspect } from '../engine/types.js';
+import type { CreateBody, ImageInspect } from '../api/types.js';
 import type { RunRequest } from '../flags/request.js';
 import type { EffectiveProfile } from '../policy/types.js';
 import { collectDiagnosis, profileFacts, watchContainer } from '../diagnose/collect.js';
 import { renderJson, renderText, type DiagnosisContext } from '../diagnose/render.js';
 import { OutputTail } from '../diagnose/tail.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 /** Default watch after `-d`. */
 export const DEFAULT_WATCH_MS = 3000;

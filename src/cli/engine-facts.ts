@@ -11,9 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stateDir } from '../audit/record.js';
+import { stateDir } from '../record/run-record.js';
 import { readBoundedText } from '../fs/read-bounded.js';
-import type { EngineInfo, ImageInspect } from '../engine/types.js';
+import type { EngineInfo, ImageInspect } from '../api/types.js';
 
 type Facts = EngineInfo & { NCPU?: number; LoggingDriver?: string };
 

@@ -5,14 +5,14 @@
  */
 import { EngineError } from '../errors.js';
 import type { EngineClient } from '../engine/client.js';
-import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import type { RunRequest } from '../flags/request.js';
 import { linkRef, volumesFromRef } from '../policy/join-trust.js';
 import { JOIN_DEPTH, JOIN_FIELDS, joinRef } from '../policy/joins.js';
 import { isOwnLabelKey } from '../policy/own-labels.js';
 import type { JoinedContainer, JoinedContainers } from '../policy/types.js';
 import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 export interface EarlyFacts {
   info: Promise<EngineInfo>;

@@ -8,7 +8,7 @@
  */
 import { EngineClient } from '../engine/client.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
-import type { EngineInfo } from '../engine/types.js';
+import type { EngineInfo } from '../api/types.js';
 import { PolicyError } from '../errors.js';
 import { formatViolations } from '../policy/explain.js';
 import { engineFactsFrom } from '../policy/facts.js';
@@ -21,7 +21,7 @@ import { execNeedsUsernsFact, judgeExec } from '../policy/commands/exec.js';
 import { judgeUpdate } from '../policy/commands/update.js';
 import type { GuardedCommand } from './dispatch.js';
 import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 async function usernsRemap(globals: GlobalOptions, io: ProcessIO): Promise<boolean> {
   const client = new EngineClient(resolveEndpoint(globals, io.env));
@@ -63,7 +63,7 @@ export async function guardCommand(command: GuardedCommand, args: string[], glob
 
 /** The run record gets the refusal (or the warning) as it gets run's: argv is the whole command. */
 async function recordRefusal(command: GuardedCommand, args: string[], profile: EffectiveProfile, mode: PolicyMode, violations: Violation[], io: ProcessIO): Promise<void> {
-  const { appendRecord, auditLogPath, recordContext, recordViolations } = await import('../audit/record.js');
+  const { appendRecord, auditLogPath, recordContext, recordViolations } = await import('../record/run-record.js');
   const { profilesOf } = await import('./run-policy.js');
   try {
     appendRecord(auditLogPath(io.env, profile.auditLog), {

@@ -48,7 +48,10 @@ Commands of sdocker's own:
   seccomp      check | stats | record: seccomp profiles
   init         Write a starter sdocker.yaml profile
   learn        Run an image until it works hardened; write the profile that makes it work
+  audit        Check the daemon, the host and the containers (findings with fixes; json, sarif)
   audit-log    verify: check the run record's hash chain
+  scan         Report an image's setuid/setgid files, file capabilities, root USER ... (table, json, sarif)
+  image harden Write a copy of an image without setuid/setgid bits (and file capabilities)
 
 Global options (as docker's): -H/--host, -c/--context, --config, --tls, --tlsverify,
 --tlscacert, --tlscert, --tlskey, -D/--debug, -l/--log-level; and sdocker's own

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { stateDir } from '../audit/record.js';
+import { stateDir } from '../record/run-record.js';
 import type { EngineClient } from '../engine/client.js';
 import { readBody } from '../engine/client.js';
 import { EngineError, PolicyError } from '../errors.js';

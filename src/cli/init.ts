@@ -8,8 +8,8 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { EngineError, UsageError } from '../errors.js';
-import type { ImageInspect } from '../engine/types.js';
-import type { ProcessIO } from './io.js';
+import type { ImageInspect } from '../api/types.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 const HELP = `Usage:  sdocker init [OPTIONS] [IMAGE]
 

@@ -19,7 +19,7 @@ import { buildRunRequest } from '../flags/request.js';
 import { readBoundedText } from '../fs/read-bounded.js';
 import { collectDiagnosis, profileFacts } from '../diagnose/collect.js';
 import { printable } from '../diagnose/render.js';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import { loadEffectiveProfile } from '../policy/load-profile.js';
 import { imageShortName, parseLearnArgs } from '../learn/args.js';
 import { Capture } from '../learn/capture.js';
@@ -27,7 +27,7 @@ import { judge, type Verdict } from '../learn/probe.js';
 import { stepFromDiagnosis, type LearnedEntry } from '../learn/step.js';
 import { applyFix, parseProfileText, setSeccomp } from '../learn/yaml.js';
 import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 /** Not under io.sdocker.: those keys are sdocker's own and a request may not set them (SD-LABEL-001). */
 export const LEARN_LABEL = 'sdocker.learn';
@@ -168,7 +168,7 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
     }
     let seccompNote: string | undefined;
     if (seccomp) {
-      const { recordTrial } = await import('../learn/record-trial.js');
+      const { recordTrial } = await import('./learn-trial.js');
       writeTrial();
       const rec = await recordTrial(client, ['--label', label, ...args.runArgs], globals, trialIO, judging, (id) => started.push(id));
       await remove(rec.containerId);

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { EngineError, SdockerError } from '../errors.js';
 import { dispatch } from './dispatch.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 function processIO(): ProcessIO {
   return {
@@ -57,6 +57,12 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
       if (route.command === 'learn') {
         const { learnCommand } = await import('./learn.js');
         return learnCommand(route.args, io, globals);
+      }
+      if (route.command === 'scan') return (await import('./scan.js')).scanCommand(route.args, io, globals);
+      if (route.command === 'image-harden') return (await import('./image-harden.js')).imageHardenCommand(route.args, io, globals);
+      if (route.command === 'audit') {
+        const { auditCommand } = await import('./audit.js');
+        return auditCommand(route.args, io, globals);
       }
       if (route.command === 'init') {
         const { initCommand } = await import('./init.js');

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { SdockerError, UsageError } from '../errors.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 /**
  * The real docker CLI: $SDOCKER_DOCKER, else the first `docker` on PATH that is not sdocker

@@ -3,8 +3,8 @@
  * profiles, deciding (pure applyPolicy), explaining, and the run record. Loaded by run.ts.
  */
 import { readBoundedText } from '../fs/read-bounded.js';
-import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../audit/record.js';
-import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
+import { appendRecord, auditLogPath, recordContext, recordViolations, sha256, type RunRecord } from '../record/run-record.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import type { RunRequest } from '../flags/request.js';
 import { applyPolicy } from '../policy/apply.js';
 import { asTyped, formatViolations, renderDryRun } from '../policy/explain.js';
@@ -19,10 +19,12 @@ import type { EngineClient } from '../engine/client.js';
 import { imageIdentity, readFile } from './image-identity.js';
 import { EngineError, PolicyError } from '../errors.js';
 import { groupFileMayChange, runtimeGroupViolations } from '../policy/identity.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 export type { EffectiveProfile, PolicyOutcome };
 export { verifyCreated } from './verify-created.js';
+export { setuidFilesFor } from './run-scan.js';
+export { judgeSetuid } from '../policy/setuid-nnp.js';
 
 /** For --dry-run only: which seccomp profile applies and its counts (loads libseccomp). */
 let seccompSummaryOf: typeof import('../seccomp/summary.js').seccompSummary | undefined;
@@ -220,6 +222,8 @@ export interface RunRecordInput {
   containerId?: string;
   exitStatus?: number;
   error?: string;
+  /** The image's setuid-root files (issue 10: from the scan), or 'unknown'. */
+  setuidFiles?: string[] | 'unknown';
 }
 
 /** Append the run record (guideline 3). A record that cannot be written is said on stderr, not fatal. */
@@ -241,6 +245,7 @@ export function record(r: RunRecordInput): void {
   if (r.containerId) rec.containerId = r.containerId;
   if (r.exitStatus !== undefined) rec.exitStatus = r.exitStatus;
   if (r.error) rec.error = r.error;
+  if (r.setuidFiles !== undefined) rec.setuidFiles = r.setuidFiles;
   try {
     appendRecord(auditLogPath(r.io.env, r.profile.auditLog), rec);
   } catch (err) {

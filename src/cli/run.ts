@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readBoundedText } from '../fs/read-bounded.js';
 import { EngineClient } from '../engine/client.js';
-import type { BodyContext, ProxyConfig } from '../engine/body.js';
+import type { BodyContext, ProxyConfig } from '../flags/body.js';
 import { defaultConfigDir, resolveEndpoint } from '../engine/endpoint.js';
 import { PolicyError, SdockerError } from '../errors.js';
-import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import { buildRunRequest, type RunRequest } from '../flags/request.js';
 import { runSession } from '../session/run.js';
 import type { SessionRequest } from '../session/types.js';
@@ -14,8 +14,8 @@ import { rememberedFacts, rememberedImage, rememberFacts, rememberImage } from '
 import { type EarlyFacts, gatherFacts, inspectImage, startFacts } from './facts.js';
 import type { GlobalOptions } from './globals.js';
 import type { IdentityFiles } from '../policy/user-names.js';
-import type { ProcessIO } from './io.js';
-import type { TrustStep } from '../trust/run-trust.js';
+import type { ProcessIO } from '../io/process-io.js';
+import type { TrustStep } from './run-trust.js';
 
 /**
  * `sdocker run` / `sdocker create`: argv → request (pure) → profile and floor → facts from the
@@ -46,7 +46,7 @@ export async function runCommand(argv: string[], mode: 'run' | 'create', globals
     const policy = await import('./run-policy.js');
     const profile = await policy.loadProfile(req, io);
     // Image trust (allowlist, digests, content trust) is judged on the reference before any pull.
-    const trust = (await import('../trust/run-trust.js')).trustBeforePull(req, profile, io, policy);
+    const trust = (await import('./run-trust.js')).trustBeforePull(req, profile, io, policy);
     try {
       return await runWithPolicy(client, req, profile, globals, io, policy, early, true, trust);
     } catch (err) {
@@ -118,10 +118,14 @@ async function runWithPolicy(
     // Users and groups are resolved on the image's own files, before anything is created.
     identityFiles = await policy.identityFilesFor(client, profile, facts.info, image, io);
     const filesImage = image?.Id;
+    const setuid = await policy.setuidFilesFor(client, profile, image, io);
     // sdocker.lock and ids: judged on the image the engine has; the create is pinned to it.
     const trustViolations = trust?.apply(req, image, io) ?? [];
     outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
     trust?.join(outcome, trustViolations);
+    // Under restricted an image with setuid-root files runs only with no-new-privileges (SD-NNP-002).
+    policy.judgeSetuid(outcome, profile.level, setuid?.files);
+    if (setuid) record.setuidFiles = setuid.files;
     if ((remembered || rememberedImg) && outcome.refused) {
       // A refusal is never made on remembered facts: ask the engine.
       return runWithPolicy(client, req, profile, globals, io, policy, pending, false, trust);

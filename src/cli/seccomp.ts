@@ -6,9 +6,9 @@ import { resolve } from 'node:path';
 import { readBoundedText } from '../fs/read-bounded.js';
 import { fileURLToPath } from 'node:url';
 import { PolicyError, UsageError } from '../errors.js';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 import type { SessionRequest } from '../session/types.js';
 
 const HELP = `Usage:  sdocker seccomp COMMAND

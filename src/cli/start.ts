@@ -11,7 +11,7 @@ import { resolveEndpoint } from '../engine/endpoint.js';
 import { EngineError, UsageError } from '../errors.js';
 import { bindRefusal, recheckContainer } from './bind-guard.js';
 import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 /** docker CLI 28's options of start and restart: the ones without a value, and those with one. */
 const OPTIONS = {

@@ -6,7 +6,7 @@
  * differs and goes on; audit mode and level privileged change nothing, so there is nothing to verify.
  */
 import type { EngineClient } from '../engine/client.js';
-import type { CreateBody, EngineInfo, ImageInspect } from '../engine/types.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import { EngineError, PolicyError } from '../errors.js';
 import { createdDifferences, type ContainerInspect, type CreatedOptions, type VolumeInspects } from '../policy/created.js';
 import { JOIN_FIELDS, joinRef } from '../policy/joins.js';
@@ -16,7 +16,7 @@ import { resolveHostPath } from '../policy/resolve-paths.js';
 import { RULES } from '../policy/rules.js';
 import type { EffectiveProfile, HostPaths, PolicyOutcome, Violation } from '../policy/types.js';
 import { inspectJoined } from './facts.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 /** The engine's view of a container and of the volumes it mounts (GETs in parallel). */
 export async function readCreated(client: EngineClient, id: string): Promise<{ inspect: ContainerInspect; volumes: VolumeInspects }> {

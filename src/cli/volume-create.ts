@@ -3,12 +3,12 @@
  * driver options: binds and kernel filesystems as host paths, SD-MNT-006 otherwise). Allowed or
  * nothing to judge: handed to docker unchanged (the caller passes it through).
  */
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import { EngineClient } from '../engine/client.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
 import { PolicyError, UsageError } from '../errors.js';
 import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from './io.js';
+import type { ProcessIO } from '../io/process-io.js';
 
 export interface VolumeCreate {
   name?: string;

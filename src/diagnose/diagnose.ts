@@ -16,7 +16,7 @@
  * - EAGAIN "Resource temporarily unavailable" on fork/clone/pthread_create → the pids limit (SD-RES-002).
  */
 import { posix } from 'node:path';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import type { TmpfsDefault } from '../policy/types.js';
 import type { Diagnosis, DiagnosisInput, Finding, PathFact, ProfileFix } from './types.js';
 

@@ -3,7 +3,7 @@
  * stream, or GET /logs): a small ring, so a foreground `--rm` run can be diagnosed after the
  * engine has removed the container and its logs.
  */
-import { FrameParser } from '../engine/demux.js';
+import { FrameParser } from '../api/demux.js';
 
 /** Longest partial line kept (a container writing without newlines must not grow the buffer). */
 const MAX_LINE = 4096;

@@ -4,7 +4,7 @@
  * that caused it and the profile lines (or flags) that would fix it. `sdocker learn` can feed the
  * same input from a trial run.
  */
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import type { PasswdEntry } from '../policy/user-names.js';
 import type { RuleId } from '../policy/rules.js';
 import type { TmpfsDefault } from '../policy/types.js';

@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
-import { type BodyContext, toCreateBody } from '../engine/body.js';
-import type { CreateBody } from '../engine/types.js';
-import type { SessionRequest } from '../session/types.js';
+import { type BodyContext, toCreateBody } from './body.js';
+import type { CreateBody } from '../api/types.js';
+import type { ClientOptions } from './client-options.js';
 import { Flags, type ParsedArgs, parseArgs } from './parse.js';
 import { FLAGS } from './table.js';
 
@@ -20,9 +20,6 @@ export interface SdockerOptions {
   /** --disable-content-trust as typed (docker's default is !DOCKER_CONTENT_TRUST). */
   disableContentTrust?: boolean;
 }
-
-/** The client-side options of docker run/create, as the run lifecycle takes them. */
-type ClientOptions = Pick<SessionRequest, 'name' | 'platform' | 'pull' | 'quiet' | 'detach' | 'sigProxy' | 'detachKeys' | 'cidfile'>;
 
 /** Everything `sdocker run`/`create` was asked for, before policy: the pure core's first product. */
 export interface RunRequest extends ClientOptions {

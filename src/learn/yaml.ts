@@ -4,6 +4,7 @@
  * not rewritten (a tmpfs or capability already there keeps its line and comment); each value learn
  * sets carries its reason, as a `reason:` where the schema has one (allow.*), else as a comment.
  */
+import { capName } from '../api/capabilities.js';
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
 import { UsageError } from '../errors.js';
 import type { ProfileFix } from '../diagnose/types.js';
@@ -85,7 +86,7 @@ export function applyFix(doc: Document, fix: ProfileFix, entries: LearnedEntry[]
         seq.flow = true;
         defaults.set('capabilities', seq);
       }
-      const have = new Set(seq.items.map((it) => String(isScalar(it) ? it.value : it).toUpperCase().replace(/^CAP_/, '')));
+      const have = new Set(seq.items.map((it) => capName(String(isScalar(it) ? it.value : it))));
       for (const c of d.capabilities) if (!have.has(c)) seq.items.push(doc.createNode(c));
     }
   }
@@ -98,7 +99,7 @@ export function applyFix(doc: Document, fix: ProfileFix, entries: LearnedEntry[]
         seq = doc.createNode([]) as YAMLSeq;
         allow.set('capabilities', seq);
       }
-      const have = new Set(seq.items.map((it) => (isMap(it) ? String(it.get('name')).toUpperCase().replace(/^CAP_/, '') : '')));
+      const have = new Set(seq.items.map((it) => (isMap(it) ? capName(String(it.get('name'))) : '')));
       for (const c of a.capabilities) {
         if (have.has(c.name)) continue;
         const item = doc.createNode({ name: c.name, reason: c.reason }) as YAMLMap;

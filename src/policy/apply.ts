@@ -4,7 +4,9 @@
  * returns the hardened body, the changes made, the violations and the allowances used.
  * No I/O: host paths, image and engine facts are gathered by the shell and passed in.
  */
-import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
+import { isLoopbackHostIp } from './loopback.js';
+import { capName as normalizeCap, DOCKER_DEFAULT_CAPS } from '../api/capabilities.js';
+import type { CreateBody, HostConfig, MountSpec } from '../api/types.js';
 import { judgeIdentity, rootAllowed } from './identity.js';
 import { RULES, type RuleId } from './rules.js';
 import { grantedByAny } from './floor.js';
@@ -23,17 +25,6 @@ import type {
   AllowSpec, Allowance, Change, EffectiveProfile, HostNamespace, JoinedContainer, LimitKey, PolicyInput, PolicyOutcome, Reasoned,
   SeccompFinding, SeccompVerdict, Violation,
 } from './types.js';
-
-/** Docker's default capability set (14 entries: CapEff 00000000a80425fb). */
-export const DOCKER_DEFAULT_CAPS: readonly string[] = [
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'NET_RAW',
-  'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
-];
-
-export function normalizeCap(c: string): string {
-  const u = c.trim().toUpperCase();
-  return u.startsWith('CAP_') ? u.slice(4) : u;
-}
 
 /**
  * The judgement on a seccomp profile from the shell's verdict (checkProfile, isWhitelist,
@@ -76,8 +67,6 @@ function seccompDangerous(c: Ctx, verdict: SeccompVerdict | undefined, field: st
   return ok;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
 /** Engine security options as [key, value]; accepts `k=v` and the old `k:v`. */
 function splitSecOpt(opt: string): [string, string] {
   const m = /^([a-zA-Z-]+)[=:]?(.*)$/s.exec(opt.trim());
@@ -93,8 +82,8 @@ const NS_FIELDS: { ns: HostNamespace; field: keyof HostConfig; rule: RuleId; fla
   { ns: 'cgroupns', field: 'CgroupnsMode', rule: 'SD-NS-006', flag: '--cgroupns' },
 ];
 
-const MEM_FLAGS = ['--memory', '-m', 'memory', 'm'];
-const PIDS_FLAGS = ['--pids-limit', 'pids-limit'];
+const MEM_FLAGS = ['memory'];
+const PIDS_FLAGS = ['pids-limit'];
 
 export function applyPolicy(input: PolicyInput): PolicyOutcome {
   const { profile, mode } = input;
@@ -166,9 +155,7 @@ class Ctx {
   }
   explicit(flags: string[]): boolean {
     const p = this.input.provenance;
-    if (!p) return false;
-    const has = (k: string): boolean => (p instanceof Map ? p.has(k) : (p as Record<string, string[]>)[k] !== undefined);
-    return flags.some((f) => has(f) || has(`--${f}`));
+    return !!p && flags.some((f) => p.has(f));
   }
 }
 
@@ -919,7 +906,7 @@ function ports(c: Ctx): void {
         if (anyOk) continue;
         c.change(`HostConfig.PortBindings["${port}"].HostIp`, '', def, 'SD-PORT-001');
         b.HostIp = def;
-      } else if (!LOOPBACK.test(ip) && ip !== def) {
+      } else if (!isLoopbackHostIp(ip) && ip !== def) {
         const a = allowed.find((x) => x.address === ip);
         if (!c.check('SD-PORT-001', 'HostConfig.PortBindings', `${ip}:${b.HostPort}->${port}`, ip, a, { flag: '--publish', denialKey: 'portAddresses', denialValue: ip })) {
           c.change(`HostConfig.PortBindings["${port}"].HostIp`, ip, def, 'SD-PORT-001');

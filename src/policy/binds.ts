@@ -5,7 +5,7 @@
  * followed, so the source is checked again before start and the container's mounts after it.
  */
 import { posix } from 'node:path';
-import type { MountSpec } from '../engine/types.js';
+import type { MountSpec } from '../api/types.js';
 import { isUnder, normalizeHostPath } from './paths.js';
 
 export const BIND_LABEL = 'io.sdocker.bind';

@@ -5,7 +5,7 @@
  * and on its mounts with their real sources, and field by field, the created container against the
  * decided body (the engine fills some defaults; those are told apart from a changed request).
  */
-import type { ContainerConfig, CreateBody, HostConfig, MountSpec } from '../engine/types.js';
+import type { ContainerConfig, CreateBody, HostConfig, MountSpec } from '../api/types.js';
 import { bodyInvariants, type Difference, type InvariantContext } from './invariants.js';
 import { fileBindProblem, norm, volumeOptionDifferences } from './invariants-mounts.js';
 import type { RuleId } from './rules.js';

@@ -3,15 +3,13 @@
  * or JSON) and the `docker run` command line that reproduces the hardened container
  * (bodyToDockerArgs). Pure.
  */
-import type { CreateBody, HostConfig, MountSpec } from '../engine/types.js';
+import type { CreateBody, HostConfig, MountSpec } from '../api/types.js';
 import { GUIDELINES } from './rules.js';
 import type { PolicyOutcome, Provenance, Violation } from './types.js';
 
-function typedTokens(prov: Provenance | undefined, flag: string): string[] {
+function typedTokens(prov: Provenance | undefined, flag: string): readonly string[] {
   if (!prov) return [];
-  const key = flag.replace(/^-+/, '');
-  const get = (k: string): string[] | undefined => (prov instanceof Map ? prov.get(k) : (prov as Record<string, string[]>)[k]);
-  return get(key) ?? get(flag) ?? [];
+  return prov.get(flag.replace(/^-+/, '')) ?? [];
 }
 
 /** The flag as the user typed it, when the parser told us; else a reconstruction. */

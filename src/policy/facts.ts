@@ -1,5 +1,5 @@
 /** Engine and image facts for applyPolicy, from GET /info and GET /images/{name}/json. Pure. */
-import type { EngineInfo, ImageInspect } from '../engine/types.js';
+import type { EngineInfo, ImageInspect } from '../api/types.js';
 import type { EngineFacts, ImageFacts } from './types.js';
 
 export function engineFactsFrom(info: EngineInfo & { NCPU?: number; LoggingDriver?: string }, socketPaths: string[] = []): EngineFacts {

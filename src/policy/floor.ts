@@ -6,6 +6,7 @@
  * - apply.ts: whether a refused request would have been allowed by a project allowance the floor
  *   took away, so the refusal says "the machine floor does not allow it" instead of "add it".
  */
+import { capName } from '../api/capabilities.js';
 import { isUnder, normalizeHostPath } from './paths.js';
 import type { AllowSpec } from './types.js';
 
@@ -47,7 +48,7 @@ export function grants(key: keyof AllowSpec, entry: Record<string, unknown>, gra
   const under = (p: unknown) => isUnder(normalizeHostPath(id), normalizeHostPath(String(p)));
   switch (key) {
     case 'capabilities': {
-      const norm = (s: unknown) => String(s).trim().toUpperCase().replace(/^CAP_/, '');
+      const norm = (s: unknown) => capName(String(s));
       return list.some((e) => norm(e.name) === norm(id) || norm(e.name) === 'ALL');
     }
     case 'hostPaths':

@@ -14,7 +14,7 @@
  * rewritten; the allowance is recorded as before.
  */
 import { posix } from 'node:path';
-import type { CreateBody, HostConfig } from '../engine/types.js';
+import type { CreateBody, HostConfig } from '../api/types.js';
 import { goAtoi, inIdRange, isZeroId, MAX_ID } from './ids.js';
 import { RULES, type RuleId } from './rules.js';
 import type { AllowSpec, EffectiveProfile, PolicyInput, Reasoned, Violation } from './types.js';

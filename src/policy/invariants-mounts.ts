@@ -3,7 +3,7 @@
  * host paths with their real paths, read as the kernel and the local volume driver read them. Pure.
  */
 import { posix } from 'node:path';
-import type { CreateBody, MountSpec } from '../engine/types.js';
+import type { CreateBody, MountSpec } from '../api/types.js';
 import type { Add, InvariantContext } from './invariants.js';
 import { SENSITIVE_PATHS } from './paths.js';
 import type { RuleId } from './rules.js';

@@ -7,7 +7,9 @@
  * value the way the engine and runc read it (last option wins, Go's ParseBool and Atoi, `k=v` or
  * the old `k:v`). It is the net under the policy: what it finds, the policy missed.
  */
-import type { CreateBody, HostConfig } from '../engine/types.js';
+import { isLoopbackHostIp } from './loopback.js';
+import { capName } from '../api/capabilities.js';
+import type { CreateBody, HostConfig } from '../api/types.js';
 import { goAtoi, parseUserSpec } from './ids.js';
 import { LEVEL_DEVICES } from './devices.js';
 import { mounts, norm, pathsOf } from './invariants-mounts.js';
@@ -70,12 +72,6 @@ export function harmlessDevices(level: LevelName): readonly string[] {
 
 const GO_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 const GO_FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
-
-/** A capability as the engine reads it (upper case, `CAP_` optional); surrounding blanks dropped (the engine refuses them). */
-function capName(c: string): string {
-  const u = c.trim().toUpperCase();
-  return u.startsWith('CAP_') ? u.slice(4) : u;
-}
 
 /** SecurityOpt as the engine's parseSecurityOpt reads it: what it ends up with. */
 export function securityOf(opts: readonly string[] | null | undefined): {
@@ -261,8 +257,6 @@ function limits(hc: HostConfig, ctx: InvariantContext, add: Add): void {
   if ((type === 'json-file' || type === 'local') && !hc.LogConfig?.Config?.['max-size']) add('log-rotation', 'HostConfig.LogConfig', hc.LogConfig, 'SD-LOG-001', 'max-size');
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
 function ports(body: CreateBody, ctx: InvariantContext, add: Add): void {
   const hc = body.HostConfig ?? {};
   const ok = new Set((ctx.allow.portAddresses ?? []).map((p) => p.address));
@@ -270,7 +264,7 @@ function ports(body: CreateBody, ctx: InvariantContext, add: Add): void {
   for (const [port, list] of Object.entries(hc.PortBindings ?? {})) {
     for (const b of list ?? []) {
       const ip = b.HostIp ?? '';
-      if (any || LOOPBACK.test(ip) || (ip !== '' && ok.has(ip))) continue;
+      if (any || isLoopbackHostIp(ip) || (ip !== '' && ok.has(ip))) continue;
       add(`port:${ip}:${port}`, 'HostConfig.PortBindings', `${ip || '(every address)'}:${b.HostPort}->${port}`, 'SD-PORT-001', '127.0.0.1 or allow.portAddresses');
     }
   }

@@ -9,6 +9,7 @@
  *   itself, and a non-root numeric user unless this run may be root.
  * Otherwise the join needs `allow.joinContainers` naming X (or `*`), with a reason.
  */
+import { capName } from '../api/capabilities.js';
 import { goAtoi } from './ids.js';
 import { LABEL_LEVEL, LABEL_MODE, LABEL_OWNER, LEVEL_STRENGTH } from './own-labels.js';
 import type { AllowSpec, JoinedContainer, LevelName, Reasoned } from './types.js';
@@ -23,7 +24,7 @@ export interface Joiner {
   rootAllowed: boolean;
 }
 
-const norm = (c: string) => c.trim().toUpperCase().replace(/^CAP_/, '');
+const norm = capName;
 
 /** Why X is not to be trusted, or undefined when it is. */
 export function distrust(x: JoinedContainer, j: Joiner): string | undefined {

@@ -8,20 +8,13 @@
  *   and the json-file / local rotation options read as the logging drivers read them.
  */
 import { parseGoInt, parseHumanSize } from '../flags/values/go-numbers.js';
-import type { HostConfig } from '../engine/types.js';
+import type { HostConfig } from '../api/types.js';
+import { logSize, ramSize } from './sizes.js';
 import type { LimitKey, ProfileLimits, ResolvedDefaults, ResolvedLimits } from './types.js';
-
-/** Sizes in profiles: binary multipliers (512m, 16g), as `defaults.memory`. */
-export function parseProfileSize(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i.exec(s.trim());
-  if (!m) return undefined;
-  const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  return Math.round(Number(m[1]) * (mult[(m[2] ?? '').toLowerCase()] ?? 1));
-}
 
 /** When no level or profile says otherwise. */
 const FALLBACK: Omit<ResolvedLimits, 'floor'> = {
-  memory: 16 * 1024 ** 3, cpus: 16, pids: 4096, logMaxSize: 100 * 1024 ** 2, logMaxFile: 10, logDrivers: ['json-file', 'local', 'journald'],
+  memory: 16 * 1024 ** 3, cpus: 16, pids: 4096, logMaxSize: 100e6, logMaxFile: 10, logDrivers: ['json-file', 'local', 'journald'],
 };
 
 /**
@@ -34,7 +27,7 @@ export function validateLimits(v: Record<string, unknown>): { limits: ProfileLim
     switch (k) {
       case 'memory':
       case 'logMaxSize': {
-        const n = typeof val === 'string' || typeof val === 'number' ? parseProfileSize(String(val)) : undefined;
+        const n = k === 'memory' ? ramSize(val) : logSize(val);
         if (n === undefined || n <= 0) errors.push([k, 'must be a size above 0 (e.g. 16g, 100m)']);
         else out[k] = String(val);
         break;
@@ -66,10 +59,10 @@ export function mergeLimits(a: ProfileLimits, b: ProfileLimits | undefined): Pro
 
 export function resolveLimits(l: ProfileLimits): ResolvedLimits {
   return {
-    memory: parseProfileSize(l.memory ?? '') ?? FALLBACK.memory,
+    memory: ramSize(l.memory) ?? FALLBACK.memory,
     cpus: l.cpus ?? FALLBACK.cpus,
     pids: l.pids ?? FALLBACK.pids,
-    logMaxSize: parseProfileSize(l.logMaxSize ?? '') ?? FALLBACK.logMaxSize,
+    logMaxSize: logSize(l.logMaxSize) ?? FALLBACK.logMaxSize,
     logMaxFile: l.logMaxFile ?? FALLBACK.logMaxFile,
     logDrivers: l.logDrivers ?? [...FALLBACK.logDrivers],
   };
@@ -95,7 +88,7 @@ export function clampDefaults(d: ResolvedDefaults, l: ResolvedLimits): ResolvedD
   out.nanoCpus = Math.min(d.nanoCpus, Math.round(l.cpus * 1e9));
   out.pids = Math.min(d.pids, l.pids);
   out.log.maxFile = Math.min(d.log.maxFile, l.logMaxFile);
-  if ((parseProfileSize(d.log.maxSize) ?? Infinity) > l.logMaxSize) out.log.maxSize = String(l.logMaxSize);
+  if ((logSize(d.log.maxSize) ?? Infinity) > l.logMaxSize) out.log.maxSize = String(l.logMaxSize);
   return out;
 }
 

@@ -6,7 +6,7 @@
  * docker or at level privileged carries whatever it likes): join-trust.ts also checks the joined
  * container's real configuration.
  */
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import type { LevelName, PolicyMode } from './types.js';
 
 export const LABEL_PREFIX = 'io.sdocker.';

@@ -5,7 +5,7 @@
  * symlinks all end up at the same answer.
  */
 import { posix } from 'node:path';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import type { AllowSpec, EngineFacts, HostPathFact, HostPaths, NamedVolumes } from './types.js';
 
 /** Normalise an absolute path lexically: resolves `.` and `..`, drops duplicate and trailing slashes. */

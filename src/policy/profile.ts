@@ -5,10 +5,14 @@
  * Merge order: level → extends chain → project profile. The machine floor is a ceiling: an
  * allowance takes effect only when the floor (its level plus its own allow list) grants it too.
  */
+import { capName } from '../api/capabilities.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { LEVEL_FILES } from './levels.js';
 import { grants } from './floor.js';
 import { capLimits, clampDefaults, mergeLimits, resolveLimits, validateLimits } from './limits.js';
+import { logSize, ramSize } from './sizes.js';
+import { isLoopbackHostIp } from './loopback.js';
+import { canonicalIp } from '../flags/values/kv.js';
 import type {
   AllowSpec, EffectiveProfile, FloorDenial, LevelName, PolicyMode, ProfileDefaults, ProfileFile, ProfileLimits, ProfileSource,
   Reasoned, ResolvedDefaults,
@@ -37,7 +41,6 @@ const SINGLE_ALLOW = [
   'apparmorUnconfined', 'labelDisable', 'systemPathsUnconfined', 'newPrivileges', 'cgroupParent', 'volumesFrom',
   'restartWithBinds',
 ] as const;
-type SingleKey = (typeof SINGLE_ALLOW)[number];
 
 /** List allowances: their identifying field and its validation. */
 const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string | undefined; extra?: Record<string, 'boolean'> }> = {
@@ -51,12 +54,19 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
   unlimited: { field: 'resource', check: (v) => ((UNLIMITED_RESOURCES as readonly string[]).includes(v) ? undefined : `must be one of ${UNLIMITED_RESOURCES.join(', ')}`) },
   syscalls: { field: 'name', check: (v) => (/^[a-z0-9_]+$/.test(v) ? undefined : 'not a system call name') },
   joinContainers: { field: 'name' },
-  portAddresses: { field: 'address', check: (v) => (/^[0-9a-fA-F.:]+$/.test(v) ? undefined : 'not an IP address') },
+  portAddresses: { field: 'address', check: (v) => ipProblem(v) },
   volumeDrivers: { field: 'name', check: (v) => (/^[A-Za-z0-9][\w.:/-]*$/.test(v) && v !== 'local' ? undefined : 'not a volume driver name (local needs no allowance)') },
   volumeOptions: { field: 'type', check: (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? undefined : 'not a filesystem type (e.g. nfs, tmpfs)') },
 };
 
 const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', 'images', '$schema'];
+/** An address in a profile is compared as text with the engine's HostIp: only its canonical form. */
+function ipProblem(v: string): string | undefined {
+  const c = canonicalIp(v);
+  if (c === v) return undefined;
+  return c === undefined ? 'not an IP address as the engine reads it (no names, no leading zeros)' : `write it as ${c}`;
+}
+
 const DEFAULT_KEYS = ['user', 'tmpfs', 'capabilities', 'memory', 'cpus', 'pids', 'log', 'seccomp', 'runtime', 'portAddress'];
 
 function reasoned(file: string, locate: Locate | undefined, path: KeyPath, v: unknown, extra: Record<string, 'boolean'> = {}, idField?: string): Reasoned & Record<string, unknown> {
@@ -133,7 +143,7 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
   for (const k of ['memory'] as const) {
     const v = str(k);
     if (v !== undefined) {
-      const n = parseSize(v);
+      const n = ramSize(v);
       if (n === undefined || n < 6 * 1024 * 1024) fail(file, locate, [...p, k], 'must be a size of at least 6m (e.g. 512m, 2g); unlimited is an allowance (allow.unlimited)');
       out[k] = v;
     }
@@ -150,13 +160,13 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
     const v = str(k);
     if (v !== undefined) out[k] = v;
   }
-  if (out.portAddress !== undefined && !/^[0-9a-fA-F.:]+$/.test(out.portAddress)) fail(file, locate, [...p, 'portAddress'], 'not an IP address');
+  if (out.portAddress !== undefined && ipProblem(out.portAddress)) fail(file, locate, [...p, 'portAddress'], ipProblem(out.portAddress)!);
   if (d.log !== undefined) {
     if (!isObj(d.log)) fail(file, locate, [...p, 'log'], 'must be a mapping');
     const log: NonNullable<ProfileDefaults['log']> = {};
     for (const [k, v] of Object.entries(d.log)) {
       if (k === 'maxSize') {
-        if ((typeof v !== 'string' && typeof v !== 'number') || parseSize(String(v)) === undefined) fail(file, locate, [...p, 'log', k], 'must be a size (e.g. 10m)');
+        if (logSize(v) === undefined) fail(file, locate, [...p, 'log', k], 'must be a size (e.g. 10m)');
         log.maxSize = String(v);
       } else if (k === 'maxFile') {
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(file, locate, [...p, 'log', k], 'must be a whole number above 0');
@@ -169,7 +179,7 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
     if (!Array.isArray(d.capabilities)) fail(file, locate, [...p, 'capabilities'], 'must be a list of capability names (each also under allow.capabilities)');
     out.capabilities = d.capabilities.map((c, i) => {
       if (typeof c !== 'string' || !/^(CAP_)?[A-Za-z_]+$/.test(c)) fail(file, locate, [...p, 'capabilities', i], 'not a capability name');
-      return c.toUpperCase().replace(/^CAP_/, '');
+      return capName(c);
     });
   }
   if (d.tmpfs !== undefined) {
@@ -179,7 +189,7 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
       if (!isObj(t)) fail(file, locate, tp, 'must be a mapping {path, size, options}');
       for (const k of Object.keys(t)) if (!['path', 'size', 'options'].includes(k)) fail(file, locate, [...tp, k], 'unknown key (expected path, size, options)');
       if (typeof t.path !== 'string' || !t.path.startsWith('/')) fail(file, locate, [...tp, 'path'], 'must be an absolute path in the container');
-      if (t.size !== undefined && parseSize(String(t.size)) === undefined) fail(file, locate, [...tp, 'size'], 'must be a size (e.g. 64m)');
+      if (t.size !== undefined && ramSize(t.size) === undefined) fail(file, locate, [...tp, 'size'], 'must be a size (e.g. 64m)');
       if (t.options !== undefined) {
         if (typeof t.options !== 'string') fail(file, locate, [...tp, 'options'], 'must be a string of mount options');
         const bad = t.options.split(',').find((o) => o.trim() === 'suid' || o.trim() === 'dev');
@@ -210,7 +220,7 @@ function validateAllow(a: unknown, file: string, locate?: Locate): AllowSpec {
         if (typeof id !== 'string' || id === '') fail(file, locate, [...ep, spec.field], 'is required (a string)');
         const err = spec.check?.(id);
         if (err) fail(file, locate, [...ep, spec.field], `${JSON.stringify(id)}: ${err}`);
-        if (k === 'capabilities') r.name = id.toUpperCase().replace(/^CAP_/, '');
+        if (k === 'capabilities') r.name = capName(id);
         return r;
       });
     } else {
@@ -218,13 +228,6 @@ function validateAllow(a: unknown, file: string, locate?: Locate): AllowSpec {
     }
   }
   return out as AllowSpec;
-}
-
-export function parseSize(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i.exec(s.trim());
-  if (!m) return undefined;
-  const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  return Math.round(Number(m[1]) * (mult[(m[2] ?? '').toLowerCase()] ?? 1));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,7 +257,7 @@ function resolveDefaults(d: ProfileDefaults): ResolvedDefaults {
   const r: ResolvedDefaults = {
     user: d.user ?? '65534:65534',
     tmpfs: d.tmpfs ?? [{ path: '/tmp', size: '64m' }],
-    memory: parseSize(d.memory ?? '1g') ?? 1024 ** 3,
+    memory: ramSize(d.memory ?? '1g') ?? 1024 ** 3,
     nanoCpus: Math.round((d.cpus ?? 2) * 1e9),
     pids: d.pids ?? 512,
     log: { maxSize: d.log?.maxSize ?? '10m', maxFile: d.log?.maxFile ?? 3 },
@@ -383,7 +386,7 @@ export function mergeProfiles(input: MergeInput): EffectiveProfile {
 }
 
 function isLoopbackOrAllowed(addr: string, allow: AllowSpec): boolean {
-  return /^(127\.\d+\.\d+\.\d+|::1)$/.test(addr) || (allow.portAddresses ?? []).some((a) => a.address === addr);
+  return isLoopbackHostIp(addr) || (allow.portAddresses ?? []).some((a) => a.address === addr);
 }
 
 /** Resolve the mode of a run: the flag, else the profile's, else enforce; never below the floor's. */
@@ -392,4 +395,3 @@ export function effectiveMode(flag: PolicyMode | undefined, profile: EffectivePr
   return MODE_STRENGTH[want] < MODE_STRENGTH[profile.minMode] ? profile.minMode : want;
 }
 
-export type { SingleKey };

@@ -5,7 +5,7 @@
  */
 import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import { hostPathsOf } from './paths.js';
 import type { HostDevice, HostPathFact, HostPaths, NamedVolumes } from './types.js';
 

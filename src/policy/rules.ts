@@ -127,6 +127,11 @@ export const RULES = {
     why: 'without no-new-privileges a setuid or setcap binary in the image turns a bug into privilege',
     allow: single('newPrivileges'),
   },
+  'SD-NNP-002': {
+    id: 'SD-NNP-002', guideline: 7, title: 'no-new-privileges for images with setuid-root files', flag: '--security-opt',
+    why: 'the image carries setuid-root files (sdocker scan): without no-new-privileges any of them gives root back to the container\'s user; under restricted no profile lifts it for such an image (remove the bits with `sdocker image harden`, or use --policy baseline)',
+    allow: none,
+  },
   'SD-USER-001': {
     id: 'SD-USER-001', guideline: 9, title: 'non-root user', flag: '--user',
     why: 'untrusted code must not run as root; root in a container is root on the host unless the engine remaps users (userns-remap)',

@@ -5,6 +5,7 @@
  * (src/seccomp/dangerous.ts, in SeccompVerdict.dangerous); this decides which of them the
  * container can reach and which the profile allows.
  */
+import { capName } from '../api/capabilities.js';
 import type { AllowSpec, Reasoned, SeccompDangerousCall, SeccompVerdict } from './types.js';
 
 export interface DangerousVerdict {
@@ -20,7 +21,7 @@ export interface DangerousVerdict {
  */
 export function dangerousVerdicts(verdict: SeccompVerdict, allow: AllowSpec, caps: ReadonlySet<string>): DangerousVerdict[] {
   const byName = new Map<string, SeccompDangerousCall>();
-  const reachable = (d: SeccompDangerousCall) => !d.caps || caps.has('ALL') || d.caps.every((c) => caps.has(c.toUpperCase().replace(/^CAP_/, '')));
+  const reachable = (d: SeccompDangerousCall) => !d.caps || caps.has('ALL') || d.caps.every((c) => caps.has(capName(c)));
   for (const d of verdict.dangerous ?? []) if (reachable(d) && !byName.has(d.name)) byName.set(d.name, d);
   const allowed = new Map((allow.syscalls ?? []).map((a) => [a.name, a] as const));
   return [...byName.values()].map((d) => {

@@ -3,7 +3,7 @@
  * and load-profile.ts, which the shell (src/cli) calls to gather facts before applyPolicy.
  */
 import type { IdentityFiles } from './user-names.js';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import type { ImagesSpec, ImageTrust } from '../trust/profile-images.js';
 
 export type LevelName = 'restricted' | 'baseline' | 'privileged';
@@ -333,8 +333,8 @@ export interface JoinedContainer {
 /** Keyed by the reference exactly as it appears after `container:` in a body (the request's or a joined container's). */
 export type JoinedContainers = Record<string, JoinedContainer>;
 
-/** Flag name (`memory` or `--memory`) → argv tokens as typed (the parser's RunRequest.typed). */
-export type Provenance = Record<string, string[]> | ReadonlyMap<string, string[]>;
+/** A flag's long name without dashes (`memory`) → argv tokens as typed (the parser's RunRequest.typed). */
+export type Provenance = ReadonlyMap<string, readonly string[]>;
 
 export interface PolicyInput {
   body: CreateBody;

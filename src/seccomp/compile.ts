@@ -4,6 +4,7 @@
  * (caps, arches, minKernel), several comparisons on one argument OR-ed as separate rules, rules
  * equal to the default skipped. Pure: no FFI.
  */
+import { DOCKER_DEFAULT_CAPS as DEFAULT_CAPS } from '../api/capabilities.js';
 import { SdockerError } from '../errors.js';
 import type { FilterCondition, FilterRule, FilterSpec } from './libseccomp.js';
 import type { SeccompProfile, SyscallRule, RuleFilter } from './profile.js';
@@ -18,23 +19,8 @@ import {
   type SeccompAction,
 } from './types.js';
 
-/** Docker 20.10's default capability set (what a container gets without --cap-add/--cap-drop). */
-export const DOCKER_DEFAULT_CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
+/** Docker 20.10's default capability set as "CAP_*" (what a container gets without --cap-add/--cap-drop). */
+export const DOCKER_DEFAULT_CAPS = DEFAULT_CAPS.map((c) => `CAP_${c}`);
 
 export interface HostContext {
   /** The native arch the container runs on. */

@@ -18,7 +18,7 @@
  * applies only when the container holds all of them; the policy core decides that, knowing the
  * capabilities it grants. Architecture and kernel filters are not trusted to narrow anything.
  */
-import type { JsonPath } from './json.js';
+import type { JsonPath } from '../text/json-located.js';
 import type { SeccompArg, SeccompProfile, SyscallRule } from './profile.js';
 import { DANGEROUS_SYSCALLS } from './validate.js';
 

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import { FileReadError, readBoundedText } from '../fs/read-bounded.js';
-import { parseJsonLocated, JsonSyntaxError, type JsonPath, type Position } from './json.js';
+import { parseJsonLocated, JsonSyntaxError, type JsonPath, type Position } from '../text/json-located.js';
 
 export interface SeccompArg {
   index: number;

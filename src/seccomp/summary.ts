@@ -2,7 +2,8 @@
  * Which seccomp profile a container gets and how big it is, for `--dry-run`. Loaded (with
  * libseccomp) only for a dry run: the counts need libseccomp's syscall tables and its BPF output.
  */
-import type { CreateBody } from '../engine/types.js';
+import { capName } from '../api/capabilities.js';
+import type { CreateBody } from '../api/types.js';
 import type { SeccompSummary } from '../policy/explain.js';
 import type { EffectiveProfile } from '../policy/types.js';
 import { DOCKER_DEFAULT_CAPS, resolveProfile } from './compile.js';
@@ -16,7 +17,7 @@ const short = (a: string) => a.replace(/^SCMP_ARCH_/, '').toLowerCase();
 /** The capabilities the container will have ("CAP_*"): they decide rules with includes.caps. */
 export function containerCaps(body: CreateBody): string[] {
   const hc = body.HostConfig ?? {};
-  const norm = (c: string) => `CAP_${c.trim().toUpperCase().replace(/^CAP_/, '')}`;
+  const norm = (c: string) => `CAP_${capName(c)}`;
   const drop = (hc.CapDrop ?? []).map(norm);
   const add = (hc.CapAdd ?? []).map(norm);
   const base = drop.includes('CAP_ALL') ? [] : DOCKER_DEFAULT_CAPS.filter((c) => !drop.includes(c));

@@ -8,7 +8,7 @@
  * rule for a name beats every conditional rule for that name whatever the order, and of two
  * unconditional rules the first wins.
  */
-import type { JsonPath, Position } from './json.js';
+import type { JsonPath, Position } from '../text/json-located.js';
 import type { Libseccomp } from './libseccomp.js';
 import { libseccomp } from './libseccomp.js';
 import type { SeccompProfile, SyscallRule, RuleFilter } from './profile.js';

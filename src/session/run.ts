@@ -6,13 +6,14 @@
  * With --rm nothing is left behind, even when start fails (the engine does not auto-remove a
  * container that never ran, so we remove it, and the volumes sdocker made for it).
  */
-import type { ProcessIO } from '../cli/io.js';
+import type { ProcessIO } from '../io/process-io.js';
 import { EngineError, SdockerError } from '../errors.js';
 import type { EngineClient } from '../engine/client.js';
-import { attachContainer, DetachKeyMatcher, forwardStdin, parseDetachKeys } from '../engine/attach.js';
-import { copyRaw, demux } from '../engine/demux.js';
+import { DetachKeyMatcher, parseDetachKeys } from '../api/detach-keys.js';
+import { attachContainer, forwardStdin } from '../engine/attach.js';
+import { copyRaw, demux } from '../api/demux.js';
 import { registerWait, type RegisteredWait } from '../engine/wait.js';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import type { SessionRequest, SessionResult } from './types.js';
 import { CidFile } from './cidfile.js';
 import { forwardSignals } from './signals.js';

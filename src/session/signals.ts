@@ -5,7 +5,7 @@
  * (SIGKILL, SIGSTOP, and the synchronous faults SIGSEGV/SIGBUS/SIGFPE/SIGILL), and SIGPROF,
  * which node's own profiler uses.
  */
-import type { ProcessIO } from '../cli/io.js';
+import type { ProcessIO } from '../io/process-io.js';
 import type { EngineClient } from '../engine/client.js';
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [

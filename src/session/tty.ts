@@ -4,7 +4,7 @@
  * raw mode while attached, restored afterwards.
  */
 import { createRequire } from 'node:module';
-import type { ProcessIO } from '../cli/io.js';
+import type { ProcessIO } from '../io/process-io.js';
 import type { EngineClient } from '../engine/client.js';
 
 function size(io: ProcessIO): { h: number; w: number } {

@@ -1,29 +1,18 @@
 import type { EngineClient } from '../engine/client.js';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
+import type { ClientOptions } from '../flags/client-options.js';
 
-export type PullPolicy = 'missing' | 'always' | 'never';
+export type { PullPolicy } from '../flags/client-options.js';
 
 /**
  * What the run lifecycle needs: the final create body (after policy) and the client-side
  * options of `docker run`/`docker create` that never reach the create body.
  */
-export interface SessionRequest {
+export interface SessionRequest extends ClientOptions {
   mode: 'run' | 'create';
   body: CreateBody;
   /** The image as the user typed it (also body.Image). */
   image: string;
-  name?: string;
-  platform?: string;
-  pull: PullPolicy;
-  /** -q: no pull progress. */
-  quiet: boolean;
-  /** -d (run only): print the id and return. */
-  detach: boolean;
-  /** --sig-proxy (run only, default true). */
-  sigProxy: boolean;
-  detachKeys?: string;
-  /** --cidfile: written after create, removed again when the run fails before start. */
-  cidfile?: string;
   /** The docker config directory (--config), for registry credentials when pulling; default $DOCKER_CONFIG or ~/.docker. */
   configDir?: string;
   /** Volumes sdocker itself created for this container (policy binds); removed with it on failure. */

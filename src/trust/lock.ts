@@ -13,8 +13,7 @@
  * or loaded, never pulled or pushed): it has no manifest digest.
  */
 import { UsageError } from '../errors.js';
-import type { ResolvedImage } from './judge.js';
-import { repoDigestsOf } from './judge.js';
+import { repoDigestsOf, type ResolvedImage } from './image.js';
 import { canonical, type NamedRef, parseNormalizedNamed, ReferenceError, validateDigest } from './reference.js';
 
 export type PinKind = 'digest' | 'id';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EngineClient } from '../../src/engine/client.js';
 import { runSession } from '../../src/session/run.js';
 import type { SessionRequest } from '../../src/session/types.js';
-import type { CreateBody } from '../../src/engine/types.js';
+import type { CreateBody } from '../../src/api/types.js';
 import { EngineError, SdockerError } from '../../src/errors.js';
 import {
   baseBody,

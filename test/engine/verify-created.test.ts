@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProfile, decide } from '../../src/cli/run-policy.js';
 import { readCreated, verifyCreated } from '../../src/cli/verify-created.js';
-import type { CreateBody, EngineInfo, ImageInspect } from '../../src/engine/types.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../../src/api/types.js';
 import { PolicyError } from '../../src/errors.js';
 import { buildRunRequest } from '../../src/flags/request.js';
 import { createdDifferences } from '../../src/policy/created.js';

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { ProcessIO } from '../../src/cli/io.js';
+import type { ProcessIO } from '../../src/io/process-io.js';
 import { EngineClient } from '../../src/engine/client.js';
 import { resolveEndpoint } from '../../src/engine/endpoint.js';
-import type { CreateBody } from '../../src/engine/types.js';
+import type { CreateBody } from '../../src/api/types.js';
 
 export const TEST_LABEL_KEY = 'sdocker.test';
 /** Which test process made an object: cleanup removes only its own, so parallel test runs do not kill each other's containers. */

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { appendRecord, auditLogPath, stateDir, verifyAuditLog, type RunRecord } from '../../src/audit/record.js';
+import { appendRecord, auditLogPath, stateDir, verifyAuditLog, type RunRecord } from '../../src/record/run-record.js';
 import { auditLogCommand } from '../../src/cli/audit-log.js';
-import type { ProcessIO } from '../../src/cli/io.js';
+import type { ProcessIO } from '../../src/io/process-io.js';
 
 function rec(i: number): RunRecord {
   return {

@@ -5,7 +5,7 @@ import { mergeProfiles } from '../../src/policy/profile.js';
 import { resolveHostPaths } from '../../src/policy/resolve-paths.js';
 import { allowPaths } from '../../src/policy/paths.js';
 import type { EffectiveProfile, EngineFacts, ImageFacts, JoinedContainers, NamedVolumes, PolicyMode, PolicyOutcome, ProfileFile } from '../../src/policy/types.js';
-import type { CreateBody } from '../../src/engine/types.js';
+import type { CreateBody } from '../../src/api/types.js';
 import type { IdentityFiles } from '../../src/policy/user-names.js';
 import type { LevelName } from '../../src/policy/types.js';
 
@@ -48,11 +48,14 @@ export interface RunOpts {
   owner?: number;
   /** The image's files (default IMAGE_FILES; undefined: not read). */
   files?: IdentityFiles | undefined;
+  /** Changes the parsed body before the policy: a body no docker flag can make (the Engine API door's). */
+  alter?: (body: CreateBody) => void;
 }
 
 /** argv (after `run`) → PolicyOutcome, through the real flag parser and path resolver. */
 export function run(argv: string[], opts: RunOpts = {}): PolicyOutcome {
   const { body, typed } = bodyOf([...argv, ...(argv.includes('IMG') ? [] : ['IMG'])]);
+  opts.alter?.(body);
   const profile = opts.profile ?? profileOf();
   return applyPolicy({
     body,

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import { initCommand, starterProfile } from '../../src/cli/init.js';
-import type { ProcessIO } from '../../src/cli/io.js';
+import type { ProcessIO } from '../../src/io/process-io.js';
 import { validateProfile } from '../../src/policy/profile.js';
 import { RULES } from '../../src/policy/rules.js';
 

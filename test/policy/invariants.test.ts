@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CreateBody } from '../../src/engine/types.js';
+import type { CreateBody } from '../../src/api/types.js';
 import { createdDifferences, type ContainerInspect, type VolumeInspects } from '../../src/policy/created.js';
 import { engineFactsFrom } from '../../src/policy/facts.js';
 import { bodyInvariants, contextOf, mountFlags, securityOf, type InvariantContext } from '../../src/policy/invariants.js';

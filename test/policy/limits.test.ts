@@ -5,7 +5,8 @@
 import { describe, expect, test } from 'vitest';
 import { parseHumanSize } from '../../src/flags/values/go-numbers.js';
 import { grantedByAny, grants } from '../../src/policy/floor.js';
-import { effectiveCpu, judgeLogConfig, resolveLimits } from '../../src/policy/limits.js';
+import { buildRunRequest } from '../../src/flags/request.js';
+import { effectiveCpu, judgeLogConfig, resolveLimits, validateLimits } from '../../src/policy/limits.js';
 import { validateProfile } from '../../src/policy/profile.js';
 import type { ProfileFile } from '../../src/policy/types.js';
 import { profileOf, rules, run } from './helpers.js';
@@ -125,8 +126,10 @@ describe('logging', () => {
     expect(parseHumanSize('10MiB')).toBe(1e7);
     expect(() => parseHumanSize('-1')).toThrow();
     expect(() => parseHumanSize('1.2.3m')).toThrow();
-    expect(judgeLogConfig('json-file', { 'max-size': '104857600' }, resolveLimits({ logMaxSize: '100m' })).problems).toEqual([]);
-    expect(judgeLogConfig('json-file', { 'max-size': '104857601' }, resolveLimits({ logMaxSize: '100m' })).problems).toHaveLength(1);
+    // The profile's logMaxSize is read the same way: `logMaxSize: 100m` and `max-size=100m` are one size.
+    expect(judgeLogConfig('json-file', { 'max-size': '100000000' }, resolveLimits({ logMaxSize: '100m' })).problems).toEqual([]);
+    expect(judgeLogConfig('json-file', { 'max-size': '100m' }, resolveLimits({ logMaxSize: '100m' })).problems).toEqual([]);
+    expect(judgeLogConfig('json-file', { 'max-size': '100000001' }, resolveLimits({ logMaxSize: '100m' })).problems).toHaveLength(1);
   });
 });
 
@@ -144,7 +147,7 @@ describe('maxima: project and floor', () => {
   test('a floor\'s maxima are a ceiling the project cannot raise, and the refusal names the floor', () => {
     const project = [{ path: 'p.yaml', limits: { memory: '32g', cpus: 64, pids: 100000, logMaxSize: '1g', logDrivers: ['json-file', 'none'] } }];
     const p = profileOf('restricted', project, floorOf({ limits: { memory: '4g', cpus: 1, pids: 1024, logMaxSize: '50m' } }));
-    expect(p.limits).toMatchObject({ memory: 4 * 1024 ** 3, cpus: 1, pids: 1024, logMaxSize: 50 * 1024 ** 2, logDrivers: ['json-file'] });
+    expect(p.limits).toMatchObject({ memory: 4 * 1024 ** 3, cpus: 1, pids: 1024, logMaxSize: 50e6, logDrivers: ['json-file'] });
     for (const argv of [['-m', '5g'], ['--pids-limit', '2000'], ['--cpus', '2'], ['--log-opt', 'max-size=60m'], ['--log-driver', 'none']]) {
       const o = run(argv, { profile: p });
       expect(o.refused).toBe(true);
@@ -183,5 +186,27 @@ describe('one function decides whether the floor grants an allowance', () => {
     // without the project's allowance it is the level's refusal, not the floor's
     const q = run(['--sysctl', 'net.ipv4.ip_forward=1'], { profile: profileOf('restricted', [], floorOf({})) });
     expect(q.violations[0]!.floorBlocked).toBeUndefined();
+  });
+});
+
+describe('one size parser: a profile reads a size as the engine reads the same flag', () => {
+  const ctx = { readFile: () => { throw new Error('no files'); }, env: {}, cwd: '/' };
+  const flagMemory = (s: string): number | undefined => {
+    try {
+      return buildRunRequest(['-m', s, 'img'], 'run', ctx).body.HostConfig?.Memory;
+    } catch {
+      return undefined;
+    }
+  };
+  const profileMemory = (s: string): number | undefined => {
+    const { errors } = validateLimits({ memory: s });
+    return errors.length > 0 ? undefined : resolveLimits({ memory: s }).memory;
+  };
+  test.each(['1p', '1P', '1.5g', '64MiB', '512 m', '512mb', '7', '1.2.3g', '1e3m', '-1m', ' 512m', '512m ', '0x10m', '1pb', '1x', ''])('memory %j', (s) => {
+    expect(profileMemory(s)).toBe(flagMemory(s) === 0 ? undefined : flagMemory(s));
+  });
+  test('memory: 1p is -m 1p (it used to be refused in a profile)', () => {
+    expect(profileMemory('1p')).toBe(1024 ** 5);
+    expect(() => validateProfile({ defaults: { memory: '1p' }, limits: { memory: '2p' } }, 'p.yaml')).not.toThrow();
   });
 });

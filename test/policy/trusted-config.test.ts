@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { appendRecord, type RunRecord } from '../../src/audit/record.js';
+import { appendRecord, type RunRecord } from '../../src/record/run-record.js';
 import { loadEffectiveProfile } from '../../src/policy/load-profile.js';
 import { checkProfileTrust, writableByOthers } from '../../src/policy/profile-trust.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { demux, FrameParser } from '../../src/engine/demux.js';
+import { demux, FrameParser } from '../../src/api/demux.js';
 
 function frame(stream: number, payload: Buffer | string): Buffer {
   const p = Buffer.from(payload);

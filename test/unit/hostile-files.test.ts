@@ -12,7 +12,7 @@ import { rememberedFacts, rememberedImage, rememberFacts, rememberImage } from '
 import { resolveEndpoint } from '../../src/engine/endpoint.js';
 import { UsageError } from '../../src/errors.js';
 import { loadEffectiveProfile } from '../../src/policy/load-profile.js';
-import { MAX_DEPTH, parseJsonLocated } from '../../src/seccomp/json.js';
+import { MAX_DEPTH, parseJsonLocated } from '../../src/text/json-located.js';
 import { parseProfile } from '../../src/seccomp/profile.js';
 
 let dir: string;

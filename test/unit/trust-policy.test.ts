@@ -6,11 +6,12 @@
 import { describe, expect, test } from 'vitest';
 import { patternError, patternMatches } from '../../src/trust/patterns.js';
 import { mergeImages, validateImages } from '../../src/trust/profile-images.js';
-import { carriesName, contentTrustEnabled, judgeBeforePull, judgeResolved } from '../../src/trust/judge.js';
+import { judgeBeforePull, judgeResolved } from '../../src/policy/image-trust.js';
+import { carriesName, contentTrustEnabled } from '../../src/trust/image.js';
 import { parseLock, pinMatches, pinnedImage, pinOf, serializeLock } from '../../src/trust/lock.js';
 import { parseNormalizedNamed } from '../../src/trust/reference.js';
 import { mergeProfiles, validateProfile } from '../../src/policy/profile.js';
-import { imageCreateReference, judgeImageCreate } from '../../src/trust/api.js';
+import { imageCreateReference, judgeImageCreate } from '../../src/policy/image-create.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;

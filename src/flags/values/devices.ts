@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { DeviceMapping } from '../../engine/types.js';
+import type { DeviceMapping } from '../../api/types.js';
 
 function validDeviceMode(mode: string): boolean {
   if (mode === '') return false;

@@ -109,8 +109,9 @@ export function parseGoDuration(s: string): number {
 /** go-units RAMInBytes: binary multipliers, optional `i` and `b`, e.g. 512m, 1.5g, 64MiB. */
 export function parseRamBytes(s: string): number {
   const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
-  if (!m) throw new Error(`invalid size: '${s}'`);
-  const size = Number.parseFloat(m[1] as string);
+  // The regexp lets 1.2.3 through; strconv.ParseFloat then refuses it.
+  if (!m || !/^\d+(\.\d+)?$/.test(m[1] as string)) throw new Error(`invalid size: '${s}'`);
+  const size = Number(m[1]);
   const unit = (m[2] ?? '').toLowerCase();
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[unit] ?? 1;
   return Math.trunc(size * mult);

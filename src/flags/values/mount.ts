@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { MountSpec } from '../../engine/types.js';
+import type { MountSpec } from '../../api/types.js';
 import { parseGoBool, parseRamBytes } from './go-numbers.js';
 import { readCsvRecord } from './csv.js';
 

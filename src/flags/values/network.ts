@@ -1,4 +1,4 @@
-import type { EndpointSettings } from '../../engine/types.js';
+import type { EndpointSettings } from '../../api/types.js';
 import { readCsvRecord } from './csv.js';
 import { canonicalIp } from './kv.js';
 

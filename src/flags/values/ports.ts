@@ -1,4 +1,4 @@
-import type { PortBinding } from '../../engine/types.js';
+import type { PortBinding } from '../../api/types.js';
 import { canonicalIp } from './kv.js';
 
 /** nat.SplitProtoPort: `80/udp` → ['udp', '80']; no protocol means tcp. */

@@ -1,4 +1,4 @@
-import type { DeviceRequest, ThrottleDevice, Ulimit, WeightDevice } from '../../engine/types.js';
+import type { DeviceRequest, ThrottleDevice, Ulimit, WeightDevice } from '../../api/types.js';
 import { readCsvRecord } from './csv.js';
 import { parseRamBytes } from './go-numbers.js';
 

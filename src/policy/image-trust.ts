@@ -1,36 +1,14 @@
 /**
- * The image trust decisions (pure): before any pull, on the reference as typed (the allowlist,
+ * The image trust decisions (pure; src/trust reads the references, this file judges them): before any pull, on the reference as typed (the allowlist,
  * requireDigest, Docker Content Trust); after the image is known, on what the engine really
  * resolved (a name the engine resolved as an image-id prefix is judged as an id).
  */
-import { UsageError } from '../errors.js';
-import { rule, type RuleId } from '../policy/rules.js';
-import type { Violation } from '../policy/types.js';
-import { firstMatch } from './patterns.js';
-import type { ImageTrust } from './profile-images.js';
-import { canonical, type ImageReference, type NamedRef, parseAnyReference, parseNormalizedNamed, ReferenceError, tagNameOnly } from './reference.js';
-
-/**
- * docker/cli's content trust switch: DOCKER_CONTENT_TRUST is on when set to anything that
- * strconv.ParseBool does not read as false (`yes` is on), and `--disable-content-trust`
- * defaults to its negation, so `--disable-content-trust=false` turns it on as well.
- */
-export function contentTrustEnabled(env: Record<string, string | undefined>, disableFlag: boolean | undefined): boolean {
-  if (disableFlag !== undefined) return !disableFlag;
-  const e = env.DOCKER_CONTENT_TRUST;
-  if (e === undefined || e === '') return false;
-  return !['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(e);
-}
-
-/** The image as typed, read as docker reads it; a reference docker could not read is refused. */
-export function parseTyped(typed: string): ImageReference {
-  try {
-    return parseAnyReference(typed);
-  } catch (err) {
-    if (err instanceof ReferenceError) throw new UsageError(`image ${JSON.stringify(typed)}: ${err.message}`);
-    throw err;
-  }
-}
+import { rule, type RuleId } from './rules.js';
+import type { Violation } from './types.js';
+import { carriesName, parseTyped, repoDigestsOf, type ResolvedImage } from '../trust/image.js';
+import { firstMatch } from '../trust/patterns.js';
+import type { ImageTrust } from '../trust/profile-images.js';
+import { canonical, type ImageReference, tagNameOnly } from '../trust/reference.js';
 
 function violation(id: RuleId, typed: string, subject: string, details: string[], floorBlocked?: string): Violation {
   const r = rule(id);
@@ -79,40 +57,6 @@ export function judgeBeforePull(typed: string, trust: ImageTrust | undefined, co
     }
   }
   return { ref, violations };
-}
-
-/** What the engine said about the image: its id and the names it carries. */
-export interface ResolvedImage {
-  Id: string;
-  RepoTags?: string[] | null;
-  RepoDigests?: string[] | null;
-}
-
-/** The image's repository digests, parsed (entries docker could not read are left out). */
-export function repoDigestsOf(image: ResolvedImage): NamedRef[] {
-  const out: NamedRef[] = [];
-  for (const d of image.RepoDigests ?? []) {
-    try {
-      const r = parseNormalizedNamed(d);
-      if (r.digest) out.push(r);
-    } catch {
-      // not a reference
-    }
-  }
-  return out;
-}
-
-/** Is `image` really what the name `ref` names (and not an image found by an id prefix)? */
-export function carriesName(ref: NamedRef, image: ResolvedImage): boolean {
-  if (ref.digest !== undefined) return repoDigestsOf(image).some((r) => r.name === ref.name && r.digest === ref.digest);
-  const want = canonical(tagNameOnly(ref));
-  return (image.RepoTags ?? []).some((t) => {
-    try {
-      return canonical(tagNameOnly(parseNormalizedNamed(t))) === want;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /**

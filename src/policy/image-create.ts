@@ -5,11 +5,11 @@
  * calls judgeImageCreate with the effective profile's `images` and the content-trust switch.
  */
 import { UsageError } from '../errors.js';
-import { rule } from '../policy/rules.js';
-import type { Violation } from '../policy/types.js';
-import { judgeBeforePull } from './judge.js';
-import type { ImageTrust } from './profile-images.js';
-import { canonical, parseNormalizedNamed, ReferenceError, validateDigest } from './reference.js';
+import { judgeBeforePull } from './image-trust.js';
+import { rule } from './rules.js';
+import type { Violation } from './types.js';
+import type { ImageTrust } from '../trust/profile-images.js';
+import { canonical, parseNormalizedNamed, ReferenceError, validateDigest } from '../trust/reference.js';
 
 /** The reference `POST /images/create?fromImage=&tag=` pulls, in canonical form. */
 export function imageCreateReference(query: URLSearchParams): string {

@@ -7,16 +7,16 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EngineClient } from '../engine/client.js';
-import type { CreateBody } from '../engine/types.js';
+import type { CreateBody } from '../api/types.js';
 import { PolicyError } from '../errors.js';
 import { buildRunRequest } from '../flags/request.js';
 import { readBoundedText } from '../fs/read-bounded.js';
-import type { GlobalOptions } from '../cli/globals.js';
-import type { ProcessIO } from '../cli/io.js';
+import type { GlobalOptions } from './globals.js';
+import type { ProcessIO } from '../io/process-io.js';
 import type { SessionRequest } from '../session/types.js';
 import type { MarginAdded } from '../seccomp/margin.js';
-import { Capture } from './capture.js';
-import { judge, type Verdict } from './probe.js';
+import { Capture } from '../learn/capture.js';
+import { judge, type Verdict } from '../learn/probe.js';
 
 export interface RecordedTrial {
   names: string[];
@@ -36,9 +36,9 @@ export async function recordTrial(
   onCreated: (id: string) => void,
 ): Promise<RecordedTrial> {
   const req = buildRunRequest(['-d', ...runArgs], 'run', { cwd: io.cwd, env: io.env, readFile: (p, kind) => readBoundedText(resolve(io.cwd, p), kind) });
-  const policy = await import('../cli/run-policy.js');
-  const { sessionRequest } = await import('../cli/run.js');
-  const { gatherFacts, startFacts } = await import('../cli/facts.js');
+  const policy = await import('./run-policy.js');
+  const { sessionRequest } = await import('./run.js');
+  const { gatherFacts, startFacts } = await import('./facts.js');
   const { runSession } = await import('../session/run.js');
   const { recordWorkload, recordedNames } = await import('../seccomp/record.js');
   const { recordingMargin } = await import('../seccomp/margin.js');

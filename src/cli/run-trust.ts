@@ -1,5 +1,6 @@
 /**
- * The image trust step of `sdocker run`/`create` (the shell around the pure judge.ts and lock.ts):
+ * The image trust step of `sdocker run`/`create` (the shell around the pure policy/image-trust.ts
+ * and trust/lock.ts):
  *
  * 1. before anything is pulled: Docker Content Trust, the allowlist and requireDigest on the
  *    reference as typed (trustBeforePull);
@@ -9,20 +10,21 @@
  *    (NAME@digest, or the image id of a local-only image);
  * 3. the lock is written only when the run goes ahead (commit), never by a dry run or a refusal.
  */
-import type { ProcessIO } from '../cli/io.js';
-import type { ImageInspect } from '../engine/types.js';
+import type { ProcessIO } from '../io/process-io.js';
+import type { ImageInspect } from '../api/types.js';
 import { PolicyError } from '../errors.js';
 import type { RunRequest } from '../flags/request.js';
 import { effectiveMode } from '../policy/profile.js';
 import { rule } from '../policy/rules.js';
 import type { EffectiveProfile, PolicyMode, PolicyOutcome, Violation } from '../policy/types.js';
-import { carriesName, contentTrustEnabled, judgeBeforePull, judgeResolved } from './judge.js';
-import { type LockEntries, type Pin, pinMatches, pinnedImage, pinOf } from './lock.js';
-import { lockPath, readLock, writeLock } from './lock-file.js';
-import type { ImageTrust } from './profile-images.js';
-import { canonical, type ImageReference, type NamedRef, tagNameOnly } from './reference.js';
+import { judgeBeforePull, judgeResolved } from '../policy/image-trust.js';
+import { carriesName, contentTrustEnabled } from '../trust/image.js';
+import { type LockEntries, type Pin, pinMatches, pinnedImage, pinOf } from '../trust/lock.js';
+import { lockPath, readLock, writeLock } from '../trust/lock-file.js';
+import type { ImageTrust } from '../trust/profile-images.js';
+import { canonical, type ImageReference, type NamedRef, tagNameOnly } from '../trust/reference.js';
 
-type PolicyModule = typeof import('../cli/run-policy.js');
+type PolicyModule = typeof import('./run-policy.js');
 
 /** What the image trust step decided once the image is known. */
 export interface TrustAfterImage {

@@ -37,6 +37,8 @@ export interface RunRecord {
   containerId?: string;
   exitStatus?: number;
   error?: string;
+  /** The image's setuid-root files found by the scan (issue 10), or 'unknown' when it could not be scanned. */
+  setuidFiles?: string[] | 'unknown';
 }
 
 export interface ChainedRecord extends RunRecord {

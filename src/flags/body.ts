@@ -1,19 +1,19 @@
 import { UsageError } from '../errors.js';
-import type { Flags } from '../flags/parse.js';
-import { isCdiName, parseDevice, validateDeviceCgroupRule } from '../flags/values/devices.js';
+import type { Flags } from './parse.js';
+import { isCdiName, parseDevice, validateDeviceCgroupRule } from './values/devices.js';
 import {
   kvToMap, parseKvFile, validateDnsSearch, validateEnv, validateExtraHost, validateIpAddress,
   validateLabel, validateLink, validateSysctl,
-} from '../flags/values/kv.js';
-import { parseMount } from '../flags/values/mount.js';
-import { isValidMac, networkEndpoints, parseNetworkOpt } from '../flags/values/network.js';
-import { parseExpose, parsePublish } from '../flags/values/ports.js';
+} from './values/kv.js';
+import { parseMount } from './values/mount.js';
+import { isValidMac, networkEndpoints, parseNetworkOpt } from './values/network.js';
+import { parseExpose, parsePublish } from './values/ports.js';
 import {
   parseGpus, parseThrottleBps, parseThrottleIops, parseUlimits, parseWeightDevice,
-} from '../flags/values/resources.js';
-import { splitVolumes } from '../flags/values/volumes.js';
-import { JsonSyntaxError, parseJsonLocated } from '../seccomp/json.js';
-import type { CreateBody, DeviceMapping, DeviceRequest, HealthConfig, HostConfig } from './types.js';
+} from './values/resources.js';
+import { splitVolumes } from './values/volumes.js';
+import { JsonSyntaxError, parseJsonLocated } from '../text/json-located.js';
+import type { CreateBody, DeviceMapping, DeviceRequest, HealthConfig, HostConfig } from '../api/types.js';
 
 /** What building the body may read: handed in, so the builder itself does no I/O. */
 export interface BodyContext {
