@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure a Docker Engine answers, for tests and CI. Installs what is missing from
-# Debian's packages (docker.io, busybox-static, docker-registry) and starts dockerd
+# Debian's packages (docker.io, busybox-static, docker-registry, apache2-utils ...) and starts dockerd
 # only when no engine answers already. Idempotent: a second call is a no-op.
 set -euo pipefail
 
@@ -8,8 +8,9 @@ log() { printf 'engine.sh: %s\n' "$*" >&2; }
 
 need=()
 # redis-tools: a real server binary (redis-server) the seccomp tests pack into a test image.
+# apache2-utils: htpasswd, for the bcrypt line of the image trust tests' registry with authentication.
 # iproute2: the audit tests give a private dockerd its own bridge interface (ip link).
-for pkg in docker.io busybox-static docker-registry curl redis-tools iproute2; do
+for pkg in docker.io busybox-static docker-registry curl redis-tools apache2-utils iproute2; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -191,6 +191,7 @@ export interface EngineInfo {
 /** The parts of an image's inspect sdocker reads (GET /images/{name}/json). */
 export interface ImageInspect {
   Id: string;
+  RepoTags?: string[];
   RepoDigests?: string[];
   Config?: {
     User?: string;

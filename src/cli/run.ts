@@ -15,6 +15,7 @@ import { type EarlyFacts, gatherFacts, inspectImage, startFacts } from './facts.
 import type { GlobalOptions } from './globals.js';
 import type { IdentityFiles } from '../policy/user-names.js';
 import type { ProcessIO } from '../io/process-io.js';
+import type { TrustStep } from './run-trust.js';
 
 /**
  * `sdocker run` / `sdocker create`: argv → request (pure) → profile and floor → facts from the
@@ -44,12 +45,14 @@ export async function runCommand(argv: string[], mode: 'run' | 'create', globals
   try {
     const policy = await import('./run-policy.js');
     const profile = await policy.loadProfile(req, io);
+    // Image trust (allowlist, digests, content trust) is judged on the reference before any pull.
+    const trust = (await import('./run-trust.js')).trustBeforePull(req, profile, io, policy);
     try {
-      return await runWithPolicy(client, req, profile, globals, io, policy, early, true);
+      return await runWithPolicy(client, req, profile, globals, io, policy, early, true, trust);
     } catch (err) {
       if (!(err instanceof StaleFacts)) throw err;
       // The remembered engine facts were out of date: that container was removed; decide again.
-      return await runWithPolicy(client, req, profile, globals, io, policy, early, false);
+      return await runWithPolicy(client, req, profile, globals, io, policy, early, false, trust);
     }
   } finally {
     early?.info.catch(() => undefined);
@@ -92,6 +95,7 @@ async function runWithPolicy(
   policy: typeof import('./run-policy.js'),
   early: EarlyFacts | undefined,
   useRemembered: boolean,
+  trust?: TrustStep,
 ): Promise<number> {
   const record: RunRecordInput = { req, profile, io };
   let outcome: PolicyOutcome | undefined;
@@ -105,7 +109,7 @@ async function runWithPolicy(
     const host = client.endpoint.host;
     const remembering = useRemembered && !req.sdocker.dryRun;
     const remembered = remembering ? rememberedFacts(io.env, host) : undefined;
-    const rememberedImg = remembering && req.pull !== 'always' ? rememberedImage(io.env, host, req.image) : undefined;
+    const rememberedImg = remembering && req.pull !== 'always' && !trust?.needsImage ? rememberedImage(io.env, host, req.image) : undefined;
     const pending = early ?? startFacts(client, req);
     const facts = await gatherFacts(client, req, globals, io, policy.namedVolumesOf(req.body), pending, remembered, rememberedImg);
     image = facts.image;
@@ -115,13 +119,16 @@ async function runWithPolicy(
     identityFiles = await policy.identityFilesFor(client, profile, facts.info, image, io);
     const filesImage = image?.Id;
     const setuid = await policy.setuidFilesFor(client, profile, image, io);
+    // sdocker.lock and ids: judged on the image the engine has; the create is pinned to it.
+    const trustViolations = trust?.apply(req, image, io) ?? [];
     outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
+    trust?.join(outcome, trustViolations);
     // Under restricted an image with setuid-root files runs only with no-new-privileges (SD-NNP-002).
     policy.judgeSetuid(outcome, profile.level, setuid?.files);
     if (setuid) record.setuidFiles = setuid.files;
     if ((remembered || rememberedImg) && outcome.refused) {
       // A refusal is never made on remembered facts: ask the engine.
-      return runWithPolicy(client, req, profile, globals, io, policy, pending, false);
+      return runWithPolicy(client, req, profile, globals, io, policy, pending, false, trust);
     }
     if (remembered || rememberedImg) {
       const decided = outcome;
@@ -152,6 +159,7 @@ async function runWithPolicy(
       policy.record({ ...record, outcome, image, event: 'refused' });
       throw new PolicyError('');
     }
+    trust?.commit();
   } else if (req.sdocker.dryRun) {
     io.stdout.write(policy.dryRunUnconfined(req, profile));
     return 0;

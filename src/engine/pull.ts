@@ -1,16 +1,18 @@
 /**
- * Image pull: POST /images/create?fromImage=..&tag=.. with progress rendered on stderr (one line
- * per layer and status change, as docker prints it when stderr is not a terminal) and registry
- * credentials from the docker config (auths, credHelpers, credsStore) as X-Registry-Auth.
+ * Image pull: POST /images/create?fromImage=..&tag=.. (the tag may be a digest) with progress on
+ * stderr: redrawn in place on a terminal (pull-progress.ts), else one line per layer and status
+ * change, as docker prints it when stderr is not a terminal; registry credentials from the docker
+ * config (auth.ts) as X-Registry-Auth.
  * Loaded lazily: only runs that pull need it.
  */
-import { readBounded } from '../fs/read-bounded.js';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { EngineError } from '../errors.js';
+import { registryAuth } from './auth.js';
 import type { EngineClient } from './client.js';
 import { defaultConfigDir } from './endpoint.js';
-import { loadModule } from '../load-module.js';
+import { type JsonMessage, TtyProgressRenderer } from './pull-progress.js';
+
+export { registryAuth };
 
 export interface ImageRef {
   /** Registry host, e.g. docker.io or 127.0.0.1:5000. */
@@ -65,106 +67,9 @@ export function familiarString(image: string): string {
   return `${name}:${ref.tag ?? 'latest'}`;
 }
 
-interface AuthConfig {
-  username?: string;
-  password?: string;
-  identitytoken?: string;
-  serveraddress: string;
-}
-
-interface DockerConfigFile {
-  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
-  credsStore?: string;
-  credHelpers?: Record<string, string>;
-}
-
-function normaliseRegistryKey(key: string): string {
-  return key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-}
-
-/** The X-Registry-Auth header value for `domain`, or undefined when the config has nothing for it. */
-export async function registryAuth(
-  domain: string,
-  configDir: string,
-  readFile: (p: string) => Buffer = (p) => readBounded(p, 'docker-config'),
-): Promise<string | undefined> {
-  let cfg: DockerConfigFile;
-  try {
-    cfg = JSON.parse(readFile(join(configDir, 'config.json')).toString('utf8')) as DockerConfigFile;
-  } catch {
-    return undefined;
-  }
-  const server = domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain;
-  const helper = cfg.credHelpers?.[domain] ?? cfg.credHelpers?.[server] ?? cfg.credsStore;
-  let auth: AuthConfig | undefined;
-  if (helper) auth = await fromHelper(helper, server);
-  if (!auth && cfg.auths) {
-    const wanted = normaliseRegistryKey(server);
-    const entry =
-      cfg.auths[server] ??
-      Object.entries(cfg.auths).find(([k]) => normaliseRegistryKey(k) === wanted || (domain === 'docker.io' && normaliseRegistryKey(k) === 'docker.io'))?.[1];
-    if (entry) {
-      auth = { serveraddress: server };
-      if (entry.auth) {
-        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-        const i = decoded.indexOf(':');
-        if (i > 0) {
-          auth.username = decoded.slice(0, i);
-          auth.password = decoded.slice(i + 1);
-        }
-      }
-      if (entry.username) auth.username = entry.username;
-      if (entry.password) auth.password = entry.password;
-      if (entry.identitytoken) auth.identitytoken = entry.identitytoken;
-    }
-  }
-  if (!auth) return undefined;
-  return Buffer.from(JSON.stringify(auth)).toString('base64url');
-}
-
-async function fromHelper(helper: string, server: string): Promise<AuthConfig | undefined> {
-  const { spawn } = await loadModule<typeof import('node:child_process')>('node:child_process');
-  return new Promise((resolve) => {
-    let out = '';
-    let child;
-    try {
-      child = spawn(`docker-credential-${helper}`, ['get'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    } catch {
-      resolve(undefined);
-      return;
-    }
-    child.on('error', () => resolve(undefined));
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.on('close', (code) => {
-      if (code !== 0) return resolve(undefined);
-      try {
-        const r = JSON.parse(out) as { Username?: string; Secret?: string };
-        if (!r.Secret) return resolve(undefined);
-        resolve(
-          r.Username === '<token>'
-            ? { identitytoken: r.Secret, serveraddress: server }
-            : { username: r.Username ?? '', password: r.Secret, serveraddress: server },
-        );
-      } catch {
-        resolve(undefined);
-      }
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(server);
-  });
-}
-
-interface JsonMessage {
-  id?: string;
-  status?: string;
-  progress?: string;
-  progressDetail?: { current?: number; total?: number };
-  error?: string;
-  errorDetail?: { message?: string; code?: number };
-}
 
 /**
- * Renders the JSON message stream as lines: "<id>: <status> <progress>" once per layer and status,
+ * Renders the JSON message stream as lines: "<id>: <status>" once per layer and status,
  * and the id-less lines ("latest: Pulling from ...", "Digest: ...", "Status: ...") as they come.
  */
 export class ProgressRenderer {
@@ -176,10 +81,12 @@ export class ProgressRenderer {
       throw new EngineError(m.errorDetail?.message ?? m.error ?? 'pull failed', 500);
     }
     if (!this.out || !m.status) return;
+    // docker leaves the progress bars out when stderr is not a terminal.
+    if ((m.progressDetail?.current ?? 0) > 0 || (m.progressDetail?.total ?? 0) > 0) return;
     if (m.id) {
       if (this.last.get(m.id) === m.status) return;
       this.last.set(m.id, m.status);
-      this.out.write(`${m.id}: ${m.status}${m.progress ? ` ${m.progress}` : ''}\n`);
+      this.out.write(`${m.id}: ${m.status}\n`);
     } else {
       this.out.write(`${m.status}\n`);
     }
@@ -202,7 +109,8 @@ export async function pullImage(client: EngineClient, image: string, opts: PullO
     query: { fromImage: ref.name, tag: ref.digest ?? ref.tag ?? 'latest', platform: opts.platform },
     headers: auth ? { 'X-Registry-Auth': auth } : {},
   });
-  const renderer = new ProgressRenderer(opts.progress);
+  const out = opts.progress as (Writable & { isTTY?: boolean; columns?: number }) | null;
+  const renderer = out?.isTTY ? new TtyProgressRenderer(out, () => out.columns || 200) : new ProgressRenderer(out);
   let buffered = '';
   const handleLine = (line: string) => {
     const t = line.trim();

@@ -15,6 +15,10 @@ export interface SdockerOptions {
   output: 'text' | 'json';
   /** -d: how long to watch the started container before returning, in ms (0: not at all). */
   watchMs?: number;
+  /** --update-lock: a reference may move to another image than sdocker.lock pins (and the lock follows). */
+  updateLock?: boolean;
+  /** --disable-content-trust as typed (docker's default is !DOCKER_CONTENT_TRUST). */
+  disableContentTrust?: boolean;
 }
 
 /** Everything `sdocker run`/`create` was asked for, before policy: the pure core's first product. */
@@ -92,6 +96,8 @@ export function buildRunRequest(
   if (flags.has('policy-mode')) sdocker.policyMode = oneOf(flags, 'policy-mode', ['enforce', 'warn', 'audit'] as const, 'enforce');
   if (flags.has('policy')) sdocker.policy = flags.str('policy');
   if (flags.has('profile')) sdocker.profile = flags.str('profile');
+  if (flags.bool('update-lock')) sdocker.updateLock = true;
+  if (flags.has('disable-content-trust')) sdocker.disableContentTrust = flags.bool('disable-content-trust', true);
   if (flags.has('watch') || flags.has('no-watch')) sdocker.watchMs = flags.bool('no-watch') ? 0 : Math.max(0, Math.round(flags.num('watch', 3e9) / 1e6));
 
   const detach = flags.bool('detach');

@@ -83,7 +83,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'pull', kind: 'string', group: 'client', help: 'Pull image before creating ("always", "missing", "never")', defaultValue: 'missing' },
   { name: 'quiet', short: 'q', kind: 'bool', group: 'client', help: 'Suppress the pull output' },
   { name: 'platform', kind: 'string', group: 'client', help: 'Set platform if server is multi-platform capable', minApi: '1.32' },
-  { name: 'disable-content-trust', kind: 'bool', group: 'client', help: 'Skip image verification (deprecated)', defaultValue: true, deprecated: 'support for docker content trust was removed' },
+  { name: 'disable-content-trust', kind: 'bool', group: 'client', help: 'Skip image verification', defaultValue: true },
   {
     name: 'use-api-socket',
     kind: 'bool',
@@ -176,6 +176,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'dry-run', kind: 'bool', group: 'sdocker', help: 'Print the hardened container, each change and the equivalent docker command; create nothing' },
   { name: 'watch', kind: 'duration', group: 'sdocker', help: 'With -d: watch the container this long after start and explain why it died (default 3s; 0 or --no-watch: return at once, as docker)', valueName: 'duration' },
   { name: 'no-watch', kind: 'bool', group: 'sdocker', help: 'With -d: return at once after start, as docker does (no watch, no diagnosis)' },
+  { name: 'update-lock', kind: 'bool', group: 'sdocker', help: 'Accept an image other than the one sdocker.lock pins for its reference, and pin it' },
   { name: 'output', kind: 'string', group: 'sdocker', help: 'Output format for sdocker\'s own reports: text or json', defaultValue: 'text' },
 ];
 

@@ -18,6 +18,7 @@ import type {
   Reasoned, ResolvedDefaults,
 } from './types.js';
 import { HOST_NAMESPACES, LEVELS, MODES, MODE_STRENGTH, UNLIMITED_RESOURCES } from './types.js';
+import { mergeImages, validateImages } from '../trust/profile-images.js';
 
 export type KeyPath = (string | number)[];
 export type Locate = (path: KeyPath) => { line: number; col: number } | undefined;
@@ -58,7 +59,7 @@ const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string 
   volumeOptions: { field: 'type', check: (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? undefined : 'not a filesystem type (e.g. nfs, tmpfs)') },
 };
 
-const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', '$schema'];
+const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', 'images', '$schema'];
 /** An address in a profile is compared as text with the engine's HostIp: only its canonical form. */
 function ipProblem(v: string): string | undefined {
   const c = canonicalIp(v);
@@ -109,6 +110,7 @@ export function validateProfile(doc: unknown, file: string, locate?: Locate): Pr
   }
   if (doc.defaults !== undefined) out.defaults = validateDefaults(doc.defaults, file, locate);
   if (doc.allow !== undefined) out.allow = validateAllow(doc.allow, file, locate);
+  if (doc.images !== undefined) out.images = validateImages(doc.images, (path, msg) => fail(file, locate, path, msg));
   if (doc.limits !== undefined) {
     if (!isObj(doc.limits)) fail(file, locate, ['limits'], 'must be a mapping');
     const { limits, errors } = validateLimits(doc.limits);
@@ -375,6 +377,8 @@ export function mergeProfiles(input: MergeInput): EffectiveProfile {
     eff.limits = capLimits(eff.limits, resolveLimits(fLimits), fl.path);
   }
   eff.defaults = clampDefaults(eff.defaults, eff.limits);
+  const images = mergeImages(files, input.floors ?? []);
+  if (images) eff.images = images;
   if (!isLoopbackOrAllowed(eff.defaults.portAddress, eff.allow)) {
     throw new UsageError(`defaults.portAddress ${eff.defaults.portAddress} is not allowed: list it under allow.portAddresses with a reason`);
   }

@@ -293,6 +293,26 @@ export const RULES = {
     why: 'security options and entitlements (security.insecure, devices) run the RUN steps unconfined or privileged: root in them is root on the host',
     allow: single('privileged'),
   },
+  'SD-IMG-001': {
+    id: 'SD-IMG-001', guideline: 1, title: 'image from a repository outside the allowlist', flag: 'IMAGE',
+    why: 'an image runs code chosen by whoever controls its repository: only repositories the profile names (images.allow, patterns on the normalised name) may run; refused before any pull',
+    allow: (subject: string): string[] => ['images:', '  allow:', `    - ${yamlScalar(subject)}`],
+  },
+  'SD-IMG-002': {
+    id: 'SD-IMG-002', guideline: 1, title: 'image reference without a digest', flag: 'IMAGE',
+    why: 'a tag is a pointer the registry can move to other content at any time; images.requireDigest asks for NAME@sha256:<digest> (or an image id), which names the content itself',
+    allow: (): string[] => ['images:', '  requireDigest: false'],
+  },
+  'SD-IMG-003': {
+    id: 'SD-IMG-003', guideline: 1, title: 'image differs from the one pinned in sdocker.lock', flag: 'IMAGE',
+    why: 'the tag now names other content than the digest sdocker.lock pinned when it was first used (a moved tag, a rebuilt or replaced image); run with --update-lock to accept the new image',
+    allow: none,
+  },
+  'SD-IMG-004': {
+    id: 'SD-IMG-004', guideline: 1, title: 'Docker Content Trust cannot be verified', flag: 'DOCKER_CONTENT_TRUST',
+    why: 'with DOCKER_CONTENT_TRUST set (or --disable-content-trust=false) docker runs a tag only after verifying its signature with a notary server; sdocker does not verify notary signatures, so it refuses as docker does when it cannot verify (run by digest, or pass --disable-content-trust)',
+    allow: none,
+  },
 } satisfies Record<string, Rule>;
 
 export type RuleId = keyof typeof RULES;

@@ -4,6 +4,7 @@
  */
 import type { IdentityFiles } from './user-names.js';
 import type { CreateBody } from '../api/types.js';
+import type { ImagesSpec, ImageTrust } from '../trust/profile-images.js';
 
 export type LevelName = 'restricted' | 'baseline' | 'privileged';
 export const LEVELS: readonly LevelName[] = ['restricted', 'baseline', 'privileged'];
@@ -153,6 +154,8 @@ export interface ProfileFile {
   allow?: AllowSpec;
   limits?: ProfileLimits;
   audit?: { log?: string };
+  /** Which images may run and how they are pinned (src/trust). */
+  images?: ImagesSpec;
 }
 
 export interface ProfileSource {
@@ -208,6 +211,8 @@ export interface EffectiveProfile {
   seccompChecks?: SeccompChecks;
   /** Run record path from the profile. */
   auditLog?: string;
+  /** The image trust policy (`images:`), when any profile or floor sets one. */
+  images?: ImageTrust;
 }
 
 // ---------------------------------------------------------------------------------------------
