@@ -7,8 +7,8 @@
  * privileged: nothing is judged.
  */
 import { EngineClient } from '../engine/client.js';
+import { httpApi } from '../engine/http-api.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
-import type { EngineInfo } from '../engine/types.js';
 import { PolicyError } from '../errors.js';
 import { formatViolations } from '../policy/explain.js';
 import { engineFactsFrom } from '../policy/facts.js';
@@ -24,11 +24,11 @@ import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from './io.js';
 
 async function usernsRemap(globals: GlobalOptions, io: ProcessIO): Promise<boolean> {
-  const client = new EngineClient(resolveEndpoint(globals, io.env));
+  const api = httpApi(new EngineClient(resolveEndpoint(globals, io.env)));
   try {
-    return engineFactsFrom(await client.json<EngineInfo>('GET', '/info')).usernsRemap;
+    return engineFactsFrom(await api.info()).usernsRemap;
   } finally {
-    client.close();
+    api.close();
   }
 }
 

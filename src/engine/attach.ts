@@ -1,37 +1,11 @@
 /**
- * Hijacked attach: POST /containers/{id}/attach?stream=1&... with `Connection: Upgrade`, sent
- * before start so no output is missed. The raw connection carries the container's output (framed
- * when it has no TTY) one way and stdin the other; ending our write side (half-close) gives the
- * container EOF on stdin while its output keeps coming.
+ * The stdin side of an attach (EngineApi.containers.attach, sent before start so no output is
+ * missed): the raw connection carries the container's output (framed when it has no TTY) one way
+ * and stdin the other; ending our write side (half-close) gives the container EOF on stdin while
+ * its output keeps coming.
  */
 import type { Duplex, Readable } from 'node:stream';
-import type { EngineClient } from './client.js';
-
-export interface AttachOptions {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  detachKeys?: string;
-}
-
-export interface Attached {
-  socket: Duplex;
-  /** True when the stream is framed (no TTY); the caller knows it from the create body too. */
-  contentType: string | undefined;
-}
-
-export async function attachContainer(client: EngineClient, id: string, opts: AttachOptions): Promise<Attached> {
-  const { socket, contentType } = await client.hijack('POST', `/containers/${encodeURIComponent(id)}/attach`, {
-    query: {
-      stream: 1,
-      stdin: opts.stdin ? 1 : 0,
-      stdout: opts.stdout ? 1 : 0,
-      stderr: opts.stderr ? 1 : 0,
-      detachKeys: opts.detachKeys || undefined,
-    },
-  });
-  return { socket, contentType };
-}
+import { parseDetachKeys } from '../flags/values/detach-keys.js';
 
 /**
  * Forward `input` into the attach connection with back-pressure; half-close the connection when
@@ -98,30 +72,4 @@ export class DetachKeyMatcher {
       }
     }
   }
-}
-
-/** docker's term.ToBytes: comma-separated keys, each a single character or ctrl-<char>. */
-export function parseDetachKeys(keys: string): number[] {
-  const out: number[] = [];
-  for (const key of keys.split(',')) {
-    const k = key.trim();
-    if (k.length > 1 && k.toLowerCase().startsWith('ctrl-')) {
-      const c = k.slice(5).toLowerCase();
-      if (c.length !== 1) throw new Error(`invalid detach keys (${keys}): unknown character: '${k}'`);
-      const code = c.charCodeAt(0);
-      if (code >= 97 && code <= 122) out.push(code - 97 + 1);
-      else if (c === '@') out.push(0);
-      else if (c === '[') out.push(27);
-      else if (c === '\\') out.push(28);
-      else if (c === ']') out.push(29);
-      else if (c === '^') out.push(30);
-      else if (c === '_') out.push(31);
-      else throw new Error(`invalid detach keys (${keys}): unknown character: '${k}'`);
-    } else if (k.length === 1) {
-      out.push(k.charCodeAt(0));
-    } else {
-      throw new Error(`invalid detach keys (${keys}): unknown character: '${k}'`);
-    }
-  }
-  return out;
 }

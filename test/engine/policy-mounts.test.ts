@@ -6,6 +6,7 @@
  * killed and removed); single-file binds read-only; a symlink under a writable path judged by
  * its target. Nothing left behind.
  */
+import { httpApi } from '../../src/engine/http-api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -195,7 +196,7 @@ describe('a bind swapped for a symlink between create and start', () => {
     const io = memoryIO();
     const client = engineClient();
     try {
-      const err = await runSession(client, session, io).then(() => undefined, (e: unknown) => e);
+      const err = await runSession(httpApi(client), session, io).then(() => undefined, (e: unknown) => e);
       expect(rechecked).toBe(true);
       expect(err).toBeInstanceOf(PolicyError);
       expect((err as PolicyError).exitCode).toBe(125);
