@@ -1,5 +1,10 @@
-// The detach key sequence of an attach (docker's term.ToBytes and the daemon's matching): pure,
-// so the flags (validation of --detach-keys) and the session (stdin) share one parser.
+/**
+ * --detach-keys as docker reads them (moby/term ToBytes): comma-separated keys, each a single
+ * character or ctrl-<a-z, @, [, \, ], ^, _> (case-insensitive), nothing trimmed. The one parser:
+ * the flag is checked with it and the session's detach matcher uses its bytes. It sits in the leaf (src/api) so the flags and the session both
+ * read it.
+ */
+import { UsageError } from '../errors.js';
 
 /**
  * Tracks whether the detach key sequence passed through stdin (the daemon ends the attach stream on
@@ -29,28 +34,20 @@ export class DetachKeyMatcher {
   }
 }
 
-/** docker's term.ToBytes: comma-separated keys, each a single character or ctrl-<char>. */
+const CTRL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 };
+
 export function parseDetachKeys(keys: string): number[] {
   const out: number[] = [];
   for (const key of keys.split(',')) {
-    const k = key.trim();
-    if (k.length > 1 && k.toLowerCase().startsWith('ctrl-')) {
-      const c = k.slice(5).toLowerCase();
-      if (c.length !== 1) throw new Error(`invalid detach keys (${keys}): unknown character: '${k}'`);
-      const code = c.charCodeAt(0);
-      if (code >= 97 && code <= 122) out.push(code - 97 + 1);
-      else if (c === '@') out.push(0);
-      else if (c === '[') out.push(27);
-      else if (c === '\\') out.push(28);
-      else if (c === ']') out.push(29);
-      else if (c === '^') out.push(30);
-      else if (c === '_') out.push(31);
-      else throw new Error(`invalid detach keys (${keys}): unknown character: '${k}'`);
-    } else if (k.length === 1) {
-      out.push(k.charCodeAt(0));
-    } else {
-      throw new Error(`invalid detach keys (${keys}): unknown character: '${k}'`);
+    if (key.length === 1) {
+      out.push(key.charCodeAt(0));
+      continue;
     }
+    const k = key.toLowerCase();
+    const c = k.length === 6 && k.startsWith('ctrl-') ? k[5]! : '';
+    if (c >= 'a' && c <= 'z') out.push(c.charCodeAt(0) - 96);
+    else if (c in CTRL) out.push(CTRL[c]!);
+    else throw new UsageError(`invalid detach keys (${keys}): Unknown character: '${key}'`);
   }
   return out;
 }

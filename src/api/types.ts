@@ -186,6 +186,8 @@ export interface EngineInfo {
   OSType?: string;
   KernelVersion?: string;
   DockerRootDir?: string;
+  NCPU?: number;
+  LoggingDriver?: string;
 }
 
 /** The parts of an image's inspect sdocker reads (GET /images/{name}/json). */
@@ -201,5 +203,6 @@ export interface ImageInspect {
     Cmd?: string[] | null;
     WorkingDir?: string;
     Env?: string[];
+    Labels?: Record<string, string> | null;
   };
 }

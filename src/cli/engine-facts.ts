@@ -3,10 +3,8 @@
  * runtimes, CPUs, default logging driver), remembered per endpoint in the state directory.
  *
  * GET /info takes 7-15 ms on this engine and the create body depends on it, so waiting for it
- * delays every run. With a remembered copy the policy decides at once and the container is
- * created while /info is on its way; before the container starts, the decision is taken again
- * with the engine's real answer, and a container made from outdated facts is removed and made
- * again. The remembered copy only ever saves time: it never decides what runs.
+ * delays every run. The decisions on the remembered copy (when it is used, when the engine's
+ * answer wins) are src/pipeline/remembered.ts; this file only keeps the copies.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +12,7 @@ import { join } from 'node:path';
 import { stateDir } from '../record/run-record.js';
 import { readBoundedText } from '../fs/read-bounded.js';
 import type { EngineInfo, ImageInspect } from '../api/types.js';
+import type { FactsMemory } from '../pipeline/remembered.js';
 
 type Facts = EngineInfo & { NCPU?: number; LoggingDriver?: string };
 
@@ -127,6 +126,16 @@ export function rememberImage(env: Record<string, string | undefined>, host: str
   const keys = Object.keys(all);
   for (const k of keys.slice(0, Math.max(0, keys.length - IMAGES_KEPT))) delete all[k];
   writeAtomically(env, imageFile(env), all);
+}
+
+/** The state directory's copies for one endpoint, as the run pipeline reads and refreshes them. */
+export function factsMemory(env: Record<string, string | undefined>, host: string): FactsMemory {
+  return {
+    facts: () => rememberedFacts(env, host),
+    image: (ref) => rememberedImage(env, host, ref),
+    rememberFacts: (info) => rememberFacts(env, host, info),
+    rememberImage: (ref, image) => rememberImage(env, host, ref, image),
+  };
 }
 
 function writeAtomically(env: Record<string, string | undefined>, path: string, data: unknown): void {

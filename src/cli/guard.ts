@@ -7,8 +7,8 @@
  * privileged: nothing is judged.
  */
 import { EngineClient } from '../engine/client.js';
+import { httpApi } from '../engine/http-api.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
-import type { EngineInfo } from '../api/types.js';
 import { PolicyError } from '../errors.js';
 import { formatViolations } from '../policy/explain.js';
 import { engineFactsFrom } from '../policy/facts.js';
@@ -24,11 +24,11 @@ import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from '../io/process-io.js';
 
 async function usernsRemap(globals: GlobalOptions, io: ProcessIO): Promise<boolean> {
-  const client = new EngineClient(resolveEndpoint(globals, io.env));
+  const api = httpApi(new EngineClient(resolveEndpoint(globals, io.env)));
   try {
-    return engineFactsFrom(await client.json<EngineInfo>('GET', '/info')).usernsRemap;
+    return engineFactsFrom(await api.info()).usernsRemap;
   } finally {
-    client.close();
+    api.close();
   }
 }
 
@@ -64,7 +64,7 @@ export async function guardCommand(command: GuardedCommand, args: string[], glob
 /** The run record gets the refusal (or the warning) as it gets run's: argv is the whole command. */
 async function recordRefusal(command: GuardedCommand, args: string[], profile: EffectiveProfile, mode: PolicyMode, violations: Violation[], io: ProcessIO): Promise<void> {
   const { appendRecord, auditLogPath, recordContext, recordViolations } = await import('../record/run-record.js');
-  const { profilesOf } = await import('./run-policy.js');
+  const { profilesOf } = await import('../pipeline/run-policy.js');
   try {
     appendRecord(auditLogPath(io.env, profile.auditLog), {
       ...recordContext(io.cwd), event: 'refused', profiles: profilesOf(profile), level: profile.level, mode, image: '',

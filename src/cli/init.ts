@@ -7,7 +7,7 @@ import { linkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { EngineError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { ImageInspect } from '../api/types.js';
 import type { ProcessIO } from '../io/process-io.js';
 
@@ -87,13 +87,16 @@ export async function initCommand(argv: string[], io: ProcessIO): Promise<number
   const target = resolve(io.cwd, file);
   let config: ImageInspect['Config'] | undefined;
   if (image) {
-    const [{ EngineClient }, { resolveEndpoint }] = await Promise.all([import('../engine/client.js'), import('../engine/endpoint.js')]);
-    const client = new EngineClient(resolveEndpoint({}, io.env));
+    const [{ EngineClient }, { httpApi }, { resolveEndpoint }] = await Promise.all([
+      import('../engine/client.js'), import('../engine/http-api.js'), import('../engine/endpoint.js'),
+    ]);
+    const api = httpApi(new EngineClient(resolveEndpoint({}, io.env)));
     try {
-      config = (await client.json<ImageInspect>('GET', `/images/${encodeURIComponent(image)}/json`)).Config ?? {};
-    } catch (err) {
-      if (err instanceof EngineError && err.statusCode === 404) throw new UsageError(`init: no such image: ${image} (pull it first)`);
-      throw err;
+      const found = await api.images.inspect(image);
+      if (!found) throw new UsageError(`init: no such image: ${image} (pull it first)`);
+      config = found.Config ?? {};
+    } finally {
+      api.close();
     }
   }
   const schemaAbs = fileURLToPath(new URL('../../profiles/sdocker.schema.json', import.meta.url));

@@ -12,9 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import type { EngineApi } from '../engine/api.js';
 import { EngineClient } from '../engine/client.js';
+import { httpApi } from '../engine/http-api.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
-import { PolicyError, SdockerError, UsageError } from '../errors.js';
+import { EngineError, PolicyError, SdockerError, UsageError } from '../errors.js';
 import { buildRunRequest } from '../flags/request.js';
 import { readBoundedText } from '../fs/read-bounded.js';
 import { collectDiagnosis, profileFacts } from '../diagnose/collect.js';
@@ -85,7 +87,7 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
   const trialIO: ProcessIO = { ...io, env };
   const label = `${LEARN_LABEL}=${runId}`;
   const seccomp = args.seccomp ?? io.uid === 0;
-  const client = new EngineClient(resolveEndpoint(globals, io.env));
+  const api = httpApi(new EngineClient(resolveEndpoint(globals, io.env)));
   const say = (s: string) => io.stderr.write(`sdocker learn: ${s}\n`);
   const started: string[] = [];
   const learned: LearnedEntry[] = [];
@@ -115,18 +117,18 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
     const id = out.text().trim().split('\n').pop() ?? '';
     if (code !== 0 || !/^[0-9a-f]{64}$/.test(id)) return { verdict: { ok: false, detail: `sdocker run -d failed with status ${code}` }, stderr: err.text() };
     started.push(id);
-    return { id, verdict: await judge(client, id, judging), stderr: err.text() };
+    return { id, verdict: await judge(api, id, judging), stderr: err.text() };
   };
 
   const remove = async (id: string) => {
-    await client.request('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 } }).then((r) => r.resume(), () => undefined);
+    await api.containers.remove(id).catch(() => undefined);
   };
 
   // Interrupted: remove what runs now; the round in progress then fails and learn stops.
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
-    void sweep(client, label);
+    void sweep(api, label);
   };
   const offs = (['SIGINT', 'SIGTERM'] as const).map((sig) => io.onSignal(sig, onSignal));
   const check = () => {
@@ -148,7 +150,7 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
         io.stderr.write(r.stderr);
         return 1;
       }
-      const d = await diagnose(client, r.id, env, io.cwd);
+      const d = await diagnose(api, r.id, env, io.cwd);
       await remove(r.id);
       const step = stepFromDiagnosis(d, name);
       const changed = applyFix(doc, step.fix, step.entries);
@@ -170,7 +172,7 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
     if (seccomp) {
       const { recordTrial } = await import('./learn-trial.js');
       writeTrial();
-      const rec = await recordTrial(client, ['--label', label, ...args.runArgs], globals, trialIO, judging, (id) => started.push(id));
+      const rec = await recordTrial(api, ['--label', label, ...args.runArgs], globals, trialIO, judging, (id) => started.push(id));
       await remove(rec.containerId);
       check();
       for (const w of rec.warnings) say(`seccomp: warning: ${w}`);
@@ -210,8 +212,8 @@ export async function learnCommand(argv: string[], io: ProcessIO, globals: Globa
     for (const off of offs) off();
     rmSync(trialPath, { force: true });
     for (const id of started) await remove(id);
-    await sweep(client, label);
-    client.close();
+    await sweep(api, label);
+    api.close();
   }
 }
 
@@ -241,23 +243,24 @@ function isLink(p: string): boolean {
 }
 
 /** Every container of this learn run, by its label (one a failed step may not have returned). */
-async function sweep(client: EngineClient, label: string): Promise<void> {
-  const list = await client.json<{ Id: string }[]>('GET', '/containers/json', { query: { all: 1, filters: JSON.stringify({ label: [label] }) } }).catch(() => []);
-  for (const c of list) await client.request('DELETE', `/containers/${c.Id}`, { query: { force: 1, v: 1 } }).then((r) => r.resume(), () => undefined);
+async function sweep(api: EngineApi, label: string): Promise<void> {
+  const list = await api.containers.list({ all: true, labels: [label] }).catch(() => []);
+  for (const c of list) await api.containers.remove(c.Id).catch(() => undefined);
 }
 
 /** The diagnosis of a failed trial: the body as the engine holds it, the profile the trial ran under. */
-async function diagnose(client: EngineClient, id: string, env: Record<string, string | undefined>, cwd: string) {
-  const c = await client.json<{ Config: CreateBody & { Image?: string }; HostConfig: CreateBody['HostConfig'] }>('GET', `/containers/${id}/json`);
+async function diagnose(api: EngineApi, id: string, env: Record<string, string | undefined>, cwd: string) {
+  const c = await api.containers.inspect(id);
+  if (!c) throw new EngineError(`No such container: ${id}`, 404);
   const body = { ...c.Config, HostConfig: c.HostConfig } as CreateBody;
   const profile = await loadEffectiveProfile({ cwd, env, seccomp: false });
   const input: Parameters<typeof collectDiagnosis>[2] = {
     body,
     profile: profileFacts(profile),
   };
-  const image = c.Config.Image ? await client.json<{ Config?: { User?: string } }>('GET', `/images/${encodeURIComponent(c.Config.Image)}/json`).catch(() => undefined) : undefined;
+  const image = c.Config.Image ? await api.images.inspect(c.Config.Image).catch(() => undefined) : undefined;
   if (image?.Config?.User !== undefined) input.imageUser = image.Config.User;
-  return collectDiagnosis(client, id, input);
+  return collectDiagnosis(api, id, input);
 }
 
 function summary(io: ProcessIO, s: { name: string; target: string; learned: LearnedEntry[]; seccompNote: string | undefined; secs: number; verified: boolean }): void {

@@ -1,15 +1,13 @@
 /**
  * `sdocker seccomp check|stats|record`. libseccomp (koffi) loads only here, on demand.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readBoundedText } from '../fs/read-bounded.js';
 import { fileURLToPath } from 'node:url';
 import { PolicyError, UsageError } from '../errors.js';
-import type { CreateBody } from '../api/types.js';
 import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from '../io/process-io.js';
-import type { SessionRequest } from '../session/types.js';
 
 const HELP = `Usage:  sdocker seccomp COMMAND
 
@@ -207,59 +205,44 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
   }
   const recReq = { ...req, body: { ...req.body, HostConfig: { ...req.body.HostConfig, SecurityOpt: given.length ? others : null } } };
   const { EngineClient } = await import('../engine/client.js');
+  const { httpApi } = await import('../engine/http-api.js');
   const { resolveEndpoint } = await import('../engine/endpoint.js');
-  const { runSession } = await import('../session/run.js');
-  const policy = await import('./run-policy.js');
-  const { sessionRequest } = await import('./run.js');
-  const { gatherFacts, startFacts } = await import('./facts.js');
-  const client = new EngineClient(resolveEndpoint(globals, io.env));
+  const { runPipeline } = await import('../pipeline/run.js');
+  const policy = await import('../pipeline/run-policy.js');
+  const api = httpApi(new EngineClient(resolveEndpoint(globals, io.env)));
   // The profile goes to stdout unless -o: the workload's stdout then goes to stderr.
   const workloadIO: ProcessIO = opts.output ? io : { ...io, stdout: io.stderr };
   try {
     // The policy's own seccomp profile is not read: it may be the very file being recorded.
     const policyProfile = await policy.loadProfile(recReq, io, { seccomp: false });
-    let body: CreateBody = recReq.body;
-    let outcome: Awaited<ReturnType<typeof policy.decide>> | undefined;
-    let image: Awaited<ReturnType<typeof gatherFacts>>['image'];
-    let pulled = false;
-    let beforeStart: NonNullable<SessionRequest['beforeStart']> | undefined;
-    if (!policyProfile.unconfined) {
-      const facts = await gatherFacts(client, recReq, globals, io, policy.namedVolumesOf(recReq.body), startFacts(client, recReq));
-      image = facts.image;
-      pulled = facts.pulled;
-      const identityFiles = await policy.identityFilesFor(client, policyProfile, facts.info, image, io);
-      outcome = policy.decide(recReq, policyProfile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
-      if (outcome.violations.length > 0) io.stderr.write(policy.explain(recReq, policyProfile, outcome));
-      if (outcome.refused) {
-        policy.record({ req: recReq, profile: policyProfile, io, outcome, image, event: 'refused' });
-        throw new PolicyError('');
-      }
-      body = outcome.body;
-      for (const dir of outcome.createDirs) mkdirSync(dir, { recursive: true });
-      // The same check as sdocker run: a mount that replaces /etc/group, where runc looks groups up.
-      if (identityFiles && policy.groupFileMayChange(body)) {
-        const o = outcome;
-        const files = identityFiles;
-        beforeStart = (c, id) => policy.checkMountedGroups(c, id, recReq, policyProfile, o, files, io);
-      }
-    }
-    const rec = await recordWorkload(async (seccompOpt) => {
-      const SecurityOpt = [...(body.HostConfig.SecurityOpt ?? []).filter((o) => !/^seccomp[=:]/.test(o)), seccompOpt];
-      // Attached and in the foreground whatever the flags said: the recorder waits for the exit.
-      // Removed afterwards with its anonymous volumes, --rm or not: the recording is the product.
-      const session = sessionRequest({ ...req, detach: false }, { ...body, HostConfig: { ...body.HostConfig, SecurityOpt, AutoRemove: true } }, globals, pulled);
-      if (beforeStart) session.beforeStart = beforeStart;
-      const r = await runSession(client, session, workloadIO);
-      const recorded = outcome && {
-        ...outcome,
-        changes: [...outcome.changes, {
-          field: 'HostConfig.SecurityOpt', from: 'the policy\'s seccomp profile', to: 'seccomp=<recording profile: SCMP_ACT_LOG>', rule: 'SD-SECCOMP-002',
-          why: 'sdocker seccomp record: the workload runs once under a profile that logs every system call',
-        }],
-      };
-      policy.record({ req: recReq, profile: policyProfile, io, outcome: recorded, image, event: 'run', containerId: r.containerId, exitStatus: r.exitCode });
-      return { containerId: r.containerId, exitCode: r.exitCode };
+    let rec: Awaited<ReturnType<typeof recordWorkload>> | undefined;
+    // The run pipeline as for sdocker run, but the session runs under the recorder, attached and in
+    // the foreground whatever the flags said (the recorder waits for the exit), and is removed
+    // afterwards with its anonymous volumes, --rm or not: the recording is the product. The
+    // created container differs from the decision on purpose (its seccomp profile), so it is not
+    // judged against it; no diagnosis: the recording is the report.
+    const result = await runPipeline(api, recReq, policyProfile, {
+      io: workloadIO,
+      policy,
+      configDir: globals.configDir,
+      verifyCreated: false,
+      diagnose: false,
+      recordChanges: [{
+        field: 'HostConfig.SecurityOpt', from: 'the policy\'s seccomp profile', to: 'seccomp=<recording profile: SCMP_ACT_LOG>', rule: 'SD-SECCOMP-002',
+        why: 'sdocker seccomp record: the workload runs once under a profile that logs every system call',
+      }],
+      session: async (session, run) => {
+        rec = await recordWorkload(async (seccompOpt) => {
+          const hc = session.body.HostConfig;
+          const SecurityOpt = [...(hc.SecurityOpt ?? []).filter((o) => !/^seccomp[=:]/.test(o)), seccompOpt];
+          const r = await run({ ...session, detach: false, body: { ...session.body, HostConfig: { ...hc, SecurityOpt, AutoRemove: true } } });
+          return { containerId: r.containerId, exitCode: r.exitCode };
+        });
+        return { containerId: rec.containerId, exitCode: rec.exitCode };
+      },
     });
+    if (result.refused) throw new PolicyError('');
+    if (!rec) throw new Error('sdocker seccomp record: the workload did not run');
     for (const w of rec.warnings) io.stderr.write(`sdocker seccomp record: warning: ${w}\n`);
     const seen = recordedNames(rec);
     const { recordingMargin } = await import('../seccomp/margin.js');
@@ -282,6 +265,6 @@ async function record(argv: string[], io: ProcessIO, globals: GlobalOptions): Pr
     );
     return rec.exitCode === 0 ? 0 : rec.exitCode;
   } finally {
-    client.close();
+    api.close();
   }
 }

@@ -7,9 +7,10 @@
  * a container with binds: SD-MNT-008).
  */
 import { EngineClient } from '../engine/client.js';
+import { httpApi } from '../engine/http-api.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
-import { EngineError, UsageError } from '../errors.js';
-import { bindRefusal, recheckContainer } from './bind-guard.js';
+import { UsageError } from '../errors.js';
+import { bindRefusal, recheckContainer } from '../pipeline/bind-guard.js';
 import type { GlobalOptions } from './globals.js';
 import type { ProcessIO } from '../io/process-io.js';
 
@@ -62,19 +63,14 @@ export function startTargets(args: readonly string[], command: StartCommand = 's
 export async function checkStart(args: readonly string[], globals: GlobalOptions, io: ProcessIO, command: StartCommand = 'start'): Promise<void> {
   const refs = startTargets(args, command);
   if (!refs?.length) return;
-  const client = new EngineClient(resolveEndpoint(globals, io.env));
+  const api = httpApi(new EngineClient(resolveEndpoint(globals, io.env)));
   try {
     for (const ref of refs) {
-      let problems: string[];
-      try {
-        problems = await recheckContainer(client, ref);
-      } catch (err) {
-        if (err instanceof EngineError && err.statusCode === 404) continue; // docker says so itself
-        throw err;
-      }
+      const problems = await recheckContainer(api, ref);
+      if (!problems) continue; // no such container: docker says so itself
       if (problems.length > 0) throw bindRefusal(problems, `container ${ref} was not ${command}ed (nothing was ${command}ed)`);
     }
   } finally {
-    client.close();
+    api.close();
   }
 }

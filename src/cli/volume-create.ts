@@ -5,6 +5,7 @@
  */
 import type { CreateBody } from '../api/types.js';
 import { EngineClient } from '../engine/client.js';
+import { httpApi } from '../engine/http-api.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
 import { PolicyError, UsageError } from '../errors.js';
 import type { GlobalOptions } from './globals.js';
@@ -85,12 +86,12 @@ export async function judgeVolumeCreate(args: readonly string[], globals: Global
   const profile = await loadEffectiveProfile({ cwd: io.cwd, env: io.env, seccomp: false });
   if (profile.unconfined) return;
   const endpoint = resolveEndpoint(globals, io.env);
-  const client = new EngineClient(endpoint);
+  const api = httpApi(new EngineClient(endpoint));
   let info;
   try {
-    info = await client.json<Parameters<typeof engineFactsFrom>[0]>('GET', '/info');
+    info = await api.info();
   } finally {
-    client.close();
+    api.close();
   }
   const sockets = ['/var/run/docker.sock', '/run/docker.sock'];
   if (endpoint.host.startsWith('unix://')) sockets.push(endpoint.host.slice('unix://'.length));

@@ -3,9 +3,8 @@
  * its last log lines, the image's /etc/passwd and the owners of the paths the logs name, then
  * hand them to the pure diagnose().
  */
-import type { EngineClient } from '../engine/client.js';
+import type { EngineApi } from '../engine/api.js';
 import { readBody } from '../engine/client.js';
-import { registerWait } from '../engine/wait.js';
 import { EngineError } from '../errors.js';
 import { parsePasswd, singleFileFromTar } from '../policy/user-names.js';
 import { diagnose, pathsToOwn } from './diagnose.js';
@@ -13,30 +12,14 @@ import { OutputTail } from './tail.js';
 import type { EffectiveProfile } from '../policy/types.js';
 import type { Diagnosis, DiagnosisInput, PathFact } from './types.js';
 
-interface ContainerState {
-  Running?: boolean;
-  Restarting?: boolean;
-  ExitCode?: number;
-  OOMKilled?: boolean;
-}
-
-async function inspectState(client: EngineClient, id: string): Promise<{ State?: ContainerState; Config?: { Tty?: boolean } } | undefined> {
-  try {
-    return await client.json('GET', `/containers/${encodeURIComponent(id)}/json`);
-  } catch (err) {
-    if (err instanceof EngineError && err.statusCode === 404) return undefined;
-    throw err;
-  }
-}
-
 /**
  * Wait up to `ms` for the container to stop. The exit status when it stopped (also when it had
  * already stopped before the wait was registered), undefined when it is still running.
  */
-export async function watchContainer(client: EngineClient, id: string, ms: number): Promise<number | undefined> {
+export async function watchContainer(api: EngineApi, id: string, ms: number): Promise<number | undefined> {
   let wait;
   try {
-    wait = await registerWait(client, id, 'not-running');
+    wait = await api.containers.wait(id, 'not-running');
   } catch (err) {
     if (err instanceof EngineError && err.statusCode === 404) return undefined; // removed already (--rm)
     throw err;
@@ -55,9 +38,9 @@ export async function watchContainer(client: EngineClient, id: string, ms: numbe
 }
 
 /** The last `tail` lines of the container's logs (stdout and stderr), [] when it is gone. */
-export async function readLogTail(client: EngineClient, id: string, tty: boolean, tail = 50): Promise<string[]> {
+export async function readLogTail(api: EngineApi, id: string, tty: boolean, tail = 50): Promise<string[]> {
   try {
-    const res = await client.request('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: { tail, stdout: 1, stderr: 1 } });
+    const res = await api.containers.logs(id, { tail, stdout: true, stderr: true });
     const t = new OutputTail(!tty, tail);
     t.feed(await readBody(res));
     return t.get();
@@ -68,10 +51,11 @@ export async function readLogTail(client: EngineClient, id: string, tty: boolean
 }
 
 /** A file of the (stopped) container, '' when missing. Follows no links: /etc/passwd is a file. */
-async function readFile(client: EngineClient, id: string, path: string): Promise<string> {
+async function readFile(api: EngineApi, id: string, path: string): Promise<string> {
   try {
-    const res = await client.request('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } });
-    const f = singleFileFromTar(await readBody(res));
+    const res = await api.containers.archive(id, path);
+    if (!res) return '';
+    const f = singleFileFromTar(await readBody(res.body));
     return f && 'text' in f ? f.text : '';
   } catch (err) {
     if (err instanceof EngineError) return '';
@@ -80,28 +64,30 @@ async function readFile(client: EngineClient, id: string, path: string): Promise
 }
 
 /** The owner of a path in the container and whether it is a directory: the first tar header of its archive (uid at 108, gid at 116, type at 156). */
-async function ownerOf(client: EngineClient, id: string, path: string): Promise<PathFact | undefined> {
+async function ownerOf(api: EngineApi, id: string, path: string): Promise<PathFact | undefined> {
   let res;
   try {
-    res = await client.request('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } });
+    res = (await api.containers.archive(id, path))?.body;
   } catch (err) {
     if (err instanceof EngineError) return undefined;
     throw err;
   }
+  if (!res) return undefined;
+  const body = res;
   const header = await new Promise<Buffer>((resolve) => {
     const chunks: Buffer[] = [];
     let n = 0;
     const done = () => {
-      res.destroy();
+      body.destroy();
       resolve(Buffer.concat(chunks));
     };
-    res.on('data', (c: Buffer) => {
+    body.on('data', (c: Buffer) => {
       chunks.push(c);
       n += c.length;
       if (n >= 512) done();
     });
-    res.on('end', done);
-    res.on('error', done);
+    body.on('end', done);
+    body.on('error', done);
   });
   if (header.length < 512) return undefined;
   const num = (a: number, b: number) => parseInt(header.subarray(a, b).toString('latin1').replace(/\0.*$/s, '').trim() || 'x', 8);
@@ -124,20 +110,20 @@ export function profileFacts(profile: EffectiveProfile): DiagnosisInput['profile
 }
 
 /** Everything the engine still knows about a dead container, diagnosed. */
-export async function collectDiagnosis(client: EngineClient, id: string, input: CollectInput): Promise<Diagnosis> {
-  const inspected = await inspectState(client, id);
+export async function collectDiagnosis(api: EngineApi, id: string, input: CollectInput): Promise<Diagnosis> {
+  const inspected = await api.containers.inspect(id);
   const state = inspected?.State;
-  const logLines = input.logLines ?? (inspected ? await readLogTail(client, id, inspected.Config?.Tty === true) : []);
+  const logLines = input.logLines ?? (inspected ? await readLogTail(api, id, inspected.Config?.Tty === true) : []);
   const full: DiagnosisInput = { ...input, exitCode: input.exitCode ?? state?.ExitCode ?? -1, logLines };
   if (state?.OOMKilled !== undefined) full.oomKilled = state.OOMKilled;
   if (inspected) {
-    const passwd = await readFile(client, id, '/etc/passwd');
+    const passwd = await readFile(api, id, '/etc/passwd');
     const entries = passwd ? parsePasswd(passwd) : undefined;
     // A passwd the engine would refuse (runc's parse error) names no user for the fix: leave it out.
     if (entries && !('error' in entries)) full.passwd = entries;
     const owners: Record<string, PathFact> = {};
     for (const p of pathsToOwn(logLines).slice(0, 8)) {
-      const o = await ownerOf(client, id, p);
+      const o = await ownerOf(api, id, p);
       if (o) owners[p] = o;
     }
     full.owners = owners;

@@ -1,37 +1,10 @@
 /**
- * Hijacked attach: POST /containers/{id}/attach?stream=1&... with `Connection: Upgrade`, sent
- * before start so no output is missed. The raw connection carries the container's output (framed
- * when it has no TTY) one way and stdin the other; ending our write side (half-close) gives the
- * container EOF on stdin while its output keeps coming.
+ * The stdin side of an attach (EngineApi.containers.attach, sent before start so no output is
+ * missed): the raw connection carries the container's output (framed when it has no TTY) one way
+ * and stdin the other; ending our write side (half-close) gives the container EOF on stdin while
+ * its output keeps coming.
  */
 import type { Duplex, Readable } from 'node:stream';
-import type { EngineClient } from './client.js';
-
-export interface AttachOptions {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  detachKeys?: string;
-}
-
-export interface Attached {
-  socket: Duplex;
-  /** True when the stream is framed (no TTY); the caller knows it from the create body too. */
-  contentType: string | undefined;
-}
-
-export async function attachContainer(client: EngineClient, id: string, opts: AttachOptions): Promise<Attached> {
-  const { socket, contentType } = await client.hijack('POST', `/containers/${encodeURIComponent(id)}/attach`, {
-    query: {
-      stream: 1,
-      stdin: opts.stdin ? 1 : 0,
-      stdout: opts.stdout ? 1 : 0,
-      stderr: opts.stderr ? 1 : 0,
-      detachKeys: opts.detachKeys || undefined,
-    },
-  });
-  return { socket, contentType };
-}
 
 /**
  * Forward `input` into the attach connection with back-pressure; half-close the connection when
@@ -71,3 +44,4 @@ export function forwardStdin(input: Readable, socket: Duplex, onData?: (chunk: B
   input.resume();
   return stop;
 }
+

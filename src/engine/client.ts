@@ -4,7 +4,7 @@
  */
 import * as http from 'node:http';
 import type { IncomingMessage, RequestOptions as HttpRequestOptions } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { EngineError, SdockerError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
 import { loadModule } from '../load-module.js';
@@ -61,8 +61,8 @@ export function encodeQuery(query: Query | undefined): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
-/** Read a whole response body. */
-export function readBody(res: IncomingMessage): Promise<Buffer> {
+/** Read a whole response body (or any stream). */
+export function readBody(res: Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));

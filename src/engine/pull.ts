@@ -7,8 +7,8 @@
  */
 import type { Writable } from 'node:stream';
 import { EngineError } from '../errors.js';
+import type { EngineApi } from './api.js';
 import { registryAuth } from './auth.js';
-import type { EngineClient } from './client.js';
 import { defaultConfigDir } from './endpoint.js';
 import { type JsonMessage, TtyProgressRenderer } from './pull-progress.js';
 
@@ -102,13 +102,10 @@ export interface PullOptions {
 }
 
 /** Pull `image`; resolves when the daemon reports the pull complete, throws EngineError on failure. */
-export async function pullImage(client: EngineClient, image: string, opts: PullOptions): Promise<void> {
+export async function pullImage(api: EngineApi, image: string, opts: PullOptions): Promise<void> {
   const ref = parseImageRef(image);
   const auth = await registryAuth(ref.domain, opts.configDir ?? defaultConfigDir(opts.env));
-  const res = await client.request('POST', '/images/create', {
-    query: { fromImage: ref.name, tag: ref.digest ?? ref.tag ?? 'latest', platform: opts.platform },
-    headers: auth ? { 'X-Registry-Auth': auth } : {},
-  });
+  const res = await api.images.pull({ fromImage: ref.name, tag: ref.digest ?? ref.tag ?? 'latest', platform: opts.platform, auth });
   const out = opts.progress as (Writable & { isTTY?: boolean; columns?: number }) | null;
   const renderer = out?.isTTY ? new TtyProgressRenderer(out, () => out.columns || 200) : new ProgressRenderer(out);
   let buffered = '';
@@ -149,4 +146,10 @@ export async function pullImage(client: EngineClient, image: string, opts: PullO
     });
     res.on('error', reject);
   });
+}
+
+/** What `docker run` does for an image it does not have: say so (unless -q), then pull it. */
+export async function pullMissing(api: EngineApi, image: string, opts: PullOptions & { quiet: boolean }): Promise<void> {
+  if (!opts.quiet) opts.progress?.write(`Unable to find image '${familiarString(image)}' locally\n`);
+  await pullImage(api, image, opts);
 }

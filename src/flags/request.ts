@@ -4,6 +4,7 @@ import type { CreateBody } from '../api/types.js';
 import type { ClientOptions } from './client-options.js';
 import { Flags, type ParsedArgs, parseArgs } from './parse.js';
 import { FLAGS } from './table.js';
+import { parseDetachKeys } from '../api/detach-keys.js';
 
 export interface SdockerOptions {
   /** --policy: a level name or a profile file; undefined means the default (restricted). */
@@ -110,7 +111,7 @@ export function buildRunRequest(
     body.StdinOnce = false;
   }
   const detachKeys = flags.str('detach-keys');
-  if (detachKeys !== '') validateDetachKeys(detachKeys);
+  if (detachKeys !== '') parseDetachKeys(detachKeys);
   const req: RunRequest = {
     ...base,
     image: parsed.image,
@@ -127,14 +128,4 @@ export function buildRunRequest(
   if (detachKeys !== '') req.detachKeys = detachKeys;
   if (flags.str('cidfile') !== '') req.cidfile = flags.str('cidfile');
   return req;
-}
-
-/** term.ToBytes: comma-separated single characters or ctrl-<a-z,@,[,\,],^,_>. */
-export function validateDetachKeys(keys: string): void {
-  for (const key of keys.split(',')) {
-    const k = key.toLowerCase();
-    if (k.length === 1) continue;
-    if (/^ctrl-[a-z@[\\\]^_]$/.test(k)) continue;
-    throw new UsageError(`invalid detach keys (${keys}): Unknown character: '${key}'`);
-  }
 }

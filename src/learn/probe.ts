@@ -5,8 +5,7 @@
  * both cases the container must still be running (or have exited 0) at the end.
  */
 import { spawn } from 'node:child_process';
-import type { EngineClient } from '../engine/client.js';
-import { EngineError } from '../errors.js';
+import type { EngineApi } from '../engine/api.js';
 import { watchContainer } from '../diagnose/collect.js';
 
 export interface Verdict {
@@ -19,14 +18,9 @@ export interface Verdict {
   probeOutput?: string;
 }
 
-async function state(client: EngineClient, id: string): Promise<{ running: boolean; exitCode: number } | undefined> {
-  try {
-    const c = await client.json<{ State?: { Running?: boolean; ExitCode?: number } }>('GET', `/containers/${encodeURIComponent(id)}/json`);
-    return { running: c.State?.Running === true, exitCode: c.State?.ExitCode ?? -1 };
-  } catch (err) {
-    if (err instanceof EngineError && err.statusCode === 404) return undefined;
-    throw err;
-  }
+async function state(api: EngineApi, id: string): Promise<{ running: boolean; exitCode: number } | undefined> {
+  const c = await api.containers.inspect(id);
+  return c && { running: c.State?.Running === true, exitCode: c.State?.ExitCode ?? -1 };
 }
 
 /** `sh -c PROBE`, killed after `ms`: its exit status (-1 when killed) and its last output. */
@@ -53,12 +47,12 @@ export function runProbe(probe: string, env: Record<string, string | undefined>,
   });
 }
 
-export async function judge(client: EngineClient, id: string, opts: { probe?: string; durationMs: number; env: Record<string, string | undefined> }): Promise<Verdict> {
+export async function judge(api: EngineApi, id: string, opts: { probe?: string; durationMs: number; env: Record<string, string | undefined> }): Promise<Verdict> {
   const secs = `${Math.round(opts.durationMs / 100) / 10}s`;
   if (!opts.probe) {
-    const exited = await watchContainer(client, id, opts.durationMs);
+    const exited = await watchContainer(api, id, opts.durationMs);
     if (exited === undefined) {
-      const s = await state(client, id);
+      const s = await state(api, id);
       if (s?.running) return { ok: true, detail: `still running after ${secs}` };
       return s?.exitCode === 0 ? { ok: true, detail: 'exited 0', exitCode: 0 } : { ok: false, detail: `exited with status ${s?.exitCode ?? '?'}`, ...(s ? { exitCode: s.exitCode } : {}) };
     }
@@ -68,12 +62,12 @@ export async function judge(client: EngineClient, id: string, opts: { probe?: st
   const env = { ...opts.env, SDOCKER_LEARN_CONTAINER: id };
   let last = { code: -1, output: '' };
   for (let n = 1; ; n++) {
-    const s = await state(client, id);
+    const s = await state(api, id);
     if (!s) return { ok: false, detail: 'the container is gone' };
     if (!s.running && s.exitCode !== 0) return { ok: false, detail: `exited with status ${s.exitCode} (probe not passed)`, exitCode: s.exitCode };
     last = await runProbe(opts.probe, env, deadline - Date.now());
     if (last.code === 0) {
-      const after = await state(client, id);
+      const after = await state(api, id);
       if (after && (after.running || after.exitCode === 0)) return { ok: true, detail: `the probe passed (attempt ${n})` };
       return { ok: false, detail: `the probe passed, but the container then exited with status ${after?.exitCode ?? '?'}`, ...(after ? { exitCode: after.exitCode } : {}) };
     }
@@ -81,7 +75,7 @@ export async function judge(client: EngineClient, id: string, opts: { probe?: st
     await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
     if (Date.now() >= deadline) break;
   }
-  const s = await state(client, id);
+  const s = await state(api, id);
   const how = s && !s.running ? `; the container exited with status ${s.exitCode}` : '';
   return { ok: false, detail: `the probe still failed after ${secs} (status ${last.code})${how}`, probeOutput: last.output, ...(s && !s.running ? { exitCode: s.exitCode } : {}) };
 }

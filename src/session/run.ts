@@ -7,12 +7,12 @@
  * container that never ran, so we remove it, and the volumes sdocker made for it).
  */
 import type { ProcessIO } from '../io/process-io.js';
-import { EngineError, SdockerError } from '../errors.js';
-import type { EngineClient } from '../engine/client.js';
-import { DetachKeyMatcher, parseDetachKeys } from '../api/detach-keys.js';
-import { attachContainer, forwardStdin } from '../engine/attach.js';
+import { EngineError } from '../errors.js';
+import type { Attached, EngineApi, RegisteredWait } from '../engine/api.js';
+import { DetachKeyMatcher } from '../api/detach-keys.js';
+import { forwardStdin } from '../engine/attach.js';
 import { copyRaw, demux } from '../api/demux.js';
-import { registerWait, type RegisteredWait } from '../engine/wait.js';
+import type { PullOptions } from '../engine/pull.js';
 import type { CreateBody } from '../api/types.js';
 import type { SessionRequest, SessionResult } from './types.js';
 import { CidFile } from './cidfile.js';
@@ -41,88 +41,48 @@ export function toStatusError(err: unknown): unknown {
   return new EngineError(message, status, code);
 }
 
-async function loadPull() {
-  return import('../engine/pull.js');
-}
-
-async function pull(client: EngineClient, req: SessionRequest, io: ProcessIO): Promise<void> {
-  const { pullImage } = await loadPull();
-  const opts: Parameters<typeof pullImage>[2] = { progress: req.quiet ? null : io.stderr, env: io.env };
+/** How a pull for this request is made (credentials from --config, progress unless -q). */
+export function pullOptions(req: Pick<SessionRequest, 'quiet' | 'platform' | 'configDir'>, io: ProcessIO): PullOptions & { quiet: boolean } {
+  const opts: PullOptions & { quiet: boolean } = { progress: req.quiet ? null : io.stderr, env: io.env, quiet: req.quiet };
   if (req.platform) opts.platform = req.platform;
   if (req.configDir) opts.configDir = req.configDir;
-  await pullImage(client, req.image, opts);
+  return opts;
 }
 
-interface CreateResponse {
-  Id: string;
-  Warnings?: string[] | null;
-}
-
-async function createOnce(client: EngineClient, req: SessionRequest, body: CreateBody): Promise<CreateResponse> {
-  return client.json<CreateResponse>('POST', '/containers/create', {
-    query: { name: req.name || undefined, platform: req.platform || undefined },
-    body,
-  });
-}
-
-async function createContainer(client: EngineClient, req: SessionRequest, body: CreateBody, io: ProcessIO): Promise<string> {
-  if (req.pull === 'always') await pull(client, req, io);
-  let res: CreateResponse;
+async function createContainer(api: EngineApi, req: SessionRequest, body: CreateBody, io: ProcessIO): Promise<string> {
+  if (req.pull === 'always') await (await import('../engine/pull.js')).pullImage(api, req.image, pullOptions(req, io));
+  const create = () => api.containers.create(body, { name: req.name, platform: req.platform });
+  let res;
   try {
-    res = await createOnce(client, req, body);
+    res = await create();
   } catch (err) {
     if (!(err instanceof EngineError) || err.statusCode !== 404 || !/no such image/i.test(err.message) || req.pull === 'never') {
       throw err;
     }
-    if (!req.quiet) {
-      const { familiarString } = await loadPull();
-      io.stderr.write(`Unable to find image '${familiarString(req.image)}' locally\n`);
-    }
-    await pull(client, req, io);
-    res = await createOnce(client, req, body);
+    await (await import('../engine/pull.js')).pullMissing(api, req.image, pullOptions(req, io));
+    res = await create();
   }
   for (const w of res.Warnings ?? []) io.stderr.write(`WARNING: ${w}\n`);
   return res.Id;
 }
 
 /** Remove a container and the volumes sdocker made for it; errors are reported, not thrown. */
-async function removeEverything(client: EngineClient, id: string | undefined, volumes: string[], io: ProcessIO): Promise<void> {
+async function removeEverything(api: EngineApi, id: string | undefined, volumes: string[], io: ProcessIO): Promise<void> {
   if (id) {
-    try {
-      await client.call('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { v: 1, force: 1 } });
-    } catch (err) {
-      if (!(err instanceof EngineError && err.statusCode === 404)) {
-        io.stderr.write(`sdocker: failed to remove container ${id.slice(0, 12)}: ${(err as Error).message}\n`);
-      }
-    }
+    await api.containers.remove(id).catch((err: Error) => io.stderr.write(`sdocker: failed to remove container ${id.slice(0, 12)}: ${err.message}\n`));
   }
   for (const v of volumes) {
-    try {
-      await client.call('DELETE', `/volumes/${encodeURIComponent(v)}`, { query: { force: 1 } });
-    } catch (err) {
-      if (!(err instanceof EngineError && err.statusCode === 404)) {
-        io.stderr.write(`sdocker: failed to remove volume ${v}: ${(err as Error).message}\n`);
-      }
-    }
+    await api.volumes.remove(v).catch((err: Error) => io.stderr.write(`sdocker: failed to remove volume ${v}: ${err.message}\n`));
   }
 }
 
-export async function runSession(client: EngineClient, req: SessionRequest, io: ProcessIO): Promise<SessionResult> {
+/**
+ * The body is sent as it is: -d's cleared attach flags and the checked --detach-keys are the
+ * request's (flags/request.ts); a detached run attaches to nothing whatever the body says.
+ */
+export async function runSession(api: EngineApi, req: SessionRequest, io: ProcessIO): Promise<SessionResult> {
   const body: CreateBody = { ...req.body, HostConfig: { ...req.body.HostConfig } };
   const run = req.mode === 'run';
-  if (run && req.detach) {
-    body.AttachStdin = false;
-    body.AttachStdout = false;
-    body.AttachStderr = false;
-    body.StdinOnce = false;
-  }
-  if (req.detachKeys) {
-    try {
-      parseDetachKeys(req.detachKeys);
-    } catch (err) {
-      throw new SdockerError((err as Error).message, 125);
-    }
-  }
   const owned = req.ownedVolumes ?? [];
   const autoRemove = body.HostConfig.AutoRemove === true;
 
@@ -130,28 +90,33 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
   const cid = req.cidfile ? await CidFile.create(req.cidfile) : undefined;
   let id: string;
   try {
-    id = await createContainer(client, req, body, io);
+    id = await createContainer(api, req, body, io);
   } catch (err) {
     await cid?.remove();
     // The volumes were made for a container that will not exist.
-    await removeEverything(client, undefined, owned, io);
+    await removeEverything(api, undefined, owned, io);
     throw toStatusError(err);
   }
   // The caller's last check: for run it goes on while attach and the wait are set up (start waits
   // for it); a refusal removes the container, its volumes and the cidfile, for create too.
-  let checked: Promise<void> | undefined;
+  let checked: Promise<void | 'discard'> | undefined;
   const refuse = async (err: unknown): Promise<never> => {
-    await removeEverything(client, id, owned, io);
+    await removeEverything(api, id, owned, io);
     await cid?.remove();
     throw err;
+  };
+  const discard = async (): Promise<SessionResult> => {
+    await removeEverything(api, id, owned, io);
+    await cid?.remove();
+    return { containerId: id, exitCode: 0, discarded: true };
   };
   try {
     await cid?.write(id);
     if (run) {
-      checked = req.beforeStart?.(client, id);
+      checked = req.beforeStart?.(api, id);
       checked?.catch(() => undefined);
-    } else {
-      await req.beforeStart?.(client, id);
+    } else if ((await req.beforeStart?.(api, id)) === 'discard') {
+      return discard();
     }
   } catch (err) {
     return refuse(err);
@@ -162,7 +127,7 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
     return { containerId: id, exitCode: 0 };
   }
 
-  const attachAny = !!(body.AttachStdin || body.AttachStdout || body.AttachStderr);
+  const attachAny = !req.detach && !!(body.AttachStdin || body.AttachStdout || body.AttachStderr);
   const tty = body.Tty === true;
   const cleanups: Array<() => void> = [];
   const cleanup = () => {
@@ -175,60 +140,67 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
     }
   };
 
-  let attached: Awaited<ReturnType<typeof attachContainer>> | undefined;
+  let attached: Attached | undefined;
   let wait: RegisteredWait | undefined;
   const failBeforeStart = async (err: unknown): Promise<never> => {
     cleanup();
     attached?.socket.destroy();
     wait?.abort();
     if (autoRemove) {
-      await removeEverything(client, id, owned, io);
+      await removeEverything(api, id, owned, io);
       await cid?.remove();
     }
     throw toStatusError(err);
   };
 
   try {
-    if (req.sigProxy && !tty && attachAny) cleanups.push(forwardSignals(client, io, id));
+    if (req.sigProxy && !tty && attachAny) cleanups.push(forwardSignals(api, io, id));
     if (attachAny) {
-      const opts: Parameters<typeof attachContainer>[2] = {
+      const opts: Parameters<EngineApi['containers']['attach']>[1] = {
         stdin: !!body.AttachStdin,
         stdout: !!body.AttachStdout,
         stderr: !!body.AttachStderr,
       };
       if (req.detachKeys) opts.detachKeys = req.detachKeys;
-      attached = await attachContainer(client, id, opts);
+      attached = await api.containers.attach(id, opts);
       attached.socket.on('error', () => undefined);
-      wait = await registerWait(client, id, autoRemove ? 'removed' : 'next-exit');
+      wait = await api.containers.wait(id, autoRemove ? 'removed' : 'next-exit');
     }
   } catch (err) {
     return failBeforeStart(err);
   }
 
+  let verdict: void | 'discard';
   try {
-    await checked;
+    verdict = await checked;
   } catch (err) {
     cleanup();
     attached?.socket.destroy();
     wait?.abort();
     return refuse(err);
   }
+  if (verdict === 'discard') {
+    cleanup();
+    attached?.socket.destroy();
+    wait?.abort();
+    return discard();
+  }
 
   // Raw mode before start, so the first keystrokes already go through unchanged.
   if (tty && body.AttachStdin) cleanups.push(rawStdin(io));
 
   try {
-    await client.call('POST', `/containers/${encodeURIComponent(id)}/start`);
+    await api.containers.start(id);
   } catch (err) {
     return failBeforeStart(err);
   }
   try {
-    await req.afterStart?.(client, id);
+    await req.afterStart?.(api, id);
   } catch (err) {
     cleanup();
     attached?.socket.destroy();
     wait?.abort();
-    await removeEverything(client, id, owned, io);
+    await removeEverything(api, id, owned, io);
     await cid?.remove();
     throw err;
   }
@@ -240,7 +212,7 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
   }
 
   try {
-    if (tty && io.stdout.isTTY) cleanups.push(monitorTtySize(client, io, id));
+    if (tty && io.stdout.isTTY) cleanups.push(monitorTtySize(api, io, id));
 
     const socket = attached.socket;
     if (req.onOutput) socket.on('data', req.onOutput);
@@ -282,7 +254,7 @@ export async function runSession(client: EngineClient, req: SessionRequest, io: 
       await output.catch(() => undefined);
     }
     const status = await waited;
-    if (autoRemove && owned.length) await removeEverything(client, undefined, owned, io);
+    if (autoRemove && owned.length) await removeEverything(api, undefined, owned, io);
     return { containerId: id, exitCode: status.StatusCode };
   } finally {
     cleanup();

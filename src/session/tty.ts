@@ -5,26 +5,26 @@
  */
 import { createRequire } from 'node:module';
 import type { ProcessIO } from '../io/process-io.js';
-import type { EngineClient } from '../engine/client.js';
+import type { EngineApi } from '../engine/api.js';
 
 function size(io: ProcessIO): { h: number; w: number } {
   return { h: io.stdout.rows ?? 0, w: io.stdout.columns ?? 0 };
 }
 
-async function resizeOnce(client: EngineClient, io: ProcessIO, id: string): Promise<void> {
+async function resizeOnce(api: EngineApi, io: ProcessIO, id: string): Promise<void> {
   const { h, w } = size(io);
   if (h === 0 && w === 0) return;
-  await client.call('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h, w } });
+  await api.containers.resize(id, h, w);
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Size the container's TTY now (retrying up to 10 times) and on every resize; returns the unsubscribe. */
-export function monitorTtySize(client: EngineClient, io: ProcessIO, id: string): () => void {
+export function monitorTtySize(api: EngineApi, io: ProcessIO, id: string): () => void {
   let stopped = false;
   void (async () => {
     try {
-      await resizeOnce(client, io, id);
+      await resizeOnce(api, io, id);
       return;
     } catch {
       // retried below
@@ -32,7 +32,7 @@ export function monitorTtySize(client: EngineClient, io: ProcessIO, id: string):
     for (let retry = 0; retry < 10 && !stopped; retry++) {
       await sleep((retry + 1) * 10);
       try {
-        await resizeOnce(client, io, id);
+        await resizeOnce(api, io, id);
         return;
       } catch {
         // next try
@@ -41,7 +41,7 @@ export function monitorTtySize(client: EngineClient, io: ProcessIO, id: string):
     if (!stopped) io.stderr.write('failed to resize tty, using default size\n');
   })();
   const off = io.onResize(() => {
-    resizeOnce(client, io, id).catch(() => undefined);
+    resizeOnce(api, io, id).catch(() => undefined);
   });
   return () => {
     stopped = true;

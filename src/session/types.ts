@@ -1,4 +1,4 @@
-import type { EngineClient } from '../engine/client.js';
+import type { EngineApi } from '../engine/api.js';
 import type { CreateBody } from '../api/types.js';
 import type { ClientOptions } from '../flags/client-options.js';
 
@@ -21,15 +21,17 @@ export interface SessionRequest extends ClientOptions {
    * Called after create (and the cidfile), before attach and start, also for `create`: a last
    * check that needs the created container (the policy reads the image's /etc/passwd through it).
    * If it throws, the container (with its anonymous volumes), the owned volumes and the cidfile
-   * are removed and the error is rethrown: a refusal leaves nothing behind.
+   * are removed and the error is rethrown: a refusal leaves nothing behind. If it answers
+   * 'discard' (made on facts found stale), they are removed the same way and the session ends
+   * with `discarded` (the caller decides again).
    */
-  beforeStart?: (client: EngineClient, id: string) => Promise<void>;
+  beforeStart?: (api: EngineApi, id: string) => Promise<void | 'discard'>;
   /**
    * Called right after start (run only), before any output is passed on: a check of what the
    * engine really made (the mounts). If it throws, the container is killed and removed with its
    * anonymous volumes, the owned volumes and the cidfile, and the error is rethrown.
    */
-  afterStart?: (client: EngineClient, id: string) => Promise<void>;
+  afterStart?: (api: EngineApi, id: string) => Promise<void>;
   /** Sees every chunk of the attach stream as it arrives (frames and all): the diagnosis keeps the last lines. */
   onOutput?: (chunk: Buffer) => void;
 }
@@ -38,4 +40,6 @@ export interface SessionResult {
   containerId: string;
   /** The container's exit status (run, attached), or 0 (create, -d). */
   exitCode: number;
+  /** beforeStart discarded the container (removed, never started). */
+  discarded?: boolean;
 }

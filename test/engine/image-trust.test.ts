@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { httpApi } from '../../src/engine/http-api.js';
 import { pullImage } from '../../src/engine/pull.js';
 import { cleanupTestObjects, engineClient, runCli, TEST_LABEL_ARGS, TEST_LABELS } from '../helpers/engine.js';
 import { ensureImage, VARIANTS } from '../helpers/images.js';
@@ -211,7 +212,7 @@ describe('pull progress', () => {
       out.on('data', (c: Buffer) => (text += c.toString('utf8')));
       const client = engineClient();
       try {
-        await pullImage(client, ref, { progress: out, env: { DOCKER_CONFIG: join(tmp, 'no-config') } });
+        await pullImage(httpApi(client), ref, { progress: out, env: { DOCKER_CONFIG: join(tmp, 'no-config') } });
       } finally {
         client.close();
       }

@@ -6,13 +6,14 @@
  * killed and removed); single-file binds read-only; a symlink under a writable path judged by
  * its target. Nothing left behind.
  */
+import { httpApi } from '../../src/engine/http-api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupTestObjects, containerExists, engineClient, memoryIO, TEST_LABEL_ARGS, TEST_LABELS, testName, baseBody } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
 import { caseLabel, docker, inspect, listContainers, listVolumes, mountOptions, removeVolume, sdocker, tempDir } from '../policy/engine-checks.js';
-import { guardBinds } from '../../src/cli/bind-guard.js';
+import { guardBinds } from '../../src/pipeline/bind-guard.js';
 import { runSession } from '../../src/session/run.js';
 import type { SessionRequest } from '../../src/session/types.js';
 import { PolicyError } from '../../src/errors.js';
@@ -195,7 +196,7 @@ describe('a bind swapped for a symlink between create and start', () => {
     const io = memoryIO();
     const client = engineClient();
     try {
-      const err = await runSession(client, session, io).then(() => undefined, (e: unknown) => e);
+      const err = await runSession(httpApi(client), session, io).then(() => undefined, (e: unknown) => e);
       expect(rechecked).toBe(true);
       expect(err).toBeInstanceOf(PolicyError);
       expect((err as PolicyError).exitCode).toBe(125);

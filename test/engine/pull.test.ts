@@ -1,6 +1,7 @@
 /**
  * Pull through the engine from a real local registry (Debian's docker-registry on 127.0.0.1).
  */
+import { httpApi } from '../../src/engine/http-api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { EngineClient } from '../../src/engine/client.js';
@@ -47,7 +48,7 @@ afterAll(async () => {
 describe('pull', () => {
   it('pulls a missing image with progress on stderr, then runs it', async () => {
     const io = memoryIO();
-    const res = await runSession(client, req(image, ['cat', '/marker.txt']), io);
+    const res = await runSession(httpApi(client), req(image, ['cat', '/marker.txt']), io);
     expect(res.exitCode).toBe(0);
     expect(io.stdoutText()).toBe(`${marker}\n`);
     const err = io.stderrText();
@@ -61,16 +62,16 @@ describe('pull', () => {
 
   it('--pull=always pulls an image that is present; -q keeps stderr silent', async () => {
     const io = memoryIO();
-    await runSession(client, req(image, ['true'], { pull: 'always' }), io);
+    await runSession(httpApi(client), req(image, ['true'], { pull: 'always' }), io);
     expect(io.stderrText()).toMatch(/Status: Image is up to date/);
     const quiet = memoryIO();
-    await runSession(client, req(image, ['true'], { pull: 'always', quiet: true }), quiet);
+    await runSession(httpApi(client), req(image, ['true'], { pull: 'always', quiet: true }), quiet);
     expect(quiet.stderrText()).toBe('');
   });
 
   it('maps a failed pull to an error with the registry message and exit 125', async () => {
     const io = memoryIO();
-    const err = await runSession(client, req(`${registry.address}/sdt/absent:v1`, ['true']), io).catch((e: unknown) => e);
+    const err = await runSession(httpApi(client), req(`${registry.address}/sdt/absent:v1`, ['true']), io).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SdockerError);
     expect((err as SdockerError).exitCode).toBe(125);
     expect((err as Error).message).toMatch(/not found|manifest unknown/i);
@@ -80,7 +81,7 @@ describe('pull', () => {
   it('--pull=never does not pull', async () => {
     docker('rmi', '-f', image);
     const io = memoryIO();
-    const err = await runSession(client, req(image, ['true'], { pull: 'never' }), io).catch((e: unknown) => e);
+    const err = await runSession(httpApi(client), req(image, ['true'], { pull: 'never' }), io).catch((e: unknown) => e);
     expect((err as SdockerError).exitCode).toBe(125);
     expect((err as Error).message).toMatch(/No such image/);
     expect(io.stderrText()).toBe('');

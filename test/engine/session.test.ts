@@ -1,6 +1,7 @@
 /**
  * The run lifecycle against the real engine (no mocks): runSession with hand-written create bodies.
  */
+import { httpApi } from '../../src/engine/http-api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
@@ -63,7 +64,7 @@ describe('streams', () => {
     const input = Buffer.alloc(size);
     for (let i = 0; i < size; i++) input[i] = (i * 31 + 7) & 0xff;
     const io = memoryIO({ stdin: input });
-    const res = await runSession(client, request(baseBody(IMAGES.root, ['wc', '-c'], { stdin: true, autoRemove: true })), io);
+    const res = await runSession(httpApi(client), request(baseBody(IMAGES.root, ['wc', '-c'], { stdin: true, autoRemove: true })), io);
     expect(res.exitCode).toBe(0);
     expect(io.stdoutText().trim()).toBe(String(size));
   });
@@ -71,7 +72,7 @@ describe('streams', () => {
   it('keeps stdout and stderr apart without a TTY', async () => {
     const io = memoryIO();
     const body = baseBody(IMAGES.root, ['sh', '-c', 'echo out1; echo err1 >&2; echo out2; echo err2 >&2'], { autoRemove: true });
-    const res = await runSession(client, request(body), io);
+    const res = await runSession(httpApi(client), request(body), io);
     expect(res.exitCode).toBe(0);
     expect(io.stdoutText()).toBe('out1\nout2\n');
     expect(io.stderrText()).toBe('err1\nerr2\n');
@@ -80,7 +81,7 @@ describe('streams', () => {
   it('drains all output of a large write before returning (16 MiB)', async () => {
     const io = memoryIO({ keepStdout: false });
     const body = baseBody(IMAGES.root, ['sh', '-c', 'head -c 16777216 /dev/zero; echo done >&2'], { autoRemove: true });
-    const res = await runSession(client, request(body), io);
+    const res = await runSession(httpApi(client), request(body), io);
     expect(res.exitCode).toBe(0);
     expect(io.stdoutBytes()).toBe(16 * 1024 * 1024);
     expect(io.stderrText()).toBe('done\n');
@@ -88,7 +89,7 @@ describe('streams', () => {
 
   it('runs the image entrypoint with its default command', async () => {
     const io = memoryIO();
-    const res = await runSession(client, request(baseBody(IMAGES.entrypoint, ['a', 'b'], { autoRemove: true })), io);
+    const res = await runSession(httpApi(client), request(baseBody(IMAGES.entrypoint, ['a', 'b'], { autoRemove: true })), io);
     expect(res.exitCode).toBe(0);
     expect(io.stdoutText()).toBe('ep a b\n');
   });
@@ -96,16 +97,16 @@ describe('streams', () => {
 
 describe('exit codes', () => {
   it('passes 0 and 3 through', async () => {
-    const ok = await runSession(client, request(baseBody(IMAGES.root, ['true'], { autoRemove: true })), memoryIO());
+    const ok = await runSession(httpApi(client), request(baseBody(IMAGES.root, ['true'], { autoRemove: true })), memoryIO());
     expect(ok.exitCode).toBe(0);
-    const three = await runSession(client, request(baseBody(IMAGES.root, ['sh', '-c', 'exit 3'], { autoRemove: true })), memoryIO());
+    const three = await runSession(httpApi(client), request(baseBody(IMAGES.root, ['sh', '-c', 'exit 3'], { autoRemove: true })), memoryIO());
     expect(three.exitCode).toBe(3);
   });
 
   it('126 for a command that cannot be invoked (not executable)', async () => {
     const name = testName();
     const err = await expectExitError(
-      runSession(client, request(baseBody(IMAGES.root, ['/etc/passwd'], { autoRemove: true }), { name }), memoryIO()),
+      runSession(httpApi(client), request(baseBody(IMAGES.root, ['/etc/passwd'], { autoRemove: true }), { name }), memoryIO()),
       126,
     );
     expect(err).toBeInstanceOf(EngineError);
@@ -116,7 +117,7 @@ describe('exit codes', () => {
   it('127 for a missing command', async () => {
     const name = testName();
     const err = await expectExitError(
-      runSession(client, request(baseBody(IMAGES.root, ['/no/such/cmd'], { autoRemove: true }), { name }), memoryIO()),
+      runSession(httpApi(client), request(baseBody(IMAGES.root, ['/no/such/cmd'], { autoRemove: true }), { name }), memoryIO()),
       127,
     );
     expect(err.message).toMatch(/no such file or directory|executable file not found/);
@@ -125,7 +126,7 @@ describe('exit codes', () => {
 
   it('125 for a daemon error at create (image missing, pull never)', async () => {
     const err = await expectExitError(
-      runSession(client, request(baseBody('sdocker-test/does-not-exist:1', ['true'])), memoryIO()),
+      runSession(httpApi(client), request(baseBody('sdocker-test/does-not-exist:1', ['true'])), memoryIO()),
       125,
     );
     expect(err.message).toMatch(/No such image/i);
@@ -136,7 +137,7 @@ describe('--rm leaves nothing behind', () => {
   it('after success and after a non-zero exit', async () => {
     for (const cmd of [['true'], ['sh', '-c', 'exit 4']]) {
       const name = testName();
-      await runSession(client, request(baseBody(IMAGES.root, cmd, { autoRemove: true }), { name }), memoryIO());
+      await runSession(httpApi(client), request(baseBody(IMAGES.root, cmd, { autoRemove: true }), { name }), memoryIO());
       expect(await containerExists(name)).toBe(false);
     }
   });
@@ -147,7 +148,7 @@ describe('--rm leaves nothing behind', () => {
     await client.json('POST', '/volumes/create', { body: { Name: vol, Labels: TEST_LABELS } });
     const body = baseBody(IMAGES.root, ['/no/such/cmd'], { autoRemove: true });
     body.HostConfig.Binds = [`${vol}:/v`];
-    await expectExitError(runSession(client, request(body, { name, ownedVolumes: [vol] }), memoryIO()), 127);
+    await expectExitError(runSession(httpApi(client), request(body, { name, ownedVolumes: [vol] }), memoryIO()), 127);
     expect(await containerExists(name)).toBe(false);
     await expect(client.json('GET', `/volumes/${vol}`)).rejects.toMatchObject({ statusCode: 404 });
   });
@@ -158,7 +159,7 @@ describe('--rm leaves nothing behind', () => {
     await client.json('POST', '/volumes/create', { body: { Name: vol, Labels: TEST_LABELS } });
     const body = baseBody(IMAGES.root, ['sh', '-c', 'echo x > /v/f; exit 2'], { autoRemove: true });
     body.HostConfig.Binds = [`${vol}:/v`];
-    const res = await runSession(client, request(body, { name, ownedVolumes: [vol] }), memoryIO());
+    const res = await runSession(httpApi(client), request(body, { name, ownedVolumes: [vol] }), memoryIO());
     expect(res.exitCode).toBe(2);
     expect(await containerExists(name)).toBe(false);
     await expect(client.json('GET', `/volumes/${vol}`)).rejects.toMatchObject({ statusCode: 404 });
@@ -166,7 +167,7 @@ describe('--rm leaves nothing behind', () => {
 
   it('without --rm a failed start leaves the container (as docker does)', async () => {
     const name = testName();
-    await expectExitError(runSession(client, request(baseBody(IMAGES.root, ['/no/such/cmd']), { name }), memoryIO()), 127);
+    await expectExitError(runSession(httpApi(client), request(baseBody(IMAGES.root, ['/no/such/cmd']), { name }), memoryIO()), 127);
     expect(await containerExists(name)).toBe(true);
   });
 });
@@ -175,7 +176,7 @@ describe('detach, create, cidfile', () => {
   it('-d prints the id and returns while the container runs', async () => {
     const io = memoryIO();
     const body = baseBody(IMAGES.root, ['sleep', '30']);
-    const res = await runSession(client, request(body, { detach: true }), io);
+    const res = await runSession(httpApi(client), request(body, { detach: true }), io);
     expect(res.exitCode).toBe(0);
     expect(io.stdoutText()).toBe(`${res.containerId}\n`);
     expect(res.containerId).toMatch(/^[0-9a-f]{64}$/);
@@ -185,7 +186,7 @@ describe('detach, create, cidfile', () => {
 
   it('create prints the id and does not start', async () => {
     const io = memoryIO();
-    const res = await runSession(client, { ...request(baseBody(IMAGES.root, ['true'])), mode: 'create' }, io);
+    const res = await runSession(httpApi(client), { ...request(baseBody(IMAGES.root, ['true'])), mode: 'create' }, io);
     expect(io.stdoutText()).toBe(`${res.containerId}\n`);
     const info = await client.json<{ State: { Status: string } }>('GET', `/containers/${res.containerId}/json`);
     expect(info.State.Status).toBe('created');
@@ -194,11 +195,11 @@ describe('detach, create, cidfile', () => {
   it('writes the cidfile, and refuses an existing one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sdt-cid-'));
     const cidfile = join(dir, 'cid');
-    const res = await runSession(client, request(baseBody(IMAGES.root, ['true'], { autoRemove: true }), { cidfile }), memoryIO());
+    const res = await runSession(httpApi(client), request(baseBody(IMAGES.root, ['true'], { autoRemove: true }), { cidfile }), memoryIO());
     expect(readFileSync(cidfile, 'utf8')).toBe(res.containerId);
     const name = testName();
     const err = await expectExitError(
-      runSession(client, request(baseBody(IMAGES.root, ['true']), { cidfile, name }), memoryIO()),
+      runSession(httpApi(client), request(baseBody(IMAGES.root, ['true']), { cidfile, name }), memoryIO()),
       125,
     );
     expect(err.message).toMatch(/container ID file found/);
@@ -208,7 +209,7 @@ describe('detach, create, cidfile', () => {
   it('removes a fresh cidfile when create fails', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sdt-cid-'));
     const cidfile = join(dir, 'cid');
-    await expectExitError(runSession(client, request(baseBody('sdocker-test/nope:1', ['true']), { cidfile }), memoryIO()), 125);
+    await expectExitError(runSession(httpApi(client), request(baseBody('sdocker-test/nope:1', ['true']), { cidfile }), memoryIO()), 125);
     expect(existsSync(cidfile)).toBe(false);
     writeFileSync(join(dir, 'marker'), '');
   });
@@ -220,7 +221,7 @@ describe('signals', () => {
     const body = baseBody(IMAGES.root, ['sh', '-c', "trap 'echo got; exit 7' TERM; echo ready; while true; do sleep 0.1; done"], {
       autoRemove: true,
     });
-    const p = runSession(client, request(body), io);
+    const p = runSession(httpApi(client), request(body), io);
     const deadline = Date.now() + 10_000;
     while (!io.stdoutText().includes('ready')) {
       if (Date.now() > deadline) throw new Error('container did not get ready');
@@ -235,7 +236,7 @@ describe('signals', () => {
   it('--sig-proxy=false does not forward', async () => {
     const io = memoryIO();
     const body = baseBody(IMAGES.root, ['sh', '-c', "trap 'echo got; exit 7' TERM; echo ready; sleep 1; exit 0"], { autoRemove: true });
-    const p = runSession(client, request(body, { sigProxy: false }), io);
+    const p = runSession(httpApi(client), request(body, { sigProxy: false }), io);
     while (!io.stdoutText().includes('ready')) await new Promise((r) => setTimeout(r, 20));
     io.signal('SIGTERM');
     const res = await p;
@@ -249,7 +250,7 @@ describe('tty and detach keys', () => {
     const io = memoryIO();
     Object.assign(io.stdout, { isTTY: true, rows: 33, columns: 77 });
     const body = baseBody(IMAGES.root, ['sh', '-c', 'sleep 0.3; stty -a | head -n 1; echo err >&2'], { tty: true, autoRemove: true });
-    const res = await runSession(client, request(body), io);
+    const res = await runSession(httpApi(client), request(body), io);
     expect(res.exitCode).toBe(0);
     expect(io.stdoutText()).toMatch(/rows 33; columns 77;/);
     expect(io.stdoutText()).toMatch(/err\r\n/);
@@ -261,7 +262,7 @@ describe('tty and detach keys', () => {
     const io = memoryIO({ stdin });
     const name = testName();
     const body = baseBody(IMAGES.root, ['sh', '-c', 'echo started; sleep 30'], { stdin: true, tty: true });
-    const p = runSession(client, request(body, { name, detachKeys: 'ctrl-x,y' }), io);
+    const p = runSession(httpApi(client), request(body, { name, detachKeys: 'ctrl-x,y' }), io);
     while (!io.stdoutText().includes('started')) await new Promise((r) => setTimeout(r, 20));
     const t0 = Date.now();
     stdin.write(Buffer.from([0x18, 0x79]));

@@ -3,6 +3,7 @@
  * in front of the engine's unix socket, with client-certificate verification), and ssh:// (with an
  * `ssh` on PATH that runs `docker system dial-stdio` locally, as the remote end would).
  */
+import { httpApi } from '../../src/engine/http-api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -78,7 +79,7 @@ describe('tcp with TLS', () => {
     try {
       const io = memoryIO({ stdin: Buffer.alloc(100_003, 1) });
       const body = baseBody(IMAGES.root, ['sh', '-c', 'wc -c; echo e >&2; exit 9'], { stdin: true, autoRemove: true });
-      const res = await runSession(client, { mode: 'run', body, image: IMAGES.root, pull: 'never', quiet: false, detach: false, sigProxy: true }, io);
+      const res = await runSession(httpApi(client), { mode: 'run', body, image: IMAGES.root, pull: 'never', quiet: false, detach: false, sigProxy: true }, io);
       expect(io.stdoutText().trim()).toBe('100003');
       expect(io.stderrText()).toBe('e\n');
       expect(res.exitCode).toBe(9);

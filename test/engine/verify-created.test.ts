@@ -5,11 +5,12 @@
  * decision passes (no false alarm), and end to end a container the engine makes differently from
  * the decision (an image's LABEL merged into the container) is refused with exit 125 and removed.
  */
+import { httpApi } from '../../src/engine/http-api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadProfile, decide } from '../../src/cli/run-policy.js';
-import { readCreated, verifyCreated } from '../../src/cli/verify-created.js';
+import { loadProfile, decide } from '../../src/pipeline/run-policy.js';
+import { readCreated, verifyCreated } from '../../src/pipeline/verify-created.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../../src/api/types.js';
 import { PolicyError } from '../../src/errors.js';
 import { buildRunRequest } from '../../src/flags/request.js';
@@ -66,7 +67,7 @@ async function decided(args: string[], cwd = plain): Promise<Decided> {
 async function judge(d: Decided, body: CreateBody): Promise<string[]> {
   const { Id } = await client.json<{ Id: string }>('POST', '/containers/create', { body });
   try {
-    const { inspect, volumes } = await readCreated(client, Id);
+    const { inspect, volumes } = await readCreated(httpApi(client), Id);
     const ctx = contextOf(d.profile, engineFactsFrom(info, ['/var/run/docker.sock', '/run/docker.sock']));
     return createdDifferences(inspect, volumes, d.body, ctx, { invariants: true }).map((x) => x.name);
   } finally {
@@ -144,7 +145,7 @@ describe('verifyCreated, as the run pipeline calls it', () => {
     const { Id } = await client.json<{ Id: string }>('POST', '/containers/create', { body });
     const io = memoryIO();
     try {
-      await expect(verifyCreated(client, Id, d.profile, d.outcome, info, io)).rejects.toBeInstanceOf(PolicyError);
+      await expect(verifyCreated(httpApi(client), Id, d.profile, d.outcome, info, io)).rejects.toBeInstanceOf(PolicyError);
     } finally {
       await client.call('DELETE', `/containers/${Id}`, { query: { v: 1, force: 1 } });
     }
@@ -160,7 +161,7 @@ describe('verifyCreated, as the run pipeline calls it', () => {
     const { Id } = await client.json<{ Id: string }>('POST', '/containers/create', { body });
     const io = memoryIO();
     try {
-      await verifyCreated(client, Id, d.profile, d.outcome, info, io);
+      await verifyCreated(httpApi(client), Id, d.profile, d.outcome, info, io);
     } finally {
       await client.call('DELETE', `/containers/${Id}`, { query: { v: 1, force: 1 } });
     }

@@ -5,7 +5,7 @@
  * anonymous volumes (sdocker's bind volumes among them) and the cidfile. Warn mode says what
  * differs and goes on; audit mode and level privileged change nothing, so there is nothing to verify.
  */
-import type { EngineClient } from '../engine/client.js';
+import type { EngineApi } from '../engine/api.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import { EngineError, PolicyError } from '../errors.js';
 import { createdDifferences, type ContainerInspect, type CreatedOptions, type VolumeInspects } from '../policy/created.js';
@@ -19,12 +19,17 @@ import { inspectJoined } from './facts.js';
 import type { ProcessIO } from '../io/process-io.js';
 
 /** The engine's view of a container and of the volumes it mounts (GETs in parallel). */
-export async function readCreated(client: EngineClient, id: string): Promise<{ inspect: ContainerInspect; volumes: VolumeInspects }> {
-  const inspect = await client.json<ContainerInspect>('GET', `/containers/${encodeURIComponent(id)}/json`);
+export async function readCreated(api: EngineApi, id: string): Promise<{ inspect: ContainerInspect; volumes: VolumeInspects }> {
+  const inspect = await api.containers.inspect(id);
+  if (!inspect) throw new EngineError(`No such container: ${id}`, 404);
   const names = [...new Set((inspect.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name as string))];
-  const got = await Promise.all(names.map((n) => client.json<VolumeInspects[string]>('GET', `/volumes/${encodeURIComponent(n)}`)));
+  const got = await Promise.all(names.map((n) => api.volumes.inspect(n)));
   const volumes: VolumeInspects = {};
-  names.forEach((n, i) => (volumes[n] = got[i]!));
+  names.forEach((n, i) => {
+    const v = got[i];
+    if (!v) throw new EngineError(`get ${n}: no such volume`, 404);
+    volumes[n] = v;
+  });
   return { inspect, volumes };
 }
 
@@ -33,17 +38,10 @@ export async function readCreated(client: EngineClient, id: string): Promise<{ i
  * engine stores a join by id). A reference the engine no longer knows is left out: the created
  * mode then differs from the decided text.
  */
-export async function joinIdsOf(client: EngineClient, decided: CreateBody): Promise<Record<string, string>> {
+export async function joinIdsOf(api: EngineApi, decided: CreateBody): Promise<Record<string, string>> {
   const hc = decided.HostConfig ?? {};
   const refs = [...new Set(JOIN_FIELDS.map((f) => joinRef(hc[f])).filter((r): r is string => r !== undefined))];
-  const ids = await Promise.all(refs.map(async (ref) => {
-    try {
-      return (await client.json<{ Id: string }>('GET', `/containers/${encodeURIComponent(ref)}/json`)).Id;
-    } catch (err) {
-      if (err instanceof EngineError && err.statusCode === 404) return undefined;
-      throw err;
-    }
-  }));
+  const ids = await Promise.all(refs.map(async (ref) => (await api.containers.inspect(ref))?.Id));
   const out: Record<string, string> = {};
   refs.forEach((r, i) => {
     if (ids[i]) out[r] = ids[i];
@@ -94,7 +92,7 @@ export function describeDifferences(found: Difference[], refused: boolean): stri
  * enforce mode, after writing what differed to stderr and adding it to the outcome's violations.
  */
 export async function verifyCreated(
-  client: EngineClient,
+  api: EngineApi,
   id: string,
   profile: EffectiveProfile,
   outcome: PolicyOutcome,
@@ -103,13 +101,13 @@ export async function verifyCreated(
   image?: ImageInspect,
 ): Promise<void> {
   if (profile.unconfined || !outcome.applied) return;
-  const joinIds = joinIdsOf(client, outcome.body);
+  const joinIds = joinIdsOf(api, outcome.body);
   joinIds.catch(() => undefined);
-  const { inspect, volumes } = await readCreated(client, id);
+  const { inspect, volumes } = await readCreated(api, id);
   const host = io.env.DOCKER_HOST;
   const sockets = ['/var/run/docker.sock', '/run/docker.sock', ...(host?.startsWith('unix://') ? [host.slice('unix://'.length)] : [])];
   // The containers the created one joins, by the ids the engine holds: a chain is followed to the host's namespaces.
-  const containers = await inspectJoined(client, { ...inspect.Config, HostConfig: inspect.HostConfig });
+  const containers = await inspectJoined(api, { ...inspect.Config, HostConfig: inspect.HostConfig });
   const ctx = { ...contextOf(profile, engineFactsFrom(info, sockets)), hostPaths: hostPathsNow(inspect, volumes), containers };
   const enforce = outcome.mode === 'enforce';
   // A user name is left to the identity check only when it is the one the policy saw (the image's USER may have changed since).

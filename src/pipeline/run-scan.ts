@@ -10,7 +10,8 @@
  * cache ahead of time. A scan that fails is 'unknown': the run goes on when no-new-privileges is
  * set anyway, and is refused when it is not (sdocker cannot tell what it would let through).
  */
-import type { EngineClient } from '../engine/client.js';
+import type { EngineApi } from '../engine/api.js';
+import { HttpEngineApi } from '../engine/http-api.js';
 import type { ImageInspect } from '../api/types.js';
 import { findingsOf } from '../scan/findings.js';
 import { readScanCache, writeScanCache } from '../scan/cache.js';
@@ -26,14 +27,16 @@ export interface SetuidFacts {
   error?: string;
 }
 
-export async function setuidFilesFor(client: EngineClient, profile: EffectiveProfile, image: ImageInspect | undefined, io: ProcessIO): Promise<SetuidFacts | undefined> {
+export async function setuidFilesFor(api: EngineApi, profile: EffectiveProfile, image: ImageInspect | undefined, io: ProcessIO): Promise<SetuidFacts | undefined> {
   if (profile.unconfined || profile.level === 'privileged') return undefined;
   if (!image?.Id) return profile.level === 'restricted' ? { files: 'unknown', source: 'scan', error: 'the image is not known yet' } : undefined;
   const cached = readScanCache(io.env, image.Id);
   if (cached) return { files: setuidRootFiles(cached.findings), source: 'cache' };
   if (profile.level !== 'restricted') return undefined;
   try {
-    const { image: ordered } = await readImage(client, image.Id);
+    // The scan streams the image's archive: only the engine on node:http has it (not the unit tests' fake).
+    if (!(api instanceof HttpEngineApi)) throw new Error('this engine connection cannot export images');
+    const { image: ordered } = await readImage(api.client, image.Id);
     const findings = findingsOf(ordered);
     writeScanCache(io.env, { id: image.Id, diffIds: ordered.diffIds, findings });
     return { files: setuidRootFiles(findings), source: 'scan' };

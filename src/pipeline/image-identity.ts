@@ -19,9 +19,9 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { stateDir } from '../record/run-record.js';
-import type { EngineClient } from '../engine/client.js';
+import type { EngineApi, PathStat } from '../engine/api.js';
 import { readBody } from '../engine/client.js';
-import { EngineError, PolicyError } from '../errors.js';
+import { PolicyError } from '../errors.js';
 import { singleFileFromTar, type IdentityFiles } from '../policy/user-names.js';
 
 export const HELPER_LABEL = 'sdocker.helper';
@@ -34,90 +34,55 @@ const CACHED_MAX = 256 * 1024;
 const MODE_DIR = 2 ** 31;
 const MODE_SYMLINK = 2 ** 27;
 
-interface PathStat {
-  name?: string;
-  size?: number;
-  mode?: number;
-  linkTarget?: string;
-}
-
-function statOf(header: string | string[] | undefined): PathStat | undefined {
-  if (typeof header !== 'string') return undefined;
-  try {
-    return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
-  } catch {
-    return undefined;
-  }
-}
-
 const isLink = (s: PathStat | undefined) => !!s?.mode && Math.floor(s.mode / MODE_SYMLINK) % 2 === 1;
 const isDir = (s: PathStat | undefined) => !!s?.mode && s.mode >= MODE_DIR;
 
-/** A path's stat in the container (not following a final link); undefined when absent. */
-async function stat(client: EngineClient, id: string, path: string): Promise<PathStat | undefined> {
-  try {
-    const res = await client.request('HEAD', `/containers/${id}/archive`, { query: { path } });
-    res.resume();
-    return statOf(res.headers['x-docker-container-path-stat']);
-  } catch (err) {
-    if (err instanceof EngineError && err.statusCode === 404) return undefined;
-    throw err;
-  }
-}
-
 /** One file of a container, following symbolic links in its scope; null when absent. `paths`: the way. */
-export async function readFile(client: EngineClient, id: string, path: string, paths: string[]): Promise<string | null> {
+export async function readFile(api: EngineApi, id: string, path: string, paths: string[]): Promise<string | null> {
   for (let hop = 0; hop < 40; hop++) {
     paths.push(path);
-    let res;
-    try {
-      res = await client.request('GET', `/containers/${id}/archive`, { query: { path } });
-    } catch (err) {
-      if (err instanceof EngineError && err.statusCode === 404) return null;
-      throw err;
-    }
-    const st = statOf(res.headers['x-docker-container-path-stat']);
+    const res = await api.containers.archive(id, path);
+    if (!res) return null;
+    const st = res.stat;
     if (isLink(st) && st?.linkTarget) {
-      res.resume();
+      res.body.resume();
       path = st.linkTarget;
       continue;
     }
     if (isDir(st) || (st?.size ?? 0) > MAX_FILE) {
-      res.resume();
+      res.body.resume();
       throw new PolicyError(`the image's ${path} is ${isDir(st) ? 'a directory' : 'larger than 4 MiB'}: users and groups cannot be resolved`);
     }
-    const f = singleFileFromTar(await readBody(res));
+    const f = singleFileFromTar(await readBody(res.body));
     return f && 'text' in f ? f.text : null;
   }
   throw new PolicyError(`the image's ${path}: too many symbolic links`);
 }
 
 /** Read the files through a helper container made from the image id (see the comment above). */
-export async function readImageIdentity(client: EngineClient, imageId: string): Promise<IdentityFiles> {
-  const created = await client.json<{ Id: string }>('POST', '/containers/create', {
-    body: {
-      Image: imageId,
-      Entrypoint: ['/sdocker-identity-helper-never-started'],
-      Cmd: [],
-      Labels: { [HELPER_LABEL]: 'identity' },
-      NetworkDisabled: true,
-      HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'none', Config: {} } },
-    },
+export async function readImageIdentity(api: EngineApi, imageId: string): Promise<IdentityFiles> {
+  const created = await api.containers.create({
+    Image: imageId,
+    Entrypoint: ['/sdocker-identity-helper-never-started'],
+    Cmd: [],
+    Labels: { [HELPER_LABEL]: 'identity' },
+    NetworkDisabled: true,
+    HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'none', Config: {} } },
   });
-  const id = encodeURIComponent(created.Id);
+  const id = created.Id;
   try {
     const passwdPaths: string[] = [];
     const groupPaths: string[] = [];
     const [etc, passwd, group] = await Promise.all([
-      stat(client, id, '/etc'),
-      readFile(client, id, '/etc/passwd', passwdPaths),
-      readFile(client, id, '/etc/group', groupPaths),
+      api.containers.archiveStat(id, '/etc'),
+      readFile(api, id, '/etc/passwd', passwdPaths),
+      readFile(api, id, '/etc/group', groupPaths),
     ]);
     // /etc itself a link (to /private/etc, say): a mount there replaces the file as well.
     if (isLink(etc) && etc?.linkTarget) groupPaths.push(posix.join(etc.linkTarget, 'group'));
     return { passwd, group, groupPaths: [...new Set(groupPaths)] };
   } finally {
-    await client.call('DELETE', `/containers/${id}`, { query: { v: 1, force: 1 } }).catch(() => undefined);
+    await api.containers.remove(id).catch(() => undefined);
   }
 }
 
@@ -169,10 +134,10 @@ function remember(env: Record<string, string | undefined>, imageId: string, file
 }
 
 /** The image's files: remembered for this image id, else read (and remembered). */
-export async function imageIdentity(client: EngineClient, env: Record<string, string | undefined>, imageId: string): Promise<IdentityFiles> {
+export async function imageIdentity(api: EngineApi, env: Record<string, string | undefined>, imageId: string): Promise<IdentityFiles> {
   const known = readCache(env)[imageId];
   if (known) return known;
-  const files = await readImageIdentity(client, imageId);
+  const files = await readImageIdentity(api, imageId);
   remember(env, imageId, files);
   return files;
 }

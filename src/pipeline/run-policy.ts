@@ -15,7 +15,7 @@ import { allowPaths } from '../policy/paths.js';
 import { resolveHostPaths } from '../policy/resolve-paths.js';
 import type { EffectiveProfile, JoinedContainers, NamedVolumes, PolicyOutcome } from '../policy/types.js';
 import type { IdentityFiles } from '../policy/user-names.js';
-import type { EngineClient } from '../engine/client.js';
+import type { EngineApi } from '../engine/api.js';
 import { imageIdentity, readFile } from './image-identity.js';
 import { EngineError, PolicyError } from '../errors.js';
 import { groupFileMayChange, runtimeGroupViolations } from '../policy/identity.js';
@@ -96,7 +96,7 @@ export function decide(
  * then says a name could not be resolved.
  */
 export async function identityFilesFor(
-  client: EngineClient,
+  api: EngineApi,
   profile: EffectiveProfile,
   info: EngineInfo,
   image: ImageInspect | undefined,
@@ -106,7 +106,7 @@ export async function identityFilesFor(
   const root = profile.allow.root;
   if (root && (engineFactsFrom(info).usernsRemap || root.withoutUsernsRemap)) return undefined;
   try {
-    return await imageIdentity(client, io.env, image.Id);
+    return await imageIdentity(api, io.env, image.Id);
   } catch (err) {
     // A remembered image id no longer there: undecidable names refuse, and a refusal on
     // remembered facts is taken again on the engine's (run.ts).
@@ -122,7 +122,7 @@ export async function identityFilesFor(
  * then removes the container).
  */
 export async function checkMountedGroups(
-  client: EngineClient,
+  api: EngineApi,
   id: string,
   req: RunRequest,
   profile: EffectiveProfile,
@@ -130,7 +130,7 @@ export async function checkMountedGroups(
   files: IdentityFiles,
   io: ProcessIO,
 ): Promise<void> {
-  const group = await readFile(client, encodeURIComponent(id), '/etc/group', []);
+  const group = await readFile(api, id, '/etc/group', []);
   const found = runtimeGroupViolations(outcome.body, files, group);
   if (found.length === 0) return;
   outcome.violations.push(...found);

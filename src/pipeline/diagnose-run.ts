@@ -3,7 +3,7 @@
  * the watch after `-d`, say which hardening caused it and the sdocker.yaml lines that fix it
  * (src/diagnose). Not under --policy privileged: then docker's behaviour is kept exactly.
  */
-import type { EngineClient } from '../engine/client.js';
+import type { EngineApi } from '../engine/api.js';
 import type { CreateBody, ImageInspect } from '../api/types.js';
 import type { RunRequest } from '../flags/request.js';
 import type { EffectiveProfile } from '../policy/types.js';
@@ -37,7 +37,7 @@ export function planDiagnosis(req: RunRequest, body: CreateBody, hardened: boole
  * names a cause); -d, non-zero when the container died within the watch (docker returns 0).
  */
 export async function diagnoseRun(
-  client: EngineClient,
+  api: EngineApi,
   plan: DiagnosisPlan,
   req: RunRequest,
   body: CreateBody,
@@ -51,7 +51,7 @@ export async function diagnoseRun(
   let diedAfterMs: number | undefined;
   if (req.detach) {
     const t0 = Date.now();
-    const exited = await watchContainer(client, id, plan.watchMs);
+    const exited = await watchContainer(api, id, plan.watchMs);
     if (exited === undefined || exited === 0) return 0;
     exitCode = exited;
     diedAfterMs = Date.now() - t0;
@@ -68,7 +68,7 @@ export async function diagnoseRun(
   if (lines) input.logLines = lines;
   let d;
   try {
-    d = await collectDiagnosis(client, id, input);
+    d = await collectDiagnosis(api, id, input);
   } catch (err) {
     io.stderr.write(`sdocker: could not diagnose container ${id.slice(0, 12)}: ${(err as Error).message}\n`);
     return req.detach ? exitCode : result.exitCode;

@@ -3,16 +3,14 @@
  * pure): GET /info, the image's inspect (pulling it first as docker would when it is missing), the
  * named volumes a request mounts, and the containers whose namespaces it joins.
  */
-import { EngineError } from '../errors.js';
-import type { EngineClient } from '../engine/client.js';
+import type { ContainerJson, EngineApi, VolumeJson } from '../engine/api.js';
+import type { PullOptions } from '../engine/pull.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import type { RunRequest } from '../flags/request.js';
 import { linkRef, volumesFromRef } from '../policy/join-trust.js';
 import { JOIN_DEPTH, JOIN_FIELDS, joinRef } from '../policy/joins.js';
 import { isOwnLabelKey } from '../policy/own-labels.js';
 import type { JoinedContainer, JoinedContainers } from '../policy/types.js';
-import type { GlobalOptions } from './globals.js';
-import type { ProcessIO } from '../io/process-io.js';
 
 export interface EarlyFacts {
   info: Promise<EngineInfo>;
@@ -20,21 +18,12 @@ export interface EarlyFacts {
   image: Promise<ImageInspect | undefined>;
 }
 
-export function startFacts(client: EngineClient, req: RunRequest): EarlyFacts {
-  const info = client.json<EngineInfo>('GET', '/info');
-  const image = req.pull === 'always' ? Promise.resolve(undefined) : inspectImage(client, req.image);
+export function startFacts(api: EngineApi, req: Pick<RunRequest, 'pull' | 'image'>): EarlyFacts {
+  const info = api.info();
+  const image = req.pull === 'always' ? Promise.resolve(undefined) : api.images.inspect(req.image);
   info.catch(() => undefined);
   image.catch(() => undefined);
   return { info, image };
-}
-
-export async function inspectImage(client: EngineClient, image: string): Promise<ImageInspect | undefined> {
-  try {
-    return await client.json<ImageInspect>('GET', `/images/${encodeURIComponent(image)}/json`);
-  } catch (err) {
-    if (err instanceof EngineError && err.statusCode === 404) return undefined;
-    throw err;
-  }
 }
 
 export interface Facts {
@@ -46,27 +35,13 @@ export interface Facts {
   containers: JoinedContainers;
 }
 
-interface ContainerInspect {
-  Id: string;
-  Name?: string;
-  Image?: string;
-  Config?: { Labels?: Record<string, string> | null; User?: string };
-  HostConfig?: Partial<Record<'PidMode' | 'IpcMode' | 'NetworkMode' | 'UTSMode', string>> & {
-    Privileged?: boolean; CapAdd?: string[] | null; CapDrop?: string[] | null;
-  };
-}
-
 /** Whether an image's labels (which its containers inherit) include sdocker's own keys. */
-async function imageHasOwnLabels(client: EngineClient, image: string | undefined): Promise<boolean> {
+async function imageHasOwnLabels(api: EngineApi, image: string | undefined): Promise<boolean> {
   if (!image) return false;
-  try {
-    const img = await client.json<{ Config?: { Labels?: Record<string, string> | null } }>('GET', `/images/${encodeURIComponent(image)}/json`);
-    return Object.keys(img.Config?.Labels ?? {}).some(isOwnLabelKey);
-  } catch (err) {
-    // An image removed since: its labels cannot be checked, so they prove nothing.
-    if (err instanceof EngineError && err.statusCode === 404) return true;
-    throw err;
-  }
+  const img = await api.images.inspect(image);
+  // An image removed since: its labels cannot be checked, so they prove nothing.
+  if (!img) return true;
+  return Object.keys(img.Config?.Labels ?? {}).some(isOwnLabelKey);
 }
 
 /**
@@ -74,7 +49,7 @@ async function imageHasOwnLabels(client: EngineClient, image: string | undefined
  * (each level in parallel), JOIN_DEPTH levels deep. None when nothing is joined. A missing
  * container is left out: the engine refuses the create by itself.
  */
-export async function inspectJoined(client: EngineClient, body: CreateBody): Promise<JoinedContainers> {
+export async function inspectJoined(api: EngineApi, body: CreateBody): Promise<JoinedContainers> {
   const out: JoinedContainers = {};
   const refsOf = (hc: Partial<Record<string, unknown>> | undefined) =>
     JOIN_FIELDS.map((f) => joinRef(hc?.[f] as string | undefined)).filter((r): r is string => r !== undefined);
@@ -85,19 +60,14 @@ export async function inspectJoined(client: EngineClient, body: CreateBody): Pro
   ])];
   for (let depth = 0; depth < JOIN_DEPTH && level.length > 0; depth++) {
     const found = await Promise.all(level.map(async (ref) => {
-      try {
-        const c = await client.json<ContainerInspect>('GET', `/containers/${encodeURIComponent(ref)}/json`);
-        return [ref, c, await imageHasOwnLabels(client, c.Image)] as const;
-      } catch (err) {
-        if (err instanceof EngineError && err.statusCode === 404) return undefined;
-        throw err;
-      }
+      const c: ContainerJson | undefined = await api.containers.inspect(ref);
+      return c && ([ref, c, await imageHasOwnLabels(api, c.Image)] as const);
     }));
     const next = new Set<string>();
     for (const f of found) {
       if (!f) continue;
       const [ref, c, forged] = f;
-      const hc = c.HostConfig ?? {};
+      const hc: Partial<ContainerJson['HostConfig']> = c.HostConfig ?? {};
       const j: JoinedContainer = {
         Name: c.Name || c.Id, Privileged: hc.Privileged === true, Labels: c.Config?.Labels ?? null, User: c.Config?.User ?? '',
         CapAdd: hc.CapAdd ?? null, CapDrop: hc.CapDrop ?? null, ImageSdockerLabels: forged,
@@ -111,54 +81,44 @@ export async function inspectJoined(client: EngineClient, body: CreateBody): Pro
   return out;
 }
 
+/** How the facts are read for one request: the pull's options, and remembered answers to decide on. */
+export interface FactsOptions {
+  /** Where pull progress and "Unable to find image" go (null: -q), with the credentials. */
+  pull: PullOptions & { quiet: boolean };
+  /** Decide on these instead of waiting for GET /info (the caller verifies them before start). */
+  remembered?: EngineInfo | undefined;
+  /** Likewise for the image: no wait for its inspect, no pull here (the session pulls on a 404). */
+  rememberedImage?: ImageInspect | undefined;
+}
+
 /** GET /info, the image and the named volumes, in parallel; a missing image is pulled as docker would. */
 export async function gatherFacts(
-  client: EngineClient,
-  req: RunRequest,
-  globals: GlobalOptions,
-  io: ProcessIO,
+  api: EngineApi,
+  req: Pick<RunRequest, 'pull' | 'image' | 'body' | 'sdocker'>,
   volumeNames: string[],
   early: EarlyFacts,
-  /** Decide on these instead of waiting for GET /info (the caller verifies them before start). */
-  remembered?: EngineInfo,
-  /** Likewise for the image: no wait for its inspect, no pull here (the session pulls on a 404). */
-  rememberedImg?: ImageInspect,
+  opts: FactsOptions,
 ): Promise<Facts> {
   let pulled = false;
-  const pull = async () => {
-    const { pullImage } = await import('../engine/pull.js');
-    const opts: Parameters<typeof pullImage>[2] = { progress: req.quiet ? null : io.stderr, env: io.env };
-    if (req.platform) opts.platform = req.platform;
-    if (globals.configDir) opts.configDir = globals.configDir;
-    await pullImage(client, req.image, opts);
-    pulled = true;
-  };
   const imageFacts = async (): Promise<ImageInspect | undefined> => {
     if (req.pull === 'always') {
-      await pull();
-      return inspectImage(client, req.image);
+      await (await import('../engine/pull.js')).pullImage(api, req.image, opts.pull);
+    } else {
+      const found = await early.image;
+      if (found || req.pull === 'never' || req.sdocker.dryRun) return found;
+      await (await import('../engine/pull.js')).pullMissing(api, req.image, opts.pull);
     }
-    const found = await early.image;
-    if (found || req.pull === 'never' || req.sdocker.dryRun) return found;
-    if (!req.quiet) {
-      const { familiarString } = await import('../engine/pull.js');
-      io.stderr.write(`Unable to find image '${familiarString(req.image)}' locally\n`);
-    }
-    await pull();
-    return inspectImage(client, req.image);
+    pulled = true;
+    return api.images.inspect(req.image);
   };
   const inspectVolume = async (name: string) => {
-    try {
-      return [name, await client.json<{ Driver?: string; Options?: Record<string, string> | null }>('GET', `/volumes/${encodeURIComponent(name)}`)] as const;
-    } catch (err) {
-      if (err instanceof EngineError && err.statusCode === 404) return undefined;
-      throw err;
-    }
+    const v: VolumeJson | undefined = await api.volumes.inspect(name);
+    return v && ([name, { Driver: v.Driver, Options: v.Options ?? null }] as const);
   };
   const joins = JOIN_FIELDS.some((f) => joinRef(req.body.HostConfig[f]) !== undefined) || (req.body.HostConfig.VolumesFrom ?? []).length > 0
     || (req.body.HostConfig.Links ?? []).length > 0;
   const [info, image, volumes, containers] = await Promise.all([
-    remembered ?? early.info, rememberedImg ?? imageFacts(), Promise.all(volumeNames.map(inspectVolume)), joins ? inspectJoined(client, req.body) : {},
+    opts.remembered ?? early.info, opts.rememberedImage ?? imageFacts(), Promise.all(volumeNames.map(inspectVolume)), joins ? inspectJoined(api, req.body) : {},
   ]);
   const namedVolumes: Facts['namedVolumes'] = {};
   for (const v of volumes) if (v) namedVolumes[v[0]] = v[1];

@@ -5,8 +5,8 @@
  * Used by `sdocker run`/`create` (the session's hooks) and `sdocker start`.
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import type { EngineClient } from '../engine/client.js';
-import { EngineError, PolicyError } from '../errors.js';
+import type { EngineApi } from '../engine/api.js';
+import { PolicyError } from '../errors.js';
 import { decidedBinds, mountMismatches, parseMountInfo, type DecidedBind } from '../policy/binds.js';
 import { RULES } from '../policy/rules.js';
 import type { SessionRequest } from '../session/types.js';
@@ -69,26 +69,21 @@ export function guardBinds(session: SessionRequest): void {
   const binds = decidedBinds(session.body.HostConfig.Mounts);
   if (binds.length === 0) return;
   const before = session.beforeStart;
-  session.beforeStart = async (client, id) => {
-    await before?.(client, id);
+  session.beforeStart = async (api, id) => {
+    if ((await before?.(api, id)) === 'discard') return 'discard';
     const problems = recheckBinds(binds);
     if (problems.length > 0) throw bindRefusal(problems, 'the container was removed before it started');
   };
-  session.afterStart = async (client, id) => {
-    let pid = 0;
-    try {
-      pid = (await client.json<{ State?: { Pid?: number } }>('GET', `/containers/${encodeURIComponent(id)}/json`)).State?.Pid ?? 0;
-    } catch (err) {
-      // Already exited and removed (--rm): nothing left to read; the check before start applied.
-      if (!(err instanceof EngineError && err.statusCode === 404)) throw err;
-    }
+  session.afterStart = async (api, id) => {
+    // Already exited and removed (--rm): nothing left to read; the check before start applied.
+    const pid = (await api.containers.inspect(id))?.State?.Pid ?? 0;
     const problems = verifyStarted(id, pid, binds);
     if (problems.length > 0) throw bindRefusal(problems, 'the container was killed and removed');
   };
 }
 
-/** `sdocker start`: the binds of a container sdocker created, rechecked before docker starts it. */
-export async function recheckContainer(client: EngineClient, ref: string): Promise<string[]> {
-  const c = await client.json<{ HostConfig?: { Mounts?: SessionRequest['body']['HostConfig']['Mounts'] } }>('GET', `/containers/${encodeURIComponent(ref)}/json`);
-  return recheckBinds(decidedBinds(c.HostConfig?.Mounts));
+/** `sdocker start`: the binds of a container sdocker created, rechecked before docker starts it (undefined: no such container). */
+export async function recheckContainer(api: EngineApi, ref: string): Promise<string[] | undefined> {
+  const c = await api.containers.inspect(ref);
+  return c && recheckBinds(decidedBinds(c.HostConfig?.Mounts));
 }
