@@ -12,7 +12,7 @@ import type { EffectiveProfile } from '../../policy/types.js';
 import type { JudgeOptions } from '../judge.js';
 import type { DoorRequest, Verdict } from '../types.js';
 import { canonicalKeys, caseDuplicates, isObject, unknownFields } from './body.js';
-import { cannotJudge, verdictOf } from './verdict.js';
+import { cannotJudge, forwardJudged, verdictOf } from './verdict.js';
 
 export const EXEC_FIELDS: ReadonlySet<string> = new Set([
   'AttachStdin', 'AttachStdout', 'AttachStderr', 'DetachKeys', 'Tty', 'Env', 'Cmd', 'Privileged', 'User', 'WorkingDir', 'ConsoleSize', 'Detach',
@@ -40,7 +40,7 @@ export function judgeExecBody(raw: unknown, container: string, profile: Effectiv
   if (body.User !== undefined && body.User !== null && typeof body.User !== 'string') return cannotJudge('exec: User is not a string');
   try {
     const j = judgeExec(execArgs(body, container), profile, usernsRemap);
-    return verdictOf(j.violations, new Map([['privileged', ['Privileged: true (exec --privileged)']], ['user', [`User: ${JSON.stringify(body.User ?? '')} (exec -u)`]]]), profile, 'exec', warn);
+    return forwardJudged(verdictOf(j.violations, new Map([['privileged', ['Privileged: true (exec --privileged)']], ['user', [`User: ${JSON.stringify(body.User ?? '')} (exec -u)`]]]), profile, 'exec', warn), body);
   } catch (err) {
     if (err instanceof UsageError) return cannotJudge(`exec: ${err.message}`);
     throw err;

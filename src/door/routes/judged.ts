@@ -29,8 +29,8 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
     route('POST', `/containers/${ID}/start`, 'container.start', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'start', opts)),
     route('POST', `/containers/${ID}/restart`, 'container.restart', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'restart', opts)),
     route('POST', `/containers/${ID}/exec`, 'container.exec', 'json', (req, m) => judgeExecRequest(req, m[1]!, opts)),
-    route('POST', `/containers/${ID}/update`, 'container.update', 'json', async (req) => judgeUpdateRequest(req, p)),
-    route('POST', '/build', 'image.build', 'stream', async (req) => judgeBuildRequest(req, p)),
+    route('POST', `/containers/${ID}/update`, 'container.update', 'json', async (req) => judgeUpdateRequest(req, p, opts.warn)),
+    route('POST', '/build', 'image.build', 'stream', async (req) => judgeBuildRequest(req, p, opts.warn)),
     route('POST', '/volumes/create', 'volume.create', 'json', (req) => judgeVolumeCreateRequest(req, opts)),
     route('POST', '/networks/create', 'network.create', 'json', async (req) => judgeNetworkCreate(req, p)),
     // BuildKit's session for a build judged at POST /build (files and credentials from the client)

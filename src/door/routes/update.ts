@@ -12,7 +12,7 @@ import { judgeUpdate } from '../../policy/commands/update.js';
 import type { EffectiveProfile } from '../../policy/types.js';
 import type { DoorRequest, Verdict } from '../types.js';
 import { canonicalKeys, caseDuplicates, isObject, unknownFields } from './body.js';
-import { cannotJudge, verdictOf } from './verdict.js';
+import { cannotJudge, forwardJudged, verdictOf } from './verdict.js';
 
 /** API field → the update flag that sets it (the value goes as the engine's number). */
 const FLAG_OF: Record<string, string> = {
@@ -72,7 +72,7 @@ export function judgeUpdateRequest(req: DoorRequest, profile: EffectiveProfile, 
     const prov = new Map<string, string[]>();
     for (const [field, flag] of Object.entries(FLAG_OF)) if (body[field] !== undefined && body[field] !== null) prov.set(flag, [`${field}: ${JSON.stringify(body[field])} (update --${flag})`]);
     if (isObject(body.RestartPolicy)) prov.set('restart', [`RestartPolicy: ${JSON.stringify(body.RestartPolicy)} (update --restart)`]);
-    return verdictOf(j.violations, prov, profile, 'update', warn);
+    return forwardJudged(verdictOf(j.violations, prov, profile, 'update', warn), body);
   } catch (err) {
     if (err instanceof UsageError) return cannotJudge(`update: ${err.message}`);
     throw err;

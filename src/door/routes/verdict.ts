@@ -37,6 +37,11 @@ export function verdictOf(
   return refusal(text, violations.map((v) => v.rule));
 }
 
+/** A pass of a JSON body becomes a forward of the body as judged (canonical keys): the engine reads what was judged. */
+export function forwardJudged(v: Verdict, body: unknown): Verdict {
+  return v.action === 'pass' ? { action: 'forward', body } : v;
+}
+
 export function refusal(text: string, rules: string[], status = 403): Verdict {
   return { action: 'refuse', status, message: `sdocker: ${text.trimEnd()}`, rules: [...new Set(rules)] };
 }
