@@ -84,7 +84,7 @@ describe('POST /containers/create through the door', () => {
     [{}, { Binds: ['/var/run/docker.sock:/var/run/docker.sock'] }, 'SD-MNT-001', ''],
     [{}, { Binds: ['/run/sdocker-test-door.sock:/d.sock'] }, 'SD-MNT-001', ''],
     [{ User: '0' }, {}, 'SD-USER-001', 'root:'],
-    [{}, { PidsLimit: 0 }, 'SD-RES-002', 'unlimited:'],
+    [{}, { PidsLimit: -1 }, 'SD-RES-002', 'unlimited:'],
   ])('refuses %j %j (%s) with the allowing YAML, nothing created, a record with the peer', async (extra, hc, rule, yaml) => {
     const c = caseOf('door-refuse');
     const v = await ask('POST', '/containers/create', { body: body(c.labels, extra, hc) });
