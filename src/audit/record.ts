@@ -37,6 +37,8 @@ export interface RunRecord {
   containerId?: string;
   exitStatus?: number;
   error?: string;
+  /** The client of `sdocker serve` that asked (SO_PEERCRED on the door's unix socket), when the request came through the door. */
+  peer?: { uid: number; gid: number; pid: number };
 }
 
 export interface ChainedRecord extends RunRecord {

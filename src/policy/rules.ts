@@ -288,6 +288,32 @@ export const RULES = {
     why: 'security options and entitlements (security.insecure, devices) run the RUN steps unconfined or privileged: root in them is root on the host',
     allow: single('privileged'),
   },
+  // The door (sdocker serve, src/door/): Engine API requests judged by the same policy.
+  'SD-DOOR-001': {
+    id: 'SD-DOOR-001', guideline: 2, title: 'request the door cannot judge', flag: 'the API request',
+    why: 'an endpoint, a body field or a query option the door does not know may weaken a container or the host; the door forwards only what it can judge',
+    allow: none,
+  },
+  'SD-DOOR-002': {
+    id: 'SD-DOOR-002', guideline: 5, title: 'engine plugins', flag: 'POST /plugins',
+    why: 'a plugin runs as root on the host with the privileges it declares (host network, devices, CAP_SYS_ADMIN, mounts)',
+    allow: single('privileged'),
+  },
+  'SD-DOOR-003': {
+    id: 'SD-DOOR-003', guideline: 5, title: 'swarm services', flag: 'POST /services',
+    why: 'the engine creates a service\'s containers itself, with no verification after create, and API 1.41 cannot express no-new-privileges or a seccomp profile in a service spec',
+    allow: single('privileged'),
+  },
+  'SD-DOOR-004': {
+    id: 'SD-DOOR-004', guideline: 17, title: 'start a container the policy did not make', flag: 'POST /containers/{id}/start',
+    why: 'a container without sdocker\'s labels (made before the door, or directly on the engine) or a start with a HostConfig (API < 1.24) was never judged',
+    allow: single('privileged'),
+  },
+  'SD-DOOR-005': {
+    id: 'SD-DOOR-005', guideline: 15, title: 'network drivers', flag: 'POST /networks/create',
+    why: 'macvlan, ipvlan and plugin network drivers put containers on the host\'s own networks, outside the engine\'s bridge and its rules',
+    allow: single('privileged'),
+  },
 } satisfies Record<string, Rule>;
 
 export type RuleId = keyof typeof RULES;
