@@ -26,6 +26,8 @@ import type { Upstream } from './upstream.js';
 /** What the server needs of the judge: the route of a request (undefined: an endpoint it does not know). */
 export interface RouteTable {
   routeFor(method: string, path: string): { route: Route; match: RegExpMatchArray } | undefined;
+  /** The refusal of an endpoint no route knows (default: a 403 naming it). */
+  unknownEndpoint?(method: string, path: string): Verdict;
 }
 
 export interface DoorOptions {
@@ -122,14 +124,13 @@ export class Door {
     const { path, apiVersion, query } = parsed.target;
     const found = this.opts.routes.routeFor(method, path);
     if (!found) {
-      return this.refuse(
-        req,
-        path,
-        'unknown',
-        403,
-        `sdocker serve: ${method} ${path} is not an endpoint the door knows; refused rather than forwarded unjudged`,
-        'unknown endpoint',
-      );
+      const v = this.opts.routes.unknownEndpoint?.(method, path);
+      if (v?.action === 'refuse') {
+        this.line(req, path, { route: 'unknown', action: 'refuse', status: v.status, ...(v.rules ? { rules: v.rules } : {}), reason: 'unknown endpoint' });
+        return { kind: 'answer', status: v.status, body: { message: v.message } };
+      }
+      // Whatever else the hook says, an endpoint without a route is never forwarded.
+      return this.refuse(req, path, 'unknown', 403, `sdocker serve: ${method} ${path} is not an endpoint the door knows; refused rather than forwarded unjudged`, 'unknown endpoint');
     }
     const { route, match } = found;
     const door: DoorRequest = { method, path, query, headers: req.headers, ...(apiVersion !== undefined ? { apiVersion } : {}) };
