@@ -49,6 +49,7 @@ Commands of sdocker's own:
   init         Write a starter sdocker.yaml profile
   learn        Run an image until it works hardened; write the profile that makes it work
   audit-log    verify: check the run record's hash chain
+  serve        The door: an Engine API socket whose every request is judged (docs/serve.md)
 
 Global options (as docker's): -H/--host, -c/--context, --config, --tls, --tlsverify,
 --tlscacert, --tlscert, --tlskey, -D/--debug, -l/--log-level; and sdocker's own

@@ -58,6 +58,10 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
         const { learnCommand } = await import('./learn.js');
         return learnCommand(route.args, io, globals);
       }
+      if (route.command === 'serve') {
+        const { serveCommand } = await import('./serve.js');
+        return serveCommand(route.args, io, globals, { pid: process.pid, euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 });
+      }
       if (route.command === 'init') {
         const { initCommand } = await import('./init.js');
         return initCommand(route.args, io);
