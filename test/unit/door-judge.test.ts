@@ -235,3 +235,22 @@ describe('create bodies', () => {
     expect(problems({ Image: 'x', HostConfig: { NetworkMode: 'p_default', MaskedPaths: [] }, NetworkingConfig: { EndpointsConfig: { p_default: { Aliases: ['web'] } } } })).toEqual([]);
   });
 });
+
+describe('the CLI through the door: which commands', () => {
+  it.each([
+    [['exec', '-it', 'c', 'sh'], true], [['update', '--pids-limit', '-1', 'c'], true], [['build', '.'], true], [['compose', 'up'], true],
+    [['volume', 'create', 'v'], true], [['network', 'create', 'n'], true], [['container', 'exec', 'c', 'id'], true], [['plugin', 'install', 'x'], true],
+    [['volume', '--help', 'create'], true], [['volume'], true], [['cp', 'c:/a', '.'], true], [['start', 'c'], true],
+    [['ps'], false], [['logs', 'c'], false], [['images'], false], [['volume', 'ls'], false], [['network', 'inspect', 'n'], false],
+    [['container', 'rm', 'c'], false], [['image', 'ls'], false], [['version'], false], [[], false],
+  ])('%j through the door: %s', async (rest, want) => {
+    const { goesThroughDoor } = await import('../../src/cli/through-door.js');
+    expect(goesThroughDoor(rest)).toBe(want);
+  });
+  it('gives docker the door and nothing that could name another engine', async () => {
+    const { doorEnv, doorGlobals } = await import('../../src/cli/through-door.js');
+    const e = doorEnv({ DOCKER_HOST: 'tcp://x:2376', DOCKER_CONTEXT: 'remote', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/c', HOME: '/h' }, 'unix:///d.sock');
+    expect(e).toEqual({ DOCKER_HOST: 'unix:///d.sock', HOME: '/h' });
+    expect(doorGlobals({ host: 'tcp://x', context: 'c', tlsVerify: true, debug: true, configDir: '/cfg', logLevel: 'warn' })).toEqual(['--config=/cfg', '--debug', '--log-level=warn']);
+  });
+});
