@@ -1,25 +1,26 @@
 /**
  * Issue 12 "what it must show", compose part: Debian's docker-compose 1.29 (docker-py inside)
- * through the door, with the door's own judge (src/door/judge.ts) and server. A two-service
+ * through `bin/sdocker serve` (the door's server and judge, as shipped). A two-service
  * project comes up hardened (inspect: capabilities dropped, read-only root, user, seccomp,
  * limits; and from inside: /proc/self/status, uid); services with `privileged: true`,
  * `cap_add: [SYS_ADMIN]`, `pid: host` or the engine socket as a volume are refused and compose
  * prints the rule and the fix; `compose logs`, `exec`, `down` work.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveEndpoint } from '../../src/engine/endpoint.js';
-import { loadDoorProfile } from '../../src/door/core.js';
-import { startPrivateDoor, type PrivateDoor } from '../../src/door/private.js';
-import { cleanupTestObjects, spawnCollect, TEST_LABELS } from '../helpers/engine.js';
+import { CLI, cleanupTestObjects, spawnCollect, TEST_LABELS } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
 import { docker, listContainers, tempDir } from '../policy/engine-checks.js';
 
 const tmp = tempDir('door-compose');
-const env = { ...process.env, SDOCKER_STATE_DIR: join(tmp.path, 'state') };
-let door: PrivateDoor;
-const warnings: string[] = [];
+const socket = join(tmp.path, 'door.sock');
+const host = `unix://${socket}`;
+let serve: ChildProcess;
+let decisions = '';
+let diagnostics = '';
 const hasCompose = existsSync('/usr/bin/docker-compose');
 
 function labelsYaml(indent: string): string {
@@ -37,18 +38,38 @@ function project(name: string, services: Record<string, string>): { dir: string;
 }
 
 function compose(p: { dir: string; name: string }, args: string[], timeoutMs = 120_000) {
-  return spawnCollect('docker-compose', ['-p', p.name, ...args], { cwd: p.dir, env: { DOCKER_HOST: door.host, COMPOSE_INTERACTIVE_NO_CLI: '1' }, timeoutMs });
+  return spawnCollect('docker-compose', ['-p', p.name, ...args], { cwd: p.dir, env: { DOCKER_HOST: host, COMPOSE_INTERACTIVE_NO_CLI: '1' }, timeoutMs });
+}
+
+function ping(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.request({ socketPath: socket, path: '/_ping', agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
 
 beforeAll(async () => {
   await ensureTestImages();
-  door = await startPrivateDoor({
-    endpoint: resolveEndpoint({}, process.env), profile: await loadDoorProfile({ env, cwd: tmp.path }), env, cwd: tmp.path, warn: (t) => warnings.push(t),
+  // The door as shipped: bin/sdocker serve, the socket's profile the default (restricted), JSON decision lines.
+  serve = spawn(CLI, ['serve', '--socket', socket, '--log-format', 'json'], {
+    env: { ...process.env, SDOCKER_STATE_DIR: join(tmp.path, 'state'), DOCKER_CONTEXT: '' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  serve.stdout?.on('data', (c: Buffer) => (decisions += c.toString()));
+  serve.stderr?.on('data', (c: Buffer) => (diagnostics += c.toString()));
+  for (let i = 0; i < 100 && !(existsSync(socket) && (await ping())); i++) await new Promise((r) => setTimeout(r, 200));
+  expect(await ping(), diagnostics).toBe(true);
 });
 
 afterAll(async () => {
-  await door?.stop();
+  if (serve && serve.exitCode === null) {
+    const exited = new Promise((r) => serve.once('exit', r));
+    serve.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  }
   await cleanupTestObjects();
   tmp.remove();
 });
@@ -88,6 +109,13 @@ describe.skipIf(!hasCompose)('docker-compose 1.29 through the door', () => {
       const root = await compose(p, ['exec', '-T', '-u', '0', 'web', 'id']);
       expect(root.code).not.toBe(0);
       expect(`${root.stdout}${root.stderr}`).toContain('SD-EXEC-002');
+      // One decision line per request, with the client (docker-compose's uid and pid, SO_PEERCRED).
+      const lines = decisions.trim().split('\n').map((l) => JSON.parse(l) as { route: string; action: string; peer?: { uid: number; pid: number }; rules?: string[] });
+      const creates = lines.filter((l) => l.route === 'container.create' && l.action === 'respond');
+      expect(creates.length).toBeGreaterThanOrEqual(2);
+      expect(creates[0]!.peer?.uid).toBe(process.getuid!());
+      expect(creates[0]!.peer?.pid).toBeGreaterThan(0);
+      expect(lines.some((l) => l.route === 'container.exec' && l.action === 'refuse' && l.rules?.includes('SD-EXEC-002'))).toBe(true);
     } finally {
       const down = await compose(p, ['down', '-v', '-t', '1', '--remove-orphans']);
       expect(down.code, down.stderr).toBe(0);
