@@ -94,6 +94,7 @@ describe('POST /containers/create through the door', () => {
     expect(v.rules).toContain(rule);
     expect(v.message).toContain(rule);
     if (yaml) expect(v.message).toContain(yaml);
+    if (yaml) expect(v.message).toContain("add to the door's profile (sdocker serve --profile FILE):");
     expect(await listContainers(`${c.key}=${c.value}`)).toEqual([]);
     expect(records().at(-1)).toMatchObject({ event: 'refused', peer });
   });
