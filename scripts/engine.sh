@@ -8,7 +8,8 @@ log() { printf 'engine.sh: %s\n' "$*" >&2; }
 
 need=()
 # redis-tools: a real server binary (redis-server) the seccomp tests pack into a test image.
-for pkg in docker.io busybox-static docker-registry curl redis-tools; do
+# docker-compose: Debian's 1.29 (docker-py inside), the compose client the door (sdocker serve) is tested with.
+for pkg in docker.io busybox-static docker-registry curl redis-tools docker-compose; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -69,12 +69,14 @@ function doorIO(ctx: CoreContext): ProcessIO & { text(): string } {
   return io;
 }
 
-/** What the API body asked for, as the policy's provenance: PidsLimit 0 or below is an asked-for "unlimited". */
-function provenanceOf(body: CreateBody): Map<string, string[]> {
-  const p = new Map<string, string[]>();
-  const pids = body.HostConfig.PidsLimit;
-  if (typeof pids === 'number' && pids <= 0) p.set('pids-limit', [`HostConfig.PidsLimit: ${pids}`]);
-  return p;
+/**
+ * What the API body asked for, as the policy's provenance (`-m 0` typed is an asked-for
+ * "unlimited"; the same 0 in an API body is the engine's default, which the docker CLI sends for
+ * every flag not typed): nothing. A negative value is unlimited whoever sent it, and the policy
+ * judges it so without provenance.
+ */
+function provenanceOf(): Map<string, string[]> {
+  return new Map();
 }
 
 /** For the explanation: each violation's field and value as the API client sent them. */
@@ -92,7 +94,7 @@ function requestOf(body: CreateBody, query: URLSearchParams): RunRequest {
   const req: RunRequest = {
     mode: 'create', argv: ['POST', '/containers/create', ...[...query].map(([k, v]) => `${k}=${v}`)], help: false,
     image: body.Image ?? '', args: [], body, pull: 'never', quiet: true, detach: true, sigProxy: false,
-    sdocker: { dryRun: false, output: 'text' }, typed: provenanceOf(body), notices: [],
+    sdocker: { dryRun: false, output: 'text' }, typed: provenanceOf(), notices: [],
   };
   const name = query.get('name');
   if (name) req.name = name;

@@ -1,8 +1,8 @@
 /**
  * `POST /containers/{id}/exec` judged as `sdocker exec` is (src/policy/commands/exec.ts, reused:
  * the body becomes the flags it stands for): Privileged (SD-EXEC-001), a root or named User
- * (SD-EXEC-002). The other fields of API 1.41's ExecConfig (and the CLI 28's ConsoleSize, Detach)
- * cannot weaken the container; any other field set is refused (SD-DOOR-001).
+ * (SD-EXEC-002). The other fields of API 1.41's ExecConfig (and the CLI 28's ConsoleSize, Detach,
+ * docker-py's Container) cannot weaken the container; any other field set is refused (SD-DOOR-001).
  */
 import { UsageError } from '../../errors.js';
 import { execNeedsUsernsFact, judgeExec } from '../../policy/commands/exec.js';
@@ -16,6 +16,8 @@ import { cannotJudge, forwardJudged, verdictOf } from './verdict.js';
 
 export const EXEC_FIELDS: ReadonlySet<string> = new Set([
   'AttachStdin', 'AttachStdout', 'AttachStderr', 'DetachKeys', 'Tty', 'Env', 'Cmd', 'Privileged', 'User', 'WorkingDir', 'ConsoleSize', 'Detach',
+  // docker-py sends the container's name again; the engine overwrites it with the path's (moby postContainerExecCreate).
+  'Container',
 ]);
 
 /** The `docker exec` arguments an exec body stands for, as far as the judge reads them. */
