@@ -1,11 +1,12 @@
 /**
  * The door (`sdocker serve`, the real judge) against the engine's own socket, in one run,
  * alternating:
- *  1. `docker run --rm IMG true`: through the door (the judge hardens the create) against the
- *     docker CLI given sdocker's hardened flags on the direct socket (the same container both
- *     ways: the difference is the door's work, not the engine's); ratio of medians;
- *  2. 1 GiB through attach (stdout of `head -c 1G /dev/zero`), both hardened; wall ratio, and
- *     the door's own CPU time (utime + stime from /proc/PID/stat) per run;
+ *  1. `docker run --rm IMG true`: the docker CLI given sdocker's hardened flags on the direct
+ *     socket; the same through a pass-through door (bench/pass-door.ts: the proxy's own cost);
+ *     plain `docker run` through `sdocker serve` (the judge hardens the create: the same
+ *     container). Ratios of medians against the first;
+ *  2. 1 GiB through attach (stdout of `head -c 1G /dev/zero`), the same three ways; wall ratio,
+ *     and each door's own CPU time (utime + stime from /proc/PID/stat) per run;
  *  3. 1000 sequential `GET /_ping` on one keep-alive connection: p50 and p99 latency.
  * Usage: npm run bench:door [-- --runs 21 --stream-runs 5 --pings 1000]
  */
@@ -55,7 +56,7 @@ interface Sample {
 
 function run(cmd: string[], host: string, doorPid: number): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    const cpu0 = cpuOf(doorPid);
+    const cpu0 = doorPid ? cpuOf(doorPid) : 0;
     const start = process.hrtime.bigint();
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DOCKER_HOST: host } });
     let bytes = 0;
@@ -64,26 +65,38 @@ function run(cmd: string[], host: string, doorPid: number): Promise<Sample> {
     child.on('close', (code) => {
       const wall = Number(process.hrtime.bigint() - start) / 1e6;
       if (code !== 0) reject(new Error(`${cmd.join(' ')} via ${host} exited ${code}`));
-      else resolve({ wall, bytes, doorCpu: cpuOf(doorPid) - cpu0 });
+      else resolve({ wall, bytes, doorCpu: doorPid ? cpuOf(doorPid) - cpu0 : 0 });
     });
   });
 }
 
-async function compare(label: string, runs: number, door: string, doorPid: number, clients: { door: string[]; direct: string[] }, check: (s: Sample) => void) {
-  const samples: Record<'door' | 'direct', Sample[]> = { door: [], direct: [] };
+interface Client {
+  label: string;
+  cmd: string[];
+  host: string;
+  /** The door process whose CPU is counted (0: none). */
+  pid: number;
+}
+
+async function compare(label: string, runs: number, clients: Client[], check: (s: Sample) => void) {
+  const samples: Sample[][] = clients.map(() => []);
   for (let i = 0; i < runs; i++) {
-    const order: Array<'door' | 'direct'> = i % 2 ? ['direct', 'door'] : ['door', 'direct'];
-    for (const k of order) {
-      const s = await run(clients[k], k === 'door' ? door : `unix://${DIRECT}`, doorPid);
+    // rotate the order each round so no client always runs on a warmer engine
+    for (let j = 0; j < clients.length; j++) {
+      const k = (i + j) % clients.length;
+      const c = clients[k]!;
+      const s = await run(c.cmd, c.host, c.pid);
       check(s);
-      samples[k].push(s);
+      samples[k]!.push(s);
     }
   }
-  const d = median(samples.door.map((s) => s.wall));
-  const b = median(samples.direct.map((s) => s.wall));
-  console.log(`\n${label} (${runs} runs each, alternating; medians)`);
-  console.log(`  direct (hardened flags)   ${b.toFixed(1).padStart(8)} ms`);
-  console.log(`  through the door          ${d.toFixed(1).padStart(8)} ms   ratio ${(d / b).toFixed(3)}   door CPU ${median(samples.door.map((s) => s.doorCpu)).toFixed(0)} ms/run`);
+  const base = median(samples[0]!.map((s) => s.wall));
+  console.log(`\n${label} (${runs} runs each, rotating; medians)`);
+  clients.forEach((c, k) => {
+    const w = median(samples[k]!.map((s) => s.wall));
+    const cpu = c.pid ? `   door CPU ${median(samples[k]!.map((s) => s.doorCpu)).toFixed(0)} ms/run` : '';
+    console.log(`  ${c.label.padEnd(44)} ${w.toFixed(1).padStart(9)} ms   ratio ${(w / base).toFixed(3)}${cpu}`);
+  });
 }
 
 function pings(socketPath: string, n: number): Promise<number[]> {
@@ -113,29 +126,47 @@ async function main() {
   const n = arg('pings', 1000);
   const dir = mkdtempSync(join(tmpdir(), 'sdocker-bench-door-'));
   const sock = join(dir, 'door.sock');
+  const passSock = join(dir, 'pass.sock');
   const doorProc: ChildProcess = spawn(SDOCKER, ['serve', '--socket', sock], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DOCKER_HOST: `unix://${DIRECT}`, SDOCKER_STATE_DIR: join(dir, 'state') } });
+  // The proxy alone (every request passed untouched): what the server costs, apart from the judge.
+  const passProc: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist-bench', 'bench', 'pass-door.js'), passSock], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DOCKER_HOST: `unix://${DIRECT}` } });
   try {
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !(existsSync(sock) && existsSync(passSock)); i++) await new Promise((r) => setTimeout(r, 100));
     const door = `unix://${sock}`;
+    const pass = `unix://${passSock}`;
+    const direct = `unix://${DIRECT}`;
     const pid = doorProc.pid!;
-    const dry = JSON.parse(execFileSync(SDOCKER, ['run', '--rm', '--dry-run', '--output', 'json', IMG, 'true'], { encoding: 'utf8' })) as { commands: string[] };
-    const hardened = dry.commands.at(-1)!;
-    await compare('docker run --rm IMG true', runs, door, pid, { door: ['docker', 'run', '--rm', IMG, 'true'], direct: ['sh', '-c', hardened] }, () => undefined);
-    const dryStream = JSON.parse(execFileSync(SDOCKER, ['run', '--rm', '--dry-run', '--output', 'json', IMG, 'sh', '-c', `head -c ${GIB} /dev/zero`], { encoding: 'utf8' })) as { commands: string[] };
-    await compare('1 GiB through attach (stdout)', streamRuns, door, pid, { door: ['docker', 'run', '--rm', IMG, 'sh', '-c', `head -c ${GIB} /dev/zero`], direct: ['sh', '-c', dryStream.commands.at(-1)!] }, (s) => {
+    const passPid = passProc.pid!;
+    const hardenedCmd = (cmd: string[]) =>
+      (JSON.parse(execFileSync(SDOCKER, ['run', '--rm', '--dry-run', '--output', 'json', IMG, ...cmd], { encoding: 'utf8' })) as { commands: string[] }).commands.at(-1)!;
+    const runH = hardenedCmd(['true']);
+    await compare('docker run --rm IMG true', runs, [
+      { label: 'direct, docker CLI with the hardened flags', cmd: ['sh', '-c', runH], host: direct, pid: 0 },
+      { label: 'pass-through door, the same hardened flags', cmd: ['sh', '-c', runH], host: pass, pid: passPid },
+      { label: 'sdocker serve (judged, hardened by the door)', cmd: ['docker', 'run', '--rm', IMG, 'true'], host: door, pid },
+    ], () => undefined);
+    const gib = ['sh', '-c', `head -c ${GIB} /dev/zero`];
+    const streamH = hardenedCmd(gib);
+    await compare('1 GiB through attach (stdout)', streamRuns, [
+      { label: 'direct, docker CLI with the hardened flags', cmd: ['sh', '-c', streamH], host: direct, pid: 0 },
+      { label: 'pass-through door, the same hardened flags', cmd: ['sh', '-c', streamH], host: pass, pid: passPid },
+      { label: 'sdocker serve (judged, hardened by the door)', cmd: ['docker', 'run', '--rm', IMG, ...gib], host: door, pid },
+    ], (s) => {
       if (s.bytes !== GIB) throw new Error(`expected ${GIB} bytes, got ${s.bytes}`);
     });
     const viaDoor: number[] = [];
-    const direct: number[] = [];
+    const viaDirect: number[] = [];
     // alternate blocks of 100 so neither side always runs on a warmer machine
     for (let i = 0; i < n; i += 100) {
-      direct.push(...(await pings(DIRECT, Math.min(100, n - i))));
+      viaDirect.push(...(await pings(DIRECT, Math.min(100, n - i))));
       viaDoor.push(...(await pings(sock, Math.min(100, n - i))));
     }
     console.log(`\n${n} GET /_ping on one keep-alive connection`);
-    console.log(`  direct            p50 ${percentile(direct, 50).toFixed(3)} ms   p99 ${percentile(direct, 99).toFixed(3)} ms`);
-    console.log(`  through the door  p50 ${percentile(viaDoor, 50).toFixed(3)} ms   p99 ${percentile(viaDoor, 99).toFixed(3)} ms`);
+    console.log(`  direct                 p50 ${percentile(viaDirect, 50).toFixed(3)} ms   p99 ${percentile(viaDirect, 99).toFixed(3)} ms`);
+    console.log(`  through sdocker serve  p50 ${percentile(viaDoor, 50).toFixed(3)} ms   p99 ${percentile(viaDoor, 99).toFixed(3)} ms`);
+    console.log(`\n(load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
   } finally {
+    passProc.kill('SIGTERM');
     doorProc.kill('SIGTERM');
     await new Promise((r) => doorProc.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
