@@ -183,11 +183,13 @@ export class Door {
         }
         const body = o.body === undefined ? Buffer.alloc(0) : Buffer.from(`${JSON.stringify(o.body)}\n`);
         const headers: Record<string, string | number> = { 'Content-Type': 'application/json', ...(o.headers ?? {}), 'Content-Length': body.length };
-        // A body left unread (too large, too slow) would be parsed as the next request: close instead.
-        if (o.close) headers.Connection = 'close';
+        // A body left unread (too large, too slow, or refused before it was read: a build context)
+        // is not drained for nothing, nor parsed as the next request: the connection is closed.
+        const close = o.close === true || !req.complete;
+        if (close) headers.Connection = 'close';
         res.writeHead(o.status, headers);
         res.end(body);
-        if (o.close) res.on('finish', () => req.socket.destroySoon());
+        if (close) res.on('finish', () => req.socket.destroySoon());
         else req.resume();
       })
       .catch((err: unknown) => {

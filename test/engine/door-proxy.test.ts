@@ -236,6 +236,41 @@ describe('door: what the server refuses itself', () => {
     expect(door.lines.find((l) => l.route === 'responds')?.id).toBe('door-test-id');
   });
 
+  it('closes the connection after refusing a request whose streamed body it did not read', async () => {
+    const r = await new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+      const req = http.request({ socketPath: door.socket, method: 'POST', path: '/v1.41/door-test/refuse', agent: false, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
+      });
+      req.on('error', reject);
+      req.write(Buffer.alloc(4 * 1024 * 1024));
+      req.end();
+    });
+    expect(r.status).toBe(403);
+    expect(r.connection).toBe('close');
+    expect(JSON.parse(r.body).message).toBe('test judge: refused unread');
+  });
+
+  it('relays an engine\'s refusal of a hijack and closes: nothing smuggled after it reaches the engine', async () => {
+    const text = await new Promise<string>((resolve) => {
+      const s = connect(door.socket);
+      let out = '';
+      s.on('data', (c: Buffer) => (out += c.toString('latin1')));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(out));
+      s.write(
+        'POST /v1.41/containers/door-test-no-such-container/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n' +
+          'GET /v1.41/version HTTP/1.1\r\nHost: docker\r\n\r\n',
+      );
+      setTimeout(() => s.destroy(), 10_000);
+    });
+    expect(text).toMatch(/^HTTP\/1\.1 404 /);
+    expect(text).toContain('Connection: close');
+    expect(text.match(/HTTP\/1\.1 /g)?.length).toBe(1);
+    expect(text).not.toContain('ApiVersion');
+  });
+
   it('logs each decision with the peer (SO_PEERCRED: this process)', async () => {
     await request('GET', '/v1.41/version');
     const line = door.lines.filter((l) => l.route === 'system').pop();

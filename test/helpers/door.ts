@@ -68,6 +68,7 @@ export const TEST_ROUTES: Route[] = [
   route('GET', /^\/door-test\/throw$/, 'throws', async () => {
     throw new Error('test judge failed on purpose');
   }),
+  route('POST', /^\/door-test\/refuse$/, 'refuses', async (): Promise<Verdict> => ({ action: 'refuse', status: 403, message: 'test judge: refused unread' })),
   route('GET', /^\/door-test\/respond$/, 'responds', async (): Promise<Verdict> => ({ action: 'respond', status: 201, body: { Id: 'door-test-id', Warnings: [] } })),
 ];
 
