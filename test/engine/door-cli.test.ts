@@ -76,7 +76,10 @@ describe('the docker CLI through the door', () => {
     expect((await docker(['image', 'inspect', `${tag}:ok`])).code).toBe(0);
     const host = await viaDoor(['build', '-q', '--force-rm', '--network', 'host', '-t', `${tag}:host`, ctx], { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 });
     expect(host.code).not.toBe(0);
-    expect(host.stderr).toContain('SD-BUILD-001');
+    // The door answers the refusal and closes the connection without reading the build context
+    // (src/door/server.ts, 0db1fac); the docker CLI, still writing it, may then report its write
+    // error (broken pipe) instead of the answer. Refused either way; the message is not always shown.
+    expect(host.stderr).toMatch(/SD-BUILD-001|broken pipe|connection reset/);
     expect((await docker(['image', 'inspect', `${tag}:host`])).code).not.toBe(0);
   });
 

@@ -47,7 +47,7 @@ function records(): Array<Record<string, unknown>> {
 }
 
 const body = (labels: Record<string, string>, extra: Record<string, unknown> = {}, hc: Record<string, unknown> = {}) => ({
-  Image: IMAGES.root, Cmd: ['sleep', '300'], Labels: { ...TEST_LABELS, ...labels }, ...extra, HostConfig: { NetworkMode: 'default', ...hc },
+  Image: IMAGES.root, Cmd: ['sleep', '300'], Labels: { ...TEST_LABELS, ...labels }, ...extra, HostConfig: { NetworkMode: 'none', ...hc },
 });
 const caseOf = (tag: string) => {
   const c = caseLabel(tag);
