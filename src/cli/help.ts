@@ -52,6 +52,7 @@ Commands of sdocker's own:
   audit-log    verify: check the run record's hash chain
   scan         Report an image's setuid/setgid files, file capabilities, root USER ... (table, json, sarif)
   image harden Write a copy of an image without setuid/setgid bits (and file capabilities)
+  serve        The door: an Engine API socket whose every request is judged (docs/serve.md)
 
 Global options (as docker's): -H/--host, -c/--context, --config, --tls, --tlsverify,
 --tlscacert, --tlscert, --tlskey, -D/--debug, -l/--log-level; and sdocker's own

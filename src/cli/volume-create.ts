@@ -3,7 +3,6 @@
  * driver options: binds and kernel filesystems as host paths, SD-MNT-006 otherwise). Allowed or
  * nothing to judge: handed to docker unchanged (the caller passes it through).
  */
-import type { CreateBody } from '../api/types.js';
 import { EngineClient } from '../engine/client.js';
 import { httpApi } from '../engine/http-api.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
@@ -65,23 +64,14 @@ export function parseVolumeCreate(args: readonly string[]): VolumeCreate {
   return out;
 }
 
-/** The volume as `run` would create it: one --mount of it. */
-export function volumeBody(v: VolumeCreate): CreateBody {
-  return {
-    Image: '',
-    HostConfig: {
-      Mounts: [{ Type: 'volume', Target: '/volume', ...(v.name ? { Source: v.name } : {}), VolumeOptions: { DriverConfig: { Name: v.driver, Options: v.opts } } }],
-    },
-  } as CreateBody;
-}
+export { volumeBody } from '../policy/commands/volume.js';
 
 /** Refuses (throws PolicyError) what the policy refuses; returns normally when docker may have it. */
 export async function judgeVolumeCreate(args: readonly string[], globals: GlobalOptions, io: ProcessIO): Promise<void> {
   const v = parseVolumeCreate(args);
   if (v.help || (v.driver === 'local' && Object.keys(v.opts).length === 0)) return;
-  const [{ loadEffectiveProfile }, { effectiveMode }, { applyPolicy }, { engineFactsFrom }, { resolveHostPaths }, { formatViolations }, { allowPaths }] = await Promise.all([
-    import('../policy/load-profile.js'), import('../policy/profile.js'), import('../policy/apply.js'), import('../policy/facts.js'),
-    import('../policy/resolve-paths.js'), import('../policy/explain.js'), import('../policy/paths.js'),
+  const [{ loadEffectiveProfile }, { engineFactsFrom }, { formatViolations }, { judgeVolume }] = await Promise.all([
+    import('../policy/load-profile.js'), import('../policy/facts.js'), import('../policy/explain.js'), import('../policy/commands/volume.js'),
   ]);
   const profile = await loadEffectiveProfile({ cwd: io.cwd, env: io.env, seccomp: false });
   if (profile.unconfined) return;
@@ -95,12 +85,7 @@ export async function judgeVolumeCreate(args: readonly string[], globals: Global
   }
   const sockets = ['/var/run/docker.sock', '/run/docker.sock'];
   if (endpoint.host.startsWith('unix://')) sockets.push(endpoint.host.slice('unix://'.length));
-  const body = volumeBody(v);
-  const mode = effectiveMode(undefined, profile);
-  const outcome = applyPolicy({
-    body, image: undefined, engine: engineFactsFrom(info, sockets), profile, mode, hostPaths: resolveHostPaths(body, {}, io.cwd, allowPaths(profile.allow)), namedVolumes: {},
-  });
-  const found = outcome.violations.filter((x) => x.rule.startsWith('SD-MNT-'));
+  const { violations: found, mode } = judgeVolume(v, profile, engineFactsFrom(info, sockets), io.cwd);
   if (found.length === 0) return;
   for (const f of found) f.flag = '--opt';
   io.stderr.write(`sdocker volume create: ${formatViolations(found, undefined, { level: profile.level, mode })}`);

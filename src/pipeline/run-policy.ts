@@ -68,10 +68,12 @@ export function decide(
   io: ProcessIO,
   containers?: JoinedContainers,
   identityFiles?: IdentityFiles,
+  /** More engine sockets to keep out of the container (the door's own: sdocker serve). */
+  extraSockets: readonly string[] = [],
 ): PolicyOutcome {
   const volumes: NamedVolumes = {};
   for (const [k, v] of Object.entries(namedVolumes)) volumes[k] = { Driver: v.Driver ?? 'local', Options: v.Options ?? null };
-  const sockets = [...new Set(['/var/run/docker.sock', '/run/docker.sock', socketOf(io.env.DOCKER_HOST)].filter((s): s is string => !!s))];
+  const sockets = [...new Set(['/var/run/docker.sock', '/run/docker.sock', socketOf(io.env.DOCKER_HOST), ...extraSockets].filter((s): s is string => !!s))];
   const input: Parameters<typeof applyPolicy>[0] = {
     body: req.body,
     image: imageFactsFrom(image),
@@ -224,6 +226,8 @@ export interface RunRecordInput {
   error?: string;
   /** The image's setuid-root files (issue 10: from the scan), or 'unknown'. */
   setuidFiles?: string[] | 'unknown';
+  /** The door's client (sdocker serve), for the record. */
+  peer?: RunRecord['peer'];
 }
 
 /** Append the run record (guideline 3). A record that cannot be written is said on stderr, not fatal. */
@@ -246,6 +250,7 @@ export function record(r: RunRecordInput): void {
   if (r.exitStatus !== undefined) rec.exitStatus = r.exitStatus;
   if (r.error) rec.error = r.error;
   if (r.setuidFiles !== undefined) rec.setuidFiles = r.setuidFiles;
+  if (r.peer) rec.peer = r.peer;
   try {
     appendRecord(auditLogPath(r.io.env, r.profile.auditLog), rec);
   } catch (err) {

@@ -313,6 +313,32 @@ export const RULES = {
     why: 'with DOCKER_CONTENT_TRUST set (or --disable-content-trust=false) docker runs a tag only after verifying its signature with a notary server; sdocker does not verify notary signatures, so it refuses as docker does when it cannot verify (run by digest, or pass --disable-content-trust)',
     allow: none,
   },
+  // The door (sdocker serve, src/door/): Engine API requests judged by the same policy.
+  'SD-DOOR-001': {
+    id: 'SD-DOOR-001', guideline: 2, title: 'request the door cannot judge', flag: 'the API request',
+    why: 'an endpoint, a body field or a query option the door does not know may weaken a container or the host; the door forwards only what it can judge',
+    allow: none,
+  },
+  'SD-DOOR-002': {
+    id: 'SD-DOOR-002', guideline: 5, title: 'engine plugins', flag: 'POST /plugins',
+    why: 'a plugin runs as root on the host with the privileges it declares (host network, devices, CAP_SYS_ADMIN, mounts)',
+    allow: single('privileged'),
+  },
+  'SD-DOOR-003': {
+    id: 'SD-DOOR-003', guideline: 5, title: 'swarm services', flag: 'POST /services',
+    why: 'the engine creates a service\'s containers itself, with no verification after create, and API 1.41 cannot express no-new-privileges or a seccomp profile in a service spec',
+    allow: single('privileged'),
+  },
+  'SD-DOOR-004': {
+    id: 'SD-DOOR-004', guideline: 15, title: 'a container the policy did not make', flag: 'POST /containers/{id}/exec',
+    why: 'exec, attach, docker cp, export, start, restart and update act inside an existing container: one the policy did not make for this user (a privileged agent, another user\'s, one made before the door) would give what the policy refuses; a start with a HostConfig body (API < 1.24) replaces the judged one',
+    allow: listOf('joinContainers', 'name'),
+  },
+  'SD-DOOR-005': {
+    id: 'SD-DOOR-005', guideline: 15, title: 'network drivers', flag: 'POST /networks/create',
+    why: 'macvlan, ipvlan and plugin network drivers put containers on the host\'s own networks, outside the engine\'s bridge and its rules',
+    allow: single('privileged'),
+  },
 } satisfies Record<string, Rule>;
 
 export type RuleId = keyof typeof RULES;

@@ -39,6 +39,8 @@ export interface RunRecord {
   error?: string;
   /** The image's setuid-root files found by the scan (issue 10), or 'unknown' when it could not be scanned. */
   setuidFiles?: string[] | 'unknown';
+  /** The client of `sdocker serve` that asked (SO_PEERCRED on the door's unix socket), when the request came through the door. */
+  peer?: { uid: number; gid: number; pid: number };
 }
 
 export interface ChainedRecord extends RunRecord {

@@ -1,0 +1,62 @@
+/**
+ * The door's judged routes: each reads what the request asks for (JSON body or query), judges it
+ * with the policy the CLI uses (src/policy/commands/*, applyPolicy through core.ts), and passes,
+ * hardens, or refuses. The table is here; each judgement is in its own file.
+ */
+import type { JudgeOptions } from '../judge.js';
+import type { DoorRequest, Route, Verdict } from '../types.js';
+import { judgeBuildRequest } from './build.js';
+import { createRoute } from './create.js';
+import { judgeExecRequest } from './exec.js';
+import { judgeNetworkCreate, refusePlugin, refuseSwarm } from './misc.js';
+import { refuseUntrusted } from './owned.js';
+import { judgeStartRequest } from './start.js';
+import { judgeUpdateRequest } from './update.js';
+import { judgeVolumeCreateRequest } from './volume.js';
+
+const ID = '([^/]+)';
+const NAME = '(.+)';
+
+type Judgement = (req: DoorRequest, match: RegExpMatchArray) => Promise<Verdict>;
+
+function route(method: string, path: string, name: string, body: Route['body'], judge: Judgement): Route {
+  return { method, pattern: new RegExp(`^${path}$`), name, body, judge };
+}
+
+export function judgedRoutes(opts: JudgeOptions): Route[] {
+  const p = opts.profile;
+  const trusted = (what: string): Judgement => async (req, m) => (await refuseUntrusted(opts, m[1]!, req.peer, what)) ?? { action: 'pass' };
+  return [
+    route('POST', '/containers/create', 'container.create', 'json', createRoute(opts)),
+    route('POST', `/containers/${ID}/start`, 'container.start', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'start', opts)),
+    route('POST', `/containers/${ID}/restart`, 'container.restart', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'restart', opts)),
+    route('POST', `/containers/${ID}/exec`, 'container.exec', 'json', (req, m) => judgeExecRequest(req, m[1]!, opts)),
+    route('POST', `/containers/${ID}/update`, 'container.update', 'json', async (req, m) => (await refuseUntrusted(opts, m[1]!, req.peer, 'update')) ?? judgeUpdateRequest(req, p, opts.warn)),
+    // Acting inside an existing container: only one the policy made for this client (owned.ts).
+    route('POST', `/containers/${ID}/attach`, 'container.attach', 'stream', trusted('attach')),
+    route('GET', `/containers/${ID}/attach/ws`, 'container.attach.ws', 'stream', trusted('attach')),
+    route('GET', `/containers/${ID}/archive`, 'container.archive.get', 'stream', trusted('docker cp')),
+    route('PUT', `/containers/${ID}/archive`, 'container.archive.put', 'stream', trusted('docker cp')),
+    route('GET', `/containers/${ID}/export`, 'container.export', 'stream', trusted('export')),
+    route('POST', '/build', 'image.build', 'stream', async (req) => judgeBuildRequest(req, p, opts.warn)),
+    route('POST', '/volumes/create', 'volume.create', 'json', (req) => judgeVolumeCreateRequest(req, opts)),
+    route('POST', '/networks/create', 'network.create', 'json', async (req) => judgeNetworkCreate(req, p)),
+    // BuildKit's session for a build judged at POST /build (files and credentials from the client)
+    route('POST', '/session', 'build.session', 'stream', async () => ({ action: 'pass' })),
+    route('POST', '/plugins/pull', 'plugin.pull', 'stream', async (req) => refusePlugin(req, p)),
+    route('POST', '/plugins/create', 'plugin.create', 'stream', async (req) => refusePlugin(req, p)),
+    route('POST', `/plugins/${NAME}/enable`, 'plugin.enable', 'stream', async (req) => refusePlugin(req, p)),
+    route('POST', `/plugins/${NAME}/upgrade`, 'plugin.upgrade', 'stream', async (req) => refusePlugin(req, p)),
+    route('POST', `/plugins/${NAME}/set`, 'plugin.set', 'stream', async (req) => refusePlugin(req, p)),
+    route('POST', `/plugins/${NAME}/push`, 'plugin.push', 'stream', async () => ({ action: 'pass' })),
+    route('POST', '/services/create', 'service.create', 'stream', async (req) => refuseSwarm(req, p)),
+    route('POST', `/services/${ID}/update`, 'service.update', 'stream', async (req) => refuseSwarm(req, p)),
+    route('POST', '/swarm/init', 'swarm.init', 'stream', async (req) => refuseSwarm(req, p)),
+    route('POST', '/swarm/join', 'swarm.join', 'stream', async (req) => refuseSwarm(req, p)),
+    route('POST', '/swarm/update', 'swarm.update', 'stream', async (req) => refuseSwarm(req, p)),
+    route('POST', '/swarm/unlock', 'swarm.unlock', 'stream', async (req) => refuseSwarm(req, p)),
+    route('POST', `/nodes/${ID}/update`, 'node.update', 'stream', async (req) => refuseSwarm(req, p)),
+    route('POST', '/secrets/create', 'secret.create', 'stream', async () => ({ action: 'pass' })),
+    route('POST', '/configs/create', 'config.create', 'stream', async () => ({ action: 'pass' })),
+  ];
+}
