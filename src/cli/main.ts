@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { EngineError, SdockerError } from '../errors.js';
 import { dispatch } from './dispatch.js';
+import { splitGlobals } from './globals.js';
 import type { ProcessIO } from './io.js';
 
 function processIO(): ProcessIO {
@@ -81,7 +82,12 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
   const { findDocker, passThrough, refuseConfigPlugins } = await import('./passthrough.js');
   if (globals.configDir !== undefined) refuseConfigPlugins(globals.configDir, io.cwd);
   const self = fileURLToPath(new URL('../../bin/sdocker', import.meta.url));
-  return passThrough(findDocker(io.env, self), passArgv, io);
+  const docker = findDocker(io.env, self);
+  // Commands that can weaken a container reach the engine through a door (src/cli/through-door.ts).
+  const { rest } = splitGlobals(argv);
+  const through = await import('./through-door.js');
+  if (through.goesThroughDoor(rest)) return through.passThroughDoor(docker, rest, globals, io);
+  return passThrough(docker, passArgv, io);
 }
 
 function finish(code: number): void {

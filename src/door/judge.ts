@@ -37,6 +37,19 @@ export interface JudgeOptions {
   sockets?: string[];
   /** Warnings the policy writes (warn mode, verification in warn mode): the door's log. */
   warn?: (text: string) => void;
+  /**
+   * Where a refusal tells the user to put the allowing YAML. Default: the door's own profile
+   * (`sdocker serve --profile FILE`), since the door does not read a project's sdocker.yaml; the
+   * CLI's private door reads the project's, and says so.
+   */
+  fixIn?: string;
+}
+
+const FIX_IN_PROJECT = 'add to the profile (sdocker.yaml):';
+
+/** A refusal's "where to allow it" line, for this door. */
+function reworded(v: Verdict, fixIn: string): Verdict {
+  return v.action === 'refuse' ? { ...v, message: v.message.split(FIX_IN_PROJECT).join(`add to ${fixIn}:`) } : v;
 }
 
 export interface RouteMatch {
@@ -68,7 +81,9 @@ export function findRoute(routes: readonly Route[], method: string, path: string
 
 /** Every route the door knows: the judged ones first (a judged path is never taken for a pass one). */
 export function createJudge(opts: JudgeOptions): DoorJudge {
-  const routes: readonly Route[] = [...judgedRoutes(opts), ...PASS_ROUTES];
+  const fixIn = opts.fixIn ?? "the door's profile (sdocker serve --profile FILE)";
+  const judged = judgedRoutes(opts).map((r): Route => ({ ...r, judge: async (req, m) => reworded(await r.judge(req, m), fixIn) }));
+  const routes: readonly Route[] = [...judged, ...PASS_ROUTES];
   return { routes, routeFor: (method, path) => findRoute(routes, method, path) };
 }
 

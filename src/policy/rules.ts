@@ -305,9 +305,9 @@ export const RULES = {
     allow: single('privileged'),
   },
   'SD-DOOR-004': {
-    id: 'SD-DOOR-004', guideline: 17, title: 'start a container the policy did not make', flag: 'POST /containers/{id}/start',
-    why: 'a container without sdocker\'s labels (made before the door, or directly on the engine) or a start with a HostConfig (API < 1.24) was never judged',
-    allow: single('privileged'),
+    id: 'SD-DOOR-004', guideline: 15, title: 'a container the policy did not make', flag: 'POST /containers/{id}/exec',
+    why: 'exec, attach, docker cp, export, start, restart and update act inside an existing container: one the policy did not make for this user (a privileged agent, another user\'s, one made before the door) would give what the policy refuses; a start with a HostConfig body (API < 1.24) replaces the judged one',
+    allow: listOf('joinContainers', 'name'),
   },
   'SD-DOOR-005': {
     id: 'SD-DOOR-005', guideline: 15, title: 'network drivers', flag: 'POST /networks/create',

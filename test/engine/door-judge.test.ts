@@ -34,10 +34,10 @@ afterAll(async () => {
   state.remove();
 });
 
-async function ask(method: string, path: string, o: { body?: unknown; query?: Record<string, string>; headers?: DoorRequest['headers'] } = {}): Promise<Verdict> {
+async function ask(method: string, path: string, o: { body?: unknown; query?: Record<string, string>; headers?: DoorRequest['headers']; peer?: DoorRequest['peer'] } = {}): Promise<Verdict> {
   const found = judge.routeFor(method, path);
   if (!found) throw new Error(`no route for ${method} ${path}`);
-  const req: DoorRequest = { method, path, apiVersion: '1.41', query: new URLSearchParams(o.query ?? {}), headers: o.headers ?? {}, peer };
+  const req: DoorRequest = { method, path, apiVersion: '1.41', query: new URLSearchParams(o.query ?? {}), headers: o.headers ?? {}, peer: o.peer ?? peer };
   if (o.body !== undefined) req.body = o.body;
   return found.route.judge(req, found.match);
 }
@@ -94,6 +94,7 @@ describe('POST /containers/create through the door', () => {
     expect(v.rules).toContain(rule);
     expect(v.message).toContain(rule);
     if (yaml) expect(v.message).toContain(yaml);
+    if (yaml) expect(v.message).toContain("add to the door's profile (sdocker serve --profile FILE):");
     expect(await listContainers(`${c.key}=${c.value}`)).toEqual([]);
     expect(records().at(-1)).toMatchObject({ event: 'refused', peer });
   });
@@ -134,10 +135,22 @@ describe('other routes against the engine', () => {
     const plain = made.stdout.trim();
     const v = await ask('POST', `/containers/${plain}/start`);
     expect(v).toMatchObject({ action: 'refuse', status: 403, rules: ['SD-DOOR-004'] });
-    expect(v.action === 'refuse' && v.message).toContain('not created through sdocker');
+    expect(v.action === 'refuse' && v.message).toContain('was not created by sdocker');
+    expect(await ask('POST', `/containers/${plain}/exec`, { body: { Cmd: ['id'] } })).toMatchObject({ action: 'refuse', rules: ['SD-DOOR-004'] });
+    expect(await ask('PUT', `/containers/${plain}/archive`)).toMatchObject({ action: 'refuse', rules: ['SD-DOOR-004'] });
+    expect(await ask('GET', `/containers/${id}/archive`)).toEqual({ action: 'pass' });
     expect(await ask('POST', `/containers/${id}/restart`)).toEqual({ action: 'pass' });
     expect(await ask('POST', `/containers/${id}/start`, { headers: { 'content-length': '40' } })).toMatchObject({ action: 'refuse', rules: ['SD-DOOR-004'] });
     expect(await ask('POST', '/containers/sdocker-no-such-container/start')).toEqual({ action: 'pass' });
+  });
+
+  it('another client (another uid) may not exec, attach, copy from or restart the container the door made for this one', async () => {
+    const other = { uid: 4243, gid: 4243, pid: 778 };
+    for (const [method, path, o] of [['POST', `/containers/${id}/exec`, { body: { Cmd: ['id'] } }], ['POST', `/containers/${id}/attach`, {}], ['GET', `/containers/${id}/archive`, {}], ['POST', `/containers/${id}/restart`, {}]] as const) {
+      const v = await ask(method, path, { ...o, peer: other });
+      expect(v, `${method} ${path}`).toMatchObject({ action: 'refuse', status: 403, rules: ['SD-DOOR-004'] });
+      expect(v.action === 'refuse' && v.message).toContain('belongs to uid 4242, not to uid 4243');
+    }
   });
 
   it('volume create with o=bind,device=/etc is refused and not made; a plain one passes', async () => {

@@ -14,7 +14,9 @@ import { buildArgs, judgeBuildRequest } from '../../src/door/routes/build.js';
 import { canonicalCreateBody } from '../../src/door/routes/create-fields.js';
 import { judgeExecBody } from '../../src/door/routes/exec.js';
 import { judgeNetworkCreate, refusePlugin, refuseSwarm } from '../../src/door/routes/misc.js';
-import { hasBody, madeUnderPolicy } from '../../src/door/routes/start.js';
+import { distrustFor } from '../../src/door/routes/owned.js';
+import { hasBody } from '../../src/door/routes/start.js';
+import type { JoinedContainer } from '../../src/policy/types.js';
 import { judgeUpdateRequest, updateArgs } from '../../src/door/routes/update.js';
 import { judgeVolumeBody } from '../../src/door/routes/volume.js';
 import { ENGINE, profileOf } from '../policy/helpers.js';
@@ -35,9 +37,8 @@ const messageOf = (v: Verdict): string => (v.action === 'refuse' ? v.message : '
 describe('routeFor', () => {
   it.each([
     ['GET', '/_ping', 'system.ping'], ['HEAD', '/_ping', 'system.ping'], ['GET', '/containers/json', 'container.list'],
-    ['GET', '/containers/abc/logs', 'container.logs'], ['POST', '/containers/abc/attach', 'container.attach'],
+    ['GET', '/containers/abc/logs', 'container.logs'],
     ['POST', '/containers/abc/wait', 'container.wait'], ['DELETE', '/containers/abc', 'container.delete'],
-    ['HEAD', '/containers/abc/archive', 'container.archive.get'], ['PUT', '/containers/abc/archive', 'container.archive.put'],
     ['GET', '/images/library/busybox:1.36/json', 'image.inspect'], ['POST', '/images/localhost:5000/a/b/tag', 'image.tag'],
     ['DELETE', '/images/reg.io/x/y:z', 'image.delete'], ['POST', '/exec/e1/start', 'exec.start'], ['GET', '/events', 'system.events'],
   ])('%s %s passes (%s)', async (method, path, name) => {
@@ -52,6 +53,9 @@ describe('routeFor', () => {
     ['POST', '/containers/c1/restart', 'container.restart', 'stream'], ['POST', '/build', 'image.build', 'stream'],
     ['POST', '/volumes/create', 'volume.create', 'json'], ['POST', '/networks/create', 'network.create', 'json'],
     ['POST', '/plugins/vieux/sshfs:latest/enable', 'plugin.enable', 'stream'], ['POST', '/services/create', 'service.create', 'stream'],
+    ['POST', '/containers/abc/attach', 'container.attach', 'stream'], ['GET', '/containers/abc/attach/ws', 'container.attach.ws', 'stream'],
+    ['HEAD', '/containers/abc/archive', 'container.archive.get', 'stream'], ['PUT', '/containers/abc/archive', 'container.archive.put', 'stream'],
+    ['GET', '/containers/abc/export', 'container.export', 'stream'],
   ])('%s %s is judged (%s, body %s)', (method, path, name, body) => {
     const m = judge.routeFor(method, path);
     expect(m?.route.name).toBe(name);
@@ -193,11 +197,24 @@ describe('start', () => {
     expect(hasBody({ headers: { 'content-length': '0' } })).toBe(false);
     expect(hasBody({ headers: { 'content-length': '2' } })).toBe(true);
     expect(hasBody({ headers: { 'transfer-encoding': 'chunked' } })).toBe(true);
-    expect(madeUnderPolicy({ 'io.sdocker.level': 'restricted' }, restricted)).toBeUndefined();
-    expect(madeUnderPolicy({}, restricted)).toMatch(/not created through sdocker/);
-    expect(madeUnderPolicy(null, restricted)).toMatch(/not created through sdocker/);
-    expect(madeUnderPolicy({ 'io.sdocker.level': 'baseline' }, restricted)).toMatch(/weaker/);
-    expect(madeUnderPolicy({ 'io.sdocker.level': 'Restricted ' }, restricted)).toMatch(/not a level/);
+  });
+  it('acts only in containers the policy made for this client, judged as a join is', () => {
+    const made: JoinedContainer = {
+      Name: '/web', Privileged: false, User: '65534:65534', CapAdd: null, CapDrop: ['ALL'], ImageSdockerLabels: false,
+      Labels: { 'io.sdocker.level': 'restricted', 'io.sdocker.mode': 'enforce', 'io.sdocker.owner': '1000' },
+    };
+    const peer = { uid: 1000, gid: 1000, pid: 1 };
+    const o = { profile: restricted };
+    expect(distrustFor(made, o, peer, false)).toBeUndefined();
+    expect(distrustFor(made, o, { ...peer, uid: 1001 }, false)).toMatch(/belongs to uid 1000, not to uid 1001/);
+    expect(distrustFor(made, o, undefined, false)).toBeUndefined();
+    expect(distrustFor({ ...made, Labels: {} }, o, peer, false)).toMatch(/not created by sdocker/);
+    expect(distrustFor({ ...made, Labels: { ...made.Labels, 'io.sdocker.level': 'baseline' } }, o, peer, false)).toMatch(/weaker/);
+    expect(distrustFor({ ...made, Labels: { ...made.Labels, 'io.sdocker.mode': 'warn' } }, o, peer, false)).toMatch(/not enforce/);
+    expect(distrustFor({ ...made, Privileged: true }, o, peer, false)).toMatch(/privileged/);
+    expect(distrustFor({ ...made, ImageSdockerLabels: true }, o, peer, false)).toMatch(/prove nothing/);
+    expect(distrustFor({ ...made, User: '0' }, o, peer, false)).toMatch(/root/);
+    expect(distrustFor({ ...made, CapDrop: null }, o, peer, false)).toMatch(/default capabilities/);
   });
 });
 
@@ -233,5 +250,24 @@ describe('create bodies', () => {
   it('accepts what the docker CLI and docker-py send (zero values of fields it does not know included)', () => {
     expect(problems({ Image: 'x', HostConfig: { NetworkMode: 'default', MaskedPaths: null, Annotations: null, CpuCount: 0 }, NetworkingConfig: { EndpointsConfig: { default: {} } } })).toEqual([]);
     expect(problems({ Image: 'x', HostConfig: { NetworkMode: 'p_default', MaskedPaths: [] }, NetworkingConfig: { EndpointsConfig: { p_default: { Aliases: ['web'] } } } })).toEqual([]);
+  });
+});
+
+describe('the CLI through the door: which commands', () => {
+  it.each([
+    [['exec', '-it', 'c', 'sh'], true], [['update', '--pids-limit', '-1', 'c'], true], [['build', '.'], true], [['compose', 'up'], true],
+    [['volume', 'create', 'v'], true], [['network', 'create', 'n'], true], [['container', 'exec', 'c', 'id'], true], [['plugin', 'install', 'x'], true],
+    [['volume', '--help', 'create'], true], [['volume'], true], [['cp', 'c:/a', '.'], true], [['start', 'c'], true],
+    [['ps'], false], [['logs', 'c'], false], [['images'], false], [['volume', 'ls'], false], [['network', 'inspect', 'n'], false],
+    [['container', 'rm', 'c'], false], [['image', 'ls'], false], [['version'], false], [[], false],
+  ])('%j through the door: %s', async (rest, want) => {
+    const { goesThroughDoor } = await import('../../src/cli/through-door.js');
+    expect(goesThroughDoor(rest)).toBe(want);
+  });
+  it('gives docker the door and nothing that could name another engine', async () => {
+    const { doorEnv, doorGlobals } = await import('../../src/cli/through-door.js');
+    const e = doorEnv({ DOCKER_HOST: 'tcp://x:2376', DOCKER_CONTEXT: 'remote', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/c', HOME: '/h' }, 'unix:///d.sock');
+    expect(e).toEqual({ DOCKER_HOST: 'unix:///d.sock', HOME: '/h' });
+    expect(doorGlobals({ host: 'tcp://x', context: 'c', tlsVerify: true, debug: true, configDir: '/cfg', logLevel: 'warn' })).toEqual(['--config=/cfg', '--debug', '--log-level=warn']);
   });
 });

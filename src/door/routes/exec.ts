@@ -12,6 +12,7 @@ import type { EffectiveProfile } from '../../policy/types.js';
 import type { JudgeOptions } from '../judge.js';
 import type { DoorRequest, Verdict } from '../types.js';
 import { canonicalKeys, caseDuplicates, isObject, unknownFields } from './body.js';
+import { refuseUntrusted } from './owned.js';
 import { cannotJudge, forwardJudged, verdictOf } from './verdict.js';
 
 export const EXEC_FIELDS: ReadonlySet<string> = new Set([
@@ -51,6 +52,10 @@ export function judgeExecBody(raw: unknown, container: string, profile: Effectiv
 
 export async function judgeExecRequest(req: DoorRequest, container: string, opts: JudgeOptions): Promise<Verdict> {
   const p = opts.profile;
+  const body = judgeExecBody(req.body, container, p, false, opts.warn);
+  if (body.action === 'refuse' && body.status === 400) return body;
+  const untrusted = await refuseUntrusted(opts, container, req.peer, 'exec');
+  if (untrusted) return untrusted;
   const remap = !p.unconfined && execNeedsUsernsFact(p) ? engineFactsFrom(await opts.client.json<EngineInfo>('GET', '/info')).usernsRemap : false;
   return judgeExecBody(req.body, container, p, remap, opts.warn);
 }

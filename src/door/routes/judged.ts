@@ -9,6 +9,7 @@ import { judgeBuildRequest } from './build.js';
 import { createRoute } from './create.js';
 import { judgeExecRequest } from './exec.js';
 import { judgeNetworkCreate, refusePlugin, refuseSwarm } from './misc.js';
+import { refuseUntrusted } from './owned.js';
 import { judgeStartRequest } from './start.js';
 import { judgeUpdateRequest } from './update.js';
 import { judgeVolumeCreateRequest } from './volume.js';
@@ -24,12 +25,19 @@ function route(method: string, path: string, name: string, body: Route['body'], 
 
 export function judgedRoutes(opts: JudgeOptions): Route[] {
   const p = opts.profile;
+  const trusted = (what: string): Judgement => async (req, m) => (await refuseUntrusted(opts, m[1]!, req.peer, what)) ?? { action: 'pass' };
   return [
     route('POST', '/containers/create', 'container.create', 'json', createRoute(opts)),
     route('POST', `/containers/${ID}/start`, 'container.start', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'start', opts)),
     route('POST', `/containers/${ID}/restart`, 'container.restart', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'restart', opts)),
     route('POST', `/containers/${ID}/exec`, 'container.exec', 'json', (req, m) => judgeExecRequest(req, m[1]!, opts)),
-    route('POST', `/containers/${ID}/update`, 'container.update', 'json', async (req) => judgeUpdateRequest(req, p, opts.warn)),
+    route('POST', `/containers/${ID}/update`, 'container.update', 'json', async (req, m) => (await refuseUntrusted(opts, m[1]!, req.peer, 'update')) ?? judgeUpdateRequest(req, p, opts.warn)),
+    // Acting inside an existing container: only one the policy made for this client (owned.ts).
+    route('POST', `/containers/${ID}/attach`, 'container.attach', 'stream', trusted('attach')),
+    route('GET', `/containers/${ID}/attach/ws`, 'container.attach.ws', 'stream', trusted('attach')),
+    route('GET', `/containers/${ID}/archive`, 'container.archive.get', 'stream', trusted('docker cp')),
+    route('PUT', `/containers/${ID}/archive`, 'container.archive.put', 'stream', trusted('docker cp')),
+    route('GET', `/containers/${ID}/export`, 'container.export', 'stream', trusted('export')),
     route('POST', '/build', 'image.build', 'stream', async (req) => judgeBuildRequest(req, p, opts.warn)),
     route('POST', '/volumes/create', 'volume.create', 'json', (req) => judgeVolumeCreateRequest(req, opts)),
     route('POST', '/networks/create', 'network.create', 'json', async (req) => judgeNetworkCreate(req, p)),

@@ -28,19 +28,13 @@ export const PASS_ROUTES: readonly Route[] = [
   pass('GET', '/events', 'system.events'),
   pass('GET', '/system/df', 'system.df'),
   pass('POST', '/auth', 'system.auth'),
-  // containers: reads, streams, lifecycle of containers already judged
+  // containers: reads, logs, lifecycle (exec, attach, cp, export, start are judged: routes/owned.ts)
   pass('GET', '/containers/json', 'container.list'),
   pass('GET', '/containers/{id}/json', 'container.inspect'),
   pass('GET', '/containers/{id}/top', 'container.top'),
   pass('GET', '/containers/{id}/logs', 'container.logs'),
   pass('GET', '/containers/{id}/changes', 'container.changes'),
-  pass('GET', '/containers/{id}/export', 'container.export'),
   pass('GET', '/containers/{id}/stats', 'container.stats'),
-  pass('GET', '/containers/{id}/archive', 'container.archive.get'),
-  // docker cp into a container writes its filesystem only (the engine resolves the path inside it)
-  pass('PUT', '/containers/{id}/archive', 'container.archive.put'),
-  pass('GET', '/containers/{id}/attach/ws', 'container.attach.ws'),
-  pass('POST', '/containers/{id}/attach', 'container.attach'),
   pass('POST', '/containers/{id}/wait', 'container.wait'),
   pass('POST', '/containers/{id}/resize', 'container.resize'),
   pass('POST', '/containers/{id}/kill', 'container.kill'),
