@@ -8,6 +8,7 @@
  *  2. 1 GiB through attach (stdout of `head -c 1G /dev/zero`), the same three ways; wall ratio,
  *     and each door's own CPU time (utime + stime from /proc/PID/stat) per run;
  *  3. 1000 sequential `GET /_ping` on one keep-alive connection: p50 and p99 latency.
+ * Containers run with --network none (the same on every side; no bridge needed).
  * Usage: npm run bench:door [-- --runs 21 --stream-runs 5 --pings 1000]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -138,19 +139,19 @@ async function main() {
     const pid = doorProc.pid!;
     const passPid = passProc.pid!;
     const hardenedCmd = (cmd: string[]) =>
-      (JSON.parse(execFileSync(SDOCKER, ['run', '--rm', '--dry-run', '--output', 'json', IMG, ...cmd], { encoding: 'utf8' })) as { commands: string[] }).commands.at(-1)!;
+      (JSON.parse(execFileSync(SDOCKER, ['run', '--rm', '--network', 'none', '--dry-run', '--output', 'json', IMG, ...cmd], { encoding: 'utf8' })) as { commands: string[] }).commands.at(-1)!;
     const runH = hardenedCmd(['true']);
     await compare('docker run --rm IMG true', runs, [
       { label: 'direct, docker CLI with the hardened flags', cmd: ['sh', '-c', runH], host: direct, pid: 0 },
       { label: 'pass-through door, the same hardened flags', cmd: ['sh', '-c', runH], host: pass, pid: passPid },
-      { label: 'sdocker serve (judged, hardened by the door)', cmd: ['docker', 'run', '--rm', IMG, 'true'], host: door, pid },
+      { label: 'sdocker serve (judged, hardened by the door)', cmd: ['docker', 'run', '--rm', '--network', 'none', IMG, 'true'], host: door, pid },
     ], () => undefined);
     const gib = ['sh', '-c', `head -c ${GIB} /dev/zero`];
     const streamH = hardenedCmd(gib);
     await compare('1 GiB through attach (stdout)', streamRuns, [
       { label: 'direct, docker CLI with the hardened flags', cmd: ['sh', '-c', streamH], host: direct, pid: 0 },
       { label: 'pass-through door, the same hardened flags', cmd: ['sh', '-c', streamH], host: pass, pid: passPid },
-      { label: 'sdocker serve (judged, hardened by the door)', cmd: ['docker', 'run', '--rm', IMG, ...gib], host: door, pid },
+      { label: 'sdocker serve (judged, hardened by the door)', cmd: ['docker', 'run', '--rm', '--network', 'none', IMG, ...gib], host: door, pid },
     ], (s) => {
       if (s.bytes !== GIB) throw new Error(`expected ${GIB} bytes, got ${s.bytes}`);
     });

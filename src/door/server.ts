@@ -189,7 +189,7 @@ export class Door {
         if (close) headers.Connection = 'close';
         res.writeHead(o.status, headers);
         res.end(body);
-        if (close) res.on('finish', () => req.socket.destroySoon());
+        if (close) lingerOnClose(req.socket);
         else req.resume();
       })
       .catch((err: unknown) => {
@@ -241,6 +241,23 @@ export class Door {
         rawAnswer(socket, 500, 'Internal Server Error', 'sdocker serve: internal error; nothing was sent to the engine');
       });
   }
+}
+
+/**
+ * Close a connection whose request body was not read, as Go's server does (closeWriteAndWait):
+ * node closes a `Connection: close` answer's socket with destroySoon; here that becomes a FIN,
+ * then what the client still sends is read and dropped for up to 2 s, then the close. Closing at
+ * once would make the kernel reset the connection, and a client still writing its body could
+ * lose the answer (it sees EPIPE instead of the 413).
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = function lingering(this: Socket) {
+    if (this.destroyed) return;
+    this.end();
+    this.resume();
+    const timer = setTimeout(() => this.destroy(), 2000);
+    this.once('close', () => clearTimeout(timer));
+  };
 }
 
 /** node's answers to requests it could not parse (the server then closes the connection). */

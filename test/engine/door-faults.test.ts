@@ -1,6 +1,7 @@
 /**
  * The door under faults, as shipped (`bin/sdocker serve`, the real judge), in front of a PRIVATE
- * dockerd started here (own socket, data root, exec root, no bridge, no iptables) so that the
+ * dockerd started here (own socket, data root, exec root, network namespace; no bridge, no
+ * iptables) so that the
  * engine can be stopped and started without touching the shared one: clients get errors, not
  * hangs, and service resumes. 200 concurrent clients, 20 concurrent runs, a malformed and an
  * oversized create body, a client trickling its headers. The door's pid is the same from the
@@ -65,7 +66,10 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000)
 }
 
 async function startEngine(): Promise<void> {
-  dockerd = spawn('dockerd', engineArgs(), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // In a network namespace of its own: with --bridge=none, dockerd deletes the interface named
+  // docker0 (daemon_unix.go removeDefaultBridgeInterface), and in the host's namespace that is the
+  // shared engine's bridge: every other test's container would then fail to start.
+  dockerd = spawn('unshare', ['--net', '--', 'dockerd', ...engineArgs()], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   dockerd.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
   await waitFor(`the private dockerd (${log})`, async () => (await ping(engineSock)) === 200);
@@ -211,6 +215,7 @@ describe('door faults (a private engine behind bin/sdocker serve)', () => {
   });
 
   it('survives the engine stopping and starting: errors, not hangs, while it is down; service resumes', async () => {
+    const bridge = readFileSync('/sys/class/net/docker0/ifindex', 'utf8');
     // A stream open when the engine goes away must end, not hang.
     const events = docker(['events', '--format', '{{.Action}}'], { timeoutMs: 60_000 });
     await new Promise((r) => setTimeout(r, 500));
@@ -236,6 +241,8 @@ describe('door faults (a private engine behind bin/sdocker serve)', () => {
     expect(again.stdout).toBe('back\n');
     const list = await request('GET', '/v1.41/containers/json');
     expect(list.status).toBe(200);
+    // the shared engine's bridge is untouched by the private engine's starts and stops
+    expect(readFileSync('/sys/class/net/docker0/ifindex', 'utf8')).toBe(bridge);
     doorAlive();
   }, 180_000);
 
