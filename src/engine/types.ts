@@ -200,5 +200,6 @@ export interface ImageInspect {
     Cmd?: string[] | null;
     WorkingDir?: string;
     Env?: string[];
+    Healthcheck?: HealthConfig | null;
   };
 }
