@@ -26,7 +26,7 @@ export const LEVEL_FILES: Record<LevelName, ProfileFile> = {
       "seccomp": "default",
       "portAddress": "127.0.0.1",
       "ulimits": [
-        "nofile=65536:65536"
+        "nofile=8192:8192"
       ]
     },
     "limits": {

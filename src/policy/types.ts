@@ -143,7 +143,7 @@ export interface ProfileDefaults {
   portAddress?: string;
   /** A health check for containers whose image and command line define none (SD-HEALTH-001). */
   healthcheck?: HealthcheckDefault;
-  /** `--ulimit` values (`nofile=65536:65536`) set when the command line does not name them (SD-RES-008). */
+  /** `--ulimit` values (`nofile=8192:8192`) set when the command line does not name them (SD-RES-008). */
   ulimits?: string[];
 }
 

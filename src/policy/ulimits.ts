@@ -1,6 +1,6 @@
 /**
  * SD-RES-008 (CIS Docker Benchmark 5.19): the profile's `defaults.ulimits` (restricted:
- * nofile=65536:65536) are set for each resource the command line does not name; a typed
+ * nofile=8192:8192) are set for each resource the command line does not name; a typed
  * `--ulimit` stays as typed. Pure.
  */
 import type { Ulimit } from '../engine/types.js';
@@ -20,10 +20,10 @@ export function ulimits(c: StepCtx): void {
 
 /** `defaults.ulimits` as written in a profile: docker's `--ulimit` syntax, soft and hard above 0. */
 export function validateUlimits(v: unknown): Checked<string[]> {
-  if (!Array.isArray(v)) return { ok: false, at: [], why: 'must be a list of ulimits as --ulimit takes them (e.g. nofile=65536:65536)' };
+  if (!Array.isArray(v)) return { ok: false, at: [], why: 'must be a list of ulimits as --ulimit takes them (e.g. nofile=8192:8192)' };
   const seen = new Set<string>();
   for (const [i, x] of v.entries()) {
-    if (typeof x !== 'string') return { ok: false, at: [i], why: 'must be a string (e.g. nofile=65536:65536)' };
+    if (typeof x !== 'string') return { ok: false, at: [i], why: 'must be a string (e.g. nofile=8192:8192)' };
     let u: Ulimit;
     try {
       u = parseUlimit(x);

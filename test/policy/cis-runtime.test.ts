@@ -46,15 +46,15 @@ describe('SD-RESTART-001: a bounded restart policy', () => {
 });
 
 describe('SD-RES-008: default ulimits', () => {
-  test('restricted sets nofile=65536:65536 and nothing else', () => {
+  test('restricted sets nofile=8192:8192 and nothing else', () => {
     const o = run([]);
-    expect(o.body.HostConfig.Ulimits).toEqual([{ Name: 'nofile', Soft: 65536, Hard: 65536 }]);
+    expect(o.body.HostConfig.Ulimits).toEqual([{ Name: 'nofile', Soft: 8192, Hard: 8192 }]);
     expect(changed(o, 'SD-RES-008')).toHaveLength(1);
   });
   test('a typed --ulimit of the same resource stays as typed; others are kept beside the default', () => {
     expect(run(['--ulimit', 'nofile=1024:2048']).body.HostConfig.Ulimits).toEqual([{ Name: 'nofile', Soft: 1024, Hard: 2048 }]);
     expect(run(['--ulimit', 'core=0']).body.HostConfig.Ulimits).toEqual([
-      { Name: 'core', Soft: 0, Hard: 0 }, { Name: 'nofile', Soft: 65536, Hard: 65536 },
+      { Name: 'core', Soft: 0, Hard: 0 }, { Name: 'nofile', Soft: 8192, Hard: 8192 },
     ]);
   });
   test('a project\'s defaults.ulimits replace the level\'s', () => {
