@@ -58,6 +58,14 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
         const { learnCommand } = await import('./learn.js');
         return learnCommand(route.args, io, globals);
       }
+      if (route.command === 'daemon-config') {
+        const { daemonConfigCommand } = await import('./daemon-config.js');
+        return daemonConfigCommand(route.args, io);
+      }
+      if (route.command === 'logs-export') {
+        const { logsExportCommand } = await import('./logs-export.js');
+        return logsExportCommand(route.args, io, globals);
+      }
       if (route.command === 'init') {
         const { initCommand } = await import('./init.js');
         return initCommand(route.args, io);
