@@ -8,7 +8,8 @@ log() { printf 'engine.sh: %s\n' "$*" >&2; }
 
 need=()
 # redis-tools: a real server binary (redis-server) the seccomp tests pack into a test image.
-for pkg in docker.io busybox-static docker-registry curl redis-tools; do
+# time: GNU time, which measures the peak RSS of `sdocker logs export` in its test.
+for pkg in docker.io busybox-static docker-registry curl redis-tools time; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
