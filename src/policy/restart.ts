@@ -27,3 +27,10 @@ export function restartPolicy(c: StepCtx): void {
   c.change('HostConfig.RestartPolicy', p, to, 'SD-RESTART-001', `--restart ${typed} becomes on-failure:${MAX_RESTARTS}: ${why}`);
   c.hc.RestartPolicy = to;
 }
+
+/** A `--restart` value as typed (docker's opts: `no`, `always`, `unless-stopped`, `on-failure[:N]`): bounded by MAX_RESTARTS? */
+export function boundedRestartValue(value: string): boolean {
+  if (value === '' || value === 'no') return true;
+  const m = /^on-failure:(\d+)$/.exec(value);
+  return !!m && Number(m[1]) > 0 && Number(m[1]) <= MAX_RESTARTS;
+}
