@@ -6,7 +6,7 @@
  *
  * Bounded memory: every part is spooled to a file while its sha256 and size are taken, then
  * streamed through tar and gzip. Written in a work directory beside the output and renamed into
- * place: an interrupted export leaves no archive and no work directory (SIGINT/SIGTERM remove it;
+ * place: an interrupted export leaves no archive and no work directory (SIGINT/SIGTERM/SIGHUP remove it;
  * after a SIGKILL the next export into the same directory does). An output that is a symlink is
  * refused (and rename never follows one).
  */
@@ -102,16 +102,23 @@ export async function logsExportCommand(argv: string[], io: ProcessIO, globals: 
   }
   const readRecords = recordsNote === recordsPath ? recordsPath : undefined;
 
-  const work = makeWorkDir(dir);
-  const cleanup = () => rmSync(work, { recursive: true, force: true });
-  const client = new EngineClient(resolveEndpoint(globals, io.env));
+  // Signals are ours before the work directory exists: no moment where one would leave it behind.
+  const CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
   let onSignal!: (s: NodeJS.Signals) => void;
   const stopped = new Promise<never>((_, reject) => {
-    onSignal = (s) => {
-      reject(new SdockerError(`logs export: interrupted by ${s}: no archive written`, s === 'SIGINT' ? 130 : 143));
-    };
+    onSignal = (s) => reject(new SdockerError(`logs export: interrupted by ${s}: no archive written`, CODES[s] ?? 130));
   });
+  stopped.catch(() => undefined);
   const unsubs = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => io.onSignal(s, () => onSignal(s)));
+  let work: string;
+  try {
+    work = makeWorkDir(dir);
+  } catch (err) {
+    for (const u of unsubs) u();
+    throw new UsageError(`logs export: cannot write in ${dir}: ${(err as Error).message}`);
+  }
+  const cleanup = () => rmSync(work, { recursive: true, force: true });
+  const client = new EngineClient(resolveEndpoint(globals, io.env));
   try {
     const entries: ArchiveEntry[] = [];
     const manifest: Manifest = {
@@ -140,7 +147,11 @@ export async function logsExportCommand(argv: string[], io: ProcessIO, globals: 
       checkOutput(out);
       renameSync(tmp, out);
     };
-    const job = exportAll();
+    // A failure of the disk (ENOSPC ...) or of the engine's stream: said plainly, no archive left.
+    const job = exportAll().catch((err: unknown) => {
+      if (err instanceof SdockerError) throw err;
+      throw new SdockerError(`logs export: ${(err as Error).message}: no archive written`);
+    });
     // Interrupted: the work goes on a moment in the background, into a directory removed under it.
     job.catch(() => undefined);
     await Promise.race([job, stopped]);

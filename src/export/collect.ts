@@ -2,7 +2,8 @@
  * What one container contributes to an export, each part spooled to a file (bounded memory):
  * its logs with timestamps (stdout and stderr apart, demultiplexed; a TTY container has one
  * stream), its inspect JSON, the engine's events for it between since and until (until is always
- * set, so the events request ends), and the sdocker run records that name it.
+ * set, so the events request ends), and the sdocker run records that name it. The engine keeps
+ * only its latest events in memory (256 in dockerd 20.10, for all containers): older ones are gone.
  */
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ export interface Window {
 async function finish(s: Spool): Promise<Spooled> {
   if (!s.writableFinished) await new Promise<void>((resolve, reject) => {
     s.on('error', reject);
-    s.end(() => resolve());
+    s.end((err?: Error | null) => (err ? reject(err) : resolve()));
   });
   return s.done();
 }
@@ -64,11 +65,14 @@ export async function collectContainer(client: EngineClient, ref: string, dir: s
   // Events: since the container's creation unless --since says otherwise; until bounds the stream.
   const created = info.Created ? Math.floor(Date.parse(info.Created) / 1000) : 0;
   const evSince = w.since ?? String(Math.max(0, created - 1));
-  const events = await client.request('GET', '/events', {
-    query: { since: evSince, until: w.until, filters: JSON.stringify({ container: [id] }) },
-  });
   const ev = new Spool(join(dir, 'events.jsonl'));
-  await copyRaw(events, ev);
+  // A window that ends before the container existed has no events (the engine refuses since > until).
+  if (Number(evSince) <= Number(w.until)) {
+    const events = await client.request('GET', '/events', {
+      query: { since: evSince, until: w.until, filters: JSON.stringify({ container: [id] }) },
+    });
+    await copyRaw(events, ev);
+  }
   const evDone = await finish(ev);
   parts.push({ name: 'events.jsonl', spooled: evDone });
 

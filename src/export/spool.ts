@@ -21,15 +21,23 @@ export class Spool extends Writable {
   private size = 0;
   private lines = 0;
   private result: Spooled | undefined;
+  private failed: Error | undefined;
 
   constructor(readonly path: string) {
     super();
     // wx: never an existing file (the spool directory is sdocker's own, fresh).
     this.file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-    this.file.on('error', (err) => this.destroy(err));
+    this.file.on('error', (err) => {
+      this.failed ??= err;
+      this.destroy(err);
+    });
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.failed) {
+      cb(this.failed);
+      return;
+    }
     this.hash.update(chunk);
     this.size += chunk.length;
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
@@ -38,7 +46,12 @@ export class Spool extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.file.end(() => {
+    // The file's own error (opening it, a full disk) fails the spool: never a short file taken as whole.
+    this.file.end((err?: Error | null) => {
+      if (err ?? this.failed) {
+        cb(err ?? this.failed);
+        return;
+      }
       this.result = { path: this.path, size: this.size, sha256: this.hash.digest('hex'), lines: this.lines };
       cb();
     });
@@ -61,7 +74,7 @@ export async function spoolText(path: string, text: string | Buffer): Promise<Sp
   const s = new Spool(path);
   await new Promise<void>((resolve, reject) => {
     s.on('error', reject);
-    s.end(text, () => resolve());
+    s.end(text, (err?: Error | null) => (err ? reject(err) : resolve()));
   });
   return s.done();
 }
