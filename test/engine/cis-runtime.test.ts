@@ -41,18 +41,18 @@ function limitOf(text: string, name: string): [string, string] | undefined {
 
 describe('ulimits (SD-RES-008)', () => {
   it('restricted: the container\'s own open-file limit is 8192, not the engine\'s', async () => {
-    const mine = await sdocker(['run', '--rm', ...L, IMAGES.root, 'cat', '/proc/self/limits'], { env });
+    const mine = await sdocker(['run', '--rm', ...L, '--network', 'none', IMAGES.root, 'cat', '/proc/self/limits'], { env });
     expect(mine.code, mine.stderr).toBe(0);
     expect(limitOf(mine.stdout, 'Max open files')).toEqual(['8192', '8192']);
     // The reference: what plain docker gives the same image (the engine's own limit: 1048576 under
     // systemd's LimitNOFILE=infinity, 20000 on this test machine).
-    const plain = await docker(['run', '--rm', ...L, IMAGES.root, 'cat', '/proc/self/limits']);
+    const plain = await docker(['run', '--rm', ...L, '--network', 'none', IMAGES.root, 'cat', '/proc/self/limits']);
     expect(limitOf(plain.stdout, 'Max open files')?.[1]).not.toBe('8192');
     // no nproc default: the kernel counts it per uid across every container of that uid
     expect(limitOf(mine.stdout, 'Max processes')).toEqual(limitOf(plain.stdout, 'Max processes'));
   });
   it('a typed --ulimit stays as typed, and is what the process gets', async () => {
-    const r = await sdocker(['run', '--rm', ...L, '--ulimit', 'nofile=512:1024', IMAGES.root, 'sh', '-c', 'cat /proc/self/limits; ulimit -n 2000 2>&1 || echo raise=refused'], { env });
+    const r = await sdocker(['run', '--rm', ...L, '--network', 'none', '--ulimit', 'nofile=512:1024', IMAGES.root, 'sh', '-c', 'cat /proc/self/limits; ulimit -n 2000 2>&1 || echo raise=refused'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(limitOf(r.stdout, 'Max open files')).toEqual(['512', '1024']);
     expect(r.stdout).toContain('raise=refused');
@@ -62,7 +62,7 @@ describe('ulimits (SD-RES-008)', () => {
 describe('restart policy (SD-RESTART-001)', () => {
   it('--restart always becomes on-failure:5 under restricted; the engine holds that', async () => {
     const name = testName('restart');
-    const r = await sdocker(['run', '-d', ...L, '--name', name, '--restart', 'always', IMAGES.root, 'sleep', '60'], { env });
+    const r = await sdocker(['run', '-d', ...L, '--network', 'none', '--name', name, '--restart', 'always', IMAGES.root, 'sleep', '60'], { env });
     expect(r.code, r.stderr).toBe(0);
     const c = await inspectC(name);
     expect(c.HostConfig.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 5 });
@@ -70,7 +70,7 @@ describe('restart policy (SD-RESTART-001)', () => {
   it('a failing container is restarted 5 times, then left stopped', async () => {
     const name = testName('restart-fail');
     // create, then start with docker: `sdocker run -d` would wait to explain the quick exit.
-    const r = await sdocker(['create', ...L, '--name', name, '--restart', 'unless-stopped', IMAGES.root, 'sh', '-c', 'exit 3'], { env });
+    const r = await sdocker(['create', ...L, '--network', 'none', '--name', name, '--restart', 'unless-stopped', IMAGES.root, 'sh', '-c', 'exit 3'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect((await docker(['start', name])).code).toBe(0);
     // The engine backs off 100ms, 200ms, ... 3.2s between restarts: about 6.3s for 5.
@@ -92,7 +92,7 @@ describe('restart policy (SD-RESTART-001)', () => {
   }, 60_000);
   it('baseline keeps --restart always (allowance unboundedRestart)', async () => {
     const name = testName('restart-baseline');
-    const r = await sdocker(['run', '--policy', 'baseline', '-d', ...L, '--name', name, '--restart', 'always', IMAGES.root, 'sleep', '60'], { env });
+    const r = await sdocker(['run', '--policy', 'baseline', '-d', ...L, '--network', 'none', '--name', name, '--restart', 'always', IMAGES.root, 'sleep', '60'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect((await inspectC(name)).HostConfig.RestartPolicy).toEqual({ Name: 'always', MaximumRetryCount: 0 });
   });
@@ -120,7 +120,7 @@ describe('health check (SD-HEALTH-001)', () => {
       '',
     ].join('\n'));
     const name = testName('health');
-    const r = await sdocker(['run', '-d', ...L, '--name', name, IMAGES.root, 'sh', '-c', 'sleep 6; touch /tmp/ready; sleep 60'], { env, cwd: project });
+    const r = await sdocker(['run', '-d', ...L, '--network', 'none', '--name', name, IMAGES.root, 'sh', '-c', 'sleep 6; touch /tmp/ready; sleep 60'], { env, cwd: project });
     expect(r.code, r.stderr).toBe(0);
     const c0 = await inspectC(name);
     expect(c0.Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -e /tmp/ready'], Interval: 1e9, Timeout: 2e9, Retries: 2 });
