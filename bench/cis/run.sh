@@ -34,6 +34,7 @@ start() { # case, command...
 start plain docker run
 start sdocker env SDOCKER_STATE_DIR="$work/state" "$sd" run
 cases=(plain sdocker)
+made+=("$id-sdockerhc") # started in a subshell (its own directory, for the profile): remembered here
 if (cd "$work" && start sdockerhc env SDOCKER_STATE_DIR="$work/state" "$sd" run); then cases+=(sdockerhc)
 else echo "sdockerhc: refused by this sdocker (no defaults.healthcheck)"; fi
 
