@@ -204,5 +204,6 @@ export interface ImageInspect {
     WorkingDir?: string;
     Env?: string[];
     Labels?: Record<string, string> | null;
+    Healthcheck?: HealthConfig | null;
   };
 }

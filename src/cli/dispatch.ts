@@ -16,7 +16,7 @@ import { parsePflag, type PflagSpec } from '../flags/pflag.js';
 import { checkGlobals, type GlobalOptions, splitGlobals } from './globals.js';
 
 export type GuardedCommand = 'exec' | 'update' | 'build' | 'start' | 'restart' | 'volume-create';
-export type OwnCommand = 'seccomp' | 'init' | 'audit-log' | 'learn' | 'scan' | 'image-harden' | 'audit' | 'serve';
+export type OwnCommand = 'seccomp' | 'init' | 'audit-log' | 'learn' | 'scan' | 'image-harden' | 'audit' | 'serve' | 'daemon-config' | 'logs-export';
 
 export type Route =
   /** sdocker's run/create pipeline, with the arguments after the command word. */
@@ -52,7 +52,7 @@ const GROUPS: Record<string, { subs: Record<string, 'run' | 'create' | GuardedCo
   buildx: { subs: { build: 'build', b: 'build' }, flags: BUILDX_FLAGS },
 };
 const TOP: Record<string, 'run' | 'create' | GuardedCommand> = { run: 'run', create: 'create', exec: 'exec', update: 'update', build: 'build', start: 'start', restart: 'restart' };
-const OWN: Record<string, OwnCommand> = { seccomp: 'seccomp', init: 'init', 'audit-log': 'audit-log', learn: 'learn', scan: 'scan', audit: 'audit', serve: 'serve' };
+const OWN: Record<string, OwnCommand> = { seccomp: 'seccomp', init: 'init', 'audit-log': 'audit-log', learn: 'learn', scan: 'scan', audit: 'audit', serve: 'serve', 'daemon-config': 'daemon-config' };
 
 function routeTo(command: 'run' | 'create' | GuardedCommand, args: string[]): Route {
   return command === 'run' || command === 'create' ? { kind: 'run', command, args } : { kind: 'guard', command, args };
@@ -79,6 +79,8 @@ export function dispatch(argv: readonly string[]): Dispatch {
   if (word === 'help') return done({ kind: 'help' });
   const own = OWN[word];
   if (own) return done({ kind: 'sdocker', command: own, args: rest.slice(1) });
+  // `logs export` is sdocker's; every other `logs ...` line is docker's, unchanged.
+  if (word === 'logs' && rest[1] === 'export') return done({ kind: 'sdocker', command: 'logs-export', args: rest.slice(2) });
   const top = TOP[word];
   if (top) return done(routeTo(top, rest.slice(1)));
   const group = GROUPS[word];

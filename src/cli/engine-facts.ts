@@ -119,7 +119,10 @@ export function rememberImage(env: Record<string, string | undefined>, host: str
   const all = readImages(env);
   const key = `${host} ${ref}`;
   const c = image.Config ?? {};
-  const facts: ImageInspect = { Id: image.Id, RepoDigests: image.RepoDigests ?? [], Config: { User: c.User ?? '', Volumes: c.Volumes ?? null, ExposedPorts: c.ExposedPorts ?? {} } };
+  const facts: ImageInspect = {
+    Id: image.Id, RepoDigests: image.RepoDigests ?? [],
+    Config: { User: c.User ?? '', Volumes: c.Volumes ?? null, ExposedPorts: c.ExposedPorts ?? {}, ...(c.Healthcheck?.Test ? { Healthcheck: { Test: c.Healthcheck.Test } } : {}) },
+  };
   if (JSON.stringify(all[key]) === JSON.stringify(facts)) return;
   delete all[key];
   all[key] = facts;

@@ -69,6 +69,14 @@ async function main(argv: string[], io: ProcessIO): Promise<number> {
         const { serveCommand } = await import('./serve.js');
         return serveCommand(route.args, io, globals, { pid: process.pid, euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 });
       }
+      if (route.command === 'daemon-config') {
+        const { daemonConfigCommand } = await import('./daemon-config.js');
+        return daemonConfigCommand(route.args, io);
+      }
+      if (route.command === 'logs-export') {
+        const { logsExportCommand } = await import('./logs-export.js');
+        return logsExportCommand(route.args, io, globals);
+      }
       if (route.command === 'init') {
         const { initCommand } = await import('./init.js');
         return initCommand(route.args, io);

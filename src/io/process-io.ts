@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 export interface ProcessIO {
   stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
-  stderr: Writable;
+  stderr: Writable & { isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;
   /** The uid of the user running sdocker: the owner label of the containers it creates. */

@@ -243,6 +243,7 @@ export function record(r: RunRecordInput): void {
     changes: r.outcome?.changes ?? [],
     violations: recordViolations(r.outcome?.violations ?? []),
     allowances: r.outcome?.allowances ?? [],
+    ...(r.outcome?.notes ? { notes: r.outcome.notes } : {}),
   };
   const digest = r.image?.RepoDigests?.[0] ?? r.image?.Id;
   if (digest) rec.imageDigest = digest;

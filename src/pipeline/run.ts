@@ -176,6 +176,8 @@ async function once(
   }
   // A refusal in JSON goes to stdout, which no container writes to then; warnings stay on stderr.
   if (outcome.violations.length > 0) (outcome.refused && req.sdocker.output === 'json' ? io.stdout : io.stderr).write(policy.explain(req, profile, outcome));
+  // Notes (no health check ...) on a terminal only: a script's stderr stays docker's; the run record keeps them.
+  if (io.stderr.isTTY) for (const n of outcome.notes ?? []) io.stderr.write(`sdocker: note: ${n.why} [${n.rule}]\n`);
   if (outcome.refused) {
     policy.record({ ...base, outcome, image, event: 'refused', ...recordChanges(ctx, outcome) });
     return { done: { status: 125, refused: true, outcome, image } };

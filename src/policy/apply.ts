@@ -20,6 +20,9 @@ import {
   fact, isUnder, normalizeHostPath, parseBind, sensitiveKind, spellings, splitOpts, underAllowed,
 } from './paths.js';
 import { classifyVolume } from './volumes.js';
+import { healthcheck } from './healthcheck.js';
+import { restartPolicy } from './restart.js';
+import { ulimits } from './ulimits.js';
 import { parseRamBytes } from '../flags/values/go-numbers.js';
 import type {
   AllowSpec, Allowance, Change, EffectiveProfile, HostNamespace, JoinedContainer, LimitKey, PolicyInput, PolicyOutcome, Reasoned,
@@ -107,6 +110,7 @@ export function applyPolicy(input: PolicyInput): PolicyOutcome {
     mode,
     refused,
     applied: mode !== 'audit',
+    ...(ctx.notes.length ? { notes: ctx.notes } : {}),
   };
 }
 
@@ -118,6 +122,7 @@ class Ctx {
   readonly violations: Violation[] = [];
   readonly allowances: Allowance[] = [];
   readonly createDirs: string[] = [];
+  readonly notes: { rule: string; why: string }[] = [];
   constructor(readonly input: PolicyInput) {
     this.body = structuredClone(input.body);
     this.body.HostConfig ??= {};
@@ -126,6 +131,9 @@ class Ctx {
   }
   get profile(): EffectiveProfile {
     return this.input.profile;
+  }
+  note(rule: RuleId, why: string): void {
+    this.notes.push({ rule, why });
   }
   change(field: string, from: unknown, to: unknown, rule: RuleId, why?: string): void {
     this.changes.push({ field, from, to, rule, why: why ?? RULES[rule].why });
@@ -173,6 +181,9 @@ function harden(c: Ctx): void {
   ports(c);
   logging(c);
   runtime(c);
+  restartPolicy(c);
+  ulimits(c);
+  healthcheck(c);
   c.body.Labels = { ...(c.body.Labels ?? {}), ...ownLabels(c.profile.level, c.input.mode, c.input.owner) };
 }
 

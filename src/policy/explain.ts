@@ -241,7 +241,7 @@ export function renderDryRun(outcome: PolicyOutcome, opts: DryRunOptions): strin
       level: opts.level, mode: outcome.mode, refused: outcome.refused, applied: outcome.applied, profiles: opts.profiles ?? [],
       ...(opts.seccomp ? { seccomp: opts.seccomp } : {}),
       body: outcome.body, changes: outcome.changes, violations: outcome.violations, allowances: outcome.allowances,
-      createDirs: outcome.createDirs, commands,
+      createDirs: outcome.createDirs, ...(outcome.notes ? { notes: outcome.notes } : {}), commands,
     }, null, 2)}\n`;
   }
   const b = outcome.body;
@@ -274,6 +274,10 @@ export function renderDryRun(outcome: PolicyOutcome, opts: DryRunOptions): strin
   if (outcome.allowances.length) {
     out.push('', 'allowed by the profile:');
     for (const a of outcome.allowances) out.push(`  ${a.subject} [${a.rule}]: ${a.reason} (${a.source})`);
+  }
+  if (outcome.notes?.length) {
+    out.push('', 'notes:');
+    for (const n of outcome.notes) out.push(`  ${n.why} [${n.rule}]`);
   }
   if (outcome.violations.length) {
     out.push('', formatViolations(outcome.violations, opts.provenance, { ...(opts.level ? { level: opts.level } : {}), mode: outcome.mode }).trimEnd());

@@ -22,5 +22,5 @@ export function engineFactsFrom(info: EngineInfo & { NCPU?: number; LoggingDrive
 export function imageFactsFrom(inspect: ImageInspect | undefined): ImageFacts | undefined {
   if (!inspect) return undefined;
   const c = inspect.Config ?? {};
-  return { User: c.User ?? '', Volumes: c.Volumes ?? null, ExposedPorts: c.ExposedPorts ?? null };
+  return { User: c.User ?? '', Volumes: c.Volumes ?? null, ExposedPorts: c.ExposedPorts ?? null, ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}) };
 }

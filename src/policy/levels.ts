@@ -24,7 +24,10 @@ export const LEVEL_FILES: Record<LevelName, ProfileFile> = {
         "maxFile": 3
       },
       "seccomp": "default",
-      "portAddress": "127.0.0.1"
+      "portAddress": "127.0.0.1",
+      "ulimits": [
+        "nofile=8192:8192"
+      ]
     },
     "limits": {
       "memory": "16g",
@@ -188,6 +191,9 @@ export const LEVEL_FILES: Record<LevelName, ProfileFile> = {
       },
       "writableBinds": {
         "reason": "baseline keeps binds as typed (still nosuid,nodev)"
+      },
+      "unboundedRestart": {
+        "reason": "baseline keeps the restart policy as typed, like docker"
       },
       "portAddresses": [
         {

@@ -9,6 +9,8 @@ import { capName } from '../api/capabilities.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { LEVEL_FILES } from './levels.js';
 import { grants } from './floor.js';
+import { validateHealthcheck } from './healthcheck.js';
+import { validateUlimits } from './ulimits.js';
 import { capLimits, clampDefaults, mergeLimits, resolveLimits, validateLimits } from './limits.js';
 import { logSize, ramSize } from './sizes.js';
 import { isLoopbackHostIp } from './loopback.js';
@@ -39,7 +41,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const SINGLE_ALLOW = [
   'privileged', 'defaultCapabilities', 'writableBinds', 'writableRootfs', 'deviceRequests', 'seccompUnconfined',
   'apparmorUnconfined', 'labelDisable', 'systemPathsUnconfined', 'newPrivileges', 'cgroupParent', 'volumesFrom',
-  'restartWithBinds',
+  'restartWithBinds', 'unboundedRestart',
 ] as const;
 
 /** List allowances: their identifying field and its validation. */
@@ -67,7 +69,7 @@ function ipProblem(v: string): string | undefined {
   return c === undefined ? 'not an IP address as the engine reads it (no names, no leading zeros)' : `write it as ${c}`;
 }
 
-const DEFAULT_KEYS = ['user', 'tmpfs', 'capabilities', 'memory', 'cpus', 'pids', 'log', 'seccomp', 'runtime', 'portAddress'];
+const DEFAULT_KEYS = ['user', 'tmpfs', 'capabilities', 'memory', 'cpus', 'pids', 'log', 'seccomp', 'runtime', 'portAddress', 'healthcheck', 'ulimits'];
 
 function reasoned(file: string, locate: Locate | undefined, path: KeyPath, v: unknown, extra: Record<string, 'boolean'> = {}, idField?: string): Reasoned & Record<string, unknown> {
   if (!isObj(v)) fail(file, locate, path, `must be a mapping with a reason (e.g. {${idField ? `${idField}: ..., ` : ''}reason: "..."})`);
@@ -182,6 +184,16 @@ function validateDefaults(d: unknown, file: string, locate?: Locate): ProfileDef
       return capName(c);
     });
   }
+  if (d.healthcheck !== undefined) {
+    const r = validateHealthcheck(d.healthcheck);
+    if (!r.ok) fail(file, locate, [...p, 'healthcheck', ...r.at], r.why);
+    out.healthcheck = r.value;
+  }
+  if (d.ulimits !== undefined) {
+    const r = validateUlimits(d.ulimits);
+    if (!r.ok) fail(file, locate, [...p, 'ulimits', ...r.at], r.why);
+    out.ulimits = r.value;
+  }
   if (d.tmpfs !== undefined) {
     if (!Array.isArray(d.tmpfs)) fail(file, locate, [...p, 'tmpfs'], 'must be a list of {path, size, options}');
     out.tmpfs = d.tmpfs.map((t, i) => {
@@ -263,9 +275,11 @@ function resolveDefaults(d: ProfileDefaults): ResolvedDefaults {
     log: { maxSize: d.log?.maxSize ?? '10m', maxFile: d.log?.maxFile ?? 3 },
     seccomp: d.seccomp ?? 'default',
     portAddress: d.portAddress ?? '127.0.0.1',
+    ulimits: d.ulimits ?? [],
   };
   if (d.runtime) r.runtime = d.runtime;
   if (d.capabilities?.length) r.capabilities = d.capabilities;
+  if (d.healthcheck) r.healthcheck = d.healthcheck;
   return r;
 }
 

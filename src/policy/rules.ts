@@ -242,6 +242,21 @@ export const RULES = {
     why: 'a limit above the profile\'s maximum (limits:) is as good as none on this machine',
     allow: (subject: string) => ['limits:', `  ${subject}`],
   },
+  'SD-RES-008': {
+    id: 'SD-RES-008', guideline: 6, title: 'ulimits', flag: '--ulimit',
+    why: 'without a ulimit of its own a container gets the engine\'s (nofile 1048576): CIS 5.19 asks for per-container limits',
+    allow: none,
+  },
+  'SD-RESTART-001': {
+    id: 'SD-RESTART-001', guideline: 6, title: 'bounded restart policy', flag: '--restart',
+    why: 'a container that keeps failing is restarted without bound (always, unless-stopped, on-failure without a count), a denial of service on the host: the policy becomes on-failure:5 (CIS 5.15)',
+    allow: single('unboundedRestart'),
+  },
+  'SD-HEALTH-001': {
+    id: 'SD-HEALTH-001', guideline: 17, title: 'health check', flag: '--health-cmd',
+    why: 'without a health check the engine reports a hung service as running (CIS 5.27); a profile\'s defaults.healthcheck sets one when neither the image nor the command line does',
+    allow: none,
+  },
   'SD-SYSCTL-001': {
     id: 'SD-SYSCTL-001', guideline: 11, title: 'unsafe sysctl', flag: '--sysctl',
     why: 'only namespaced sysctls known to be safe may be set; others change the kernel for every container or weaken isolation',

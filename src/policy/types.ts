@@ -63,6 +63,8 @@ export interface AllowSpec {
   volumesFrom?: Reasoned;
   /** A restart policy on a container with host binds (re-resolved at every start, without sdocker). */
   restartWithBinds?: Reasoned;
+  /** `--restart always|unless-stopped`, or on-failure above 5 retries, kept as typed (SD-RESTART-001). */
+  unboundedRestart?: Reasoned;
   /**
    * Calls a user seccomp profile may let through although sdocker's shipped default denies them
    * for safety (unshare, mount, keyctl, bpf, ptrace, clone without its namespace filter ...).
@@ -140,6 +142,20 @@ export interface ProfileDefaults {
   runtime?: string;
   /** Address published ports are bound to when none is typed. */
   portAddress?: string;
+  /** A health check for containers whose image and command line define none (SD-HEALTH-001). */
+  healthcheck?: HealthcheckDefault;
+  /** `--ulimit` values (`nofile=8192:8192`) set when the command line does not name them (SD-RES-008). */
+  ulimits?: string[];
+}
+
+/** `defaults.healthcheck`: `cmd` as a string runs with /bin/sh -c (CMD-SHELL), as a list directly (CMD). */
+export interface HealthcheckDefault {
+  cmd: string | string[];
+  /** Go durations (`30s`, `1m30s`). */
+  interval?: string;
+  timeout?: string;
+  startPeriod?: string;
+  retries?: number;
 }
 
 export interface ProfileFile {
@@ -185,6 +201,8 @@ export interface ResolvedDefaults {
   seccomp: string;
   runtime?: string;
   portAddress: string;
+  healthcheck?: HealthcheckDefault;
+  ulimits: string[];
 }
 
 /** The level, the project profile and its extends merged under the floor. */
@@ -262,6 +280,8 @@ export interface ImageFacts {
   User?: string;
   Volumes?: Record<string, unknown> | null;
   ExposedPorts?: Record<string, unknown> | null;
+  /** The image's HEALTHCHECK (Test `["NONE"]`: disabled). */
+  Healthcheck?: { Test?: string[] } | null;
 }
 
 export interface EngineFacts {
@@ -423,4 +443,6 @@ export interface PolicyOutcome {
   refused: boolean;
   /** False in audit mode and at level privileged: the body is the request. */
   applied: boolean;
+  /** What the policy neither changes nor refuses but reports (SD-HEALTH-001: no health check). */
+  notes?: { rule: string; why: string }[];
 }

@@ -34,6 +34,8 @@ export interface RunRecord {
   changes: Change[];
   violations: Pick<Violation, 'rule' | 'guideline' | 'field' | 'value' | 'flag' | 'subject'>[];
   allowances: Allowance[];
+  /** What the policy reported without changing or refusing (SD-HEALTH-001). */
+  notes?: { rule: string; why: string }[];
   containerId?: string;
   exitStatus?: number;
   error?: string;

@@ -88,9 +88,14 @@ describe('update', () => {
     expect(ids(judgeUpdate(w(line), restricted))).toEqual([]);
   });
   it('a restart policy needs allow.restartWithBinds (SD-MNT-008): the engine restarting by itself mounts binds again unchecked', () => {
-    for (const p of ['always', 'unless-stopped', 'on-failure:3']) expect(ids(judgeUpdate(w(`--restart ${p} C`), restricted))).toEqual(['SD-MNT-008']);
+    for (const p of ['always', 'unless-stopped', 'on-failure', 'on-failure:6']) expect(ids(judgeUpdate(w(`--restart ${p} C`), restricted))).toEqual(['SD-MNT-008', 'SD-RESTART-001']);
+    expect(ids(judgeUpdate(w('--restart on-failure:3 C'), restricted))).toEqual(['SD-MNT-008']);
     const allowed = profileOf('restricted', [{ path: '/p.yaml', allow: { restartWithBinds: { reason: 'r' } } }]);
-    expect(ids(judgeUpdate(w('--restart always C'), allowed))).toEqual([]);
+    expect(ids(judgeUpdate(w('--restart on-failure:5 C'), allowed))).toEqual([]);
+    // an unbounded policy also needs allow.unboundedRestart (SD-RESTART-001, CIS 5.15), which baseline has
+    expect(ids(judgeUpdate(w('--restart always C'), allowed))).toEqual(['SD-RESTART-001']);
+    const both = profileOf('restricted', [{ path: '/p.yaml', allow: { restartWithBinds: { reason: 'r' }, unboundedRestart: { reason: 'r' } } }]);
+    expect(ids(judgeUpdate(w('--restart unless-stopped C'), both))).toEqual([]);
   });
   it('the last occurrence wins, as pflag sets it', () => {
     expect(ids(judgeUpdate(w('--pids-limit -1 --pids-limit 100 C'), restricted))).toEqual([]);

@@ -9,7 +9,8 @@
  * value above the profile's defaults, `--cpu-period` without `--cpu-quota` (it changes the share a
  * quota gives), and real-time CPU time. A restart policy other than `no` is refused unless
  * allow.restartWithBinds (SD-MNT-008): the engine restarting a container by itself resolves its
- * binds again, without sdocker's recheck. Blkio weight, CPU shares, cpusets, reservations and the
+ * binds again, without sdocker's recheck; an unbounded one (always, unless-stopped, on-failure
+ * without a count or above 5) also needs allow.unboundedRestart (SD-RESTART-001). Blkio weight, CPU shares, cpusets, reservations and the
  * (ignored) kernel memory cannot lift a limit and pass.
  */
 import { UsageError } from '../../errors.js';
@@ -17,6 +18,7 @@ import { flagLabel, type PflagHit, parsePflag, type PflagSpec } from '../../flag
 import { parseGoInt, parseNanoCpus, parseRamBytes } from '../../flags/values/go-numbers.js';
 import type { EffectiveProfile, UnlimitedResource } from '../types.js';
 import { Judge, type Judgement, last, type RefuseOptions } from './common.js';
+import { boundedRestartValue, MAX_RESTARTS } from '../restart.js';
 
 export const UPDATE_FLAGS: readonly PflagSpec[] = [
   { name: 'blkio-weight', kind: 'value' },
@@ -121,6 +123,13 @@ export function judgeUpdate(args: readonly string[], profile: EffectiveProfile):
       why: 'a container the engine restarts by itself mounts its binds again without sdocker\'s recheck (sdocker run refuses it only where there are binds; update cannot tell)',
       denialKey: 'restartWithBinds',
     });
+    if (!boundedRestartValue(restart.value)) {
+      judge.check('SD-RESTART-001', profile.allow.unboundedRestart, {
+        flag: '--restart', subject: restart.value, field: 'RestartPolicy',
+        why: `a policy of ${restart.value} restarts the container without bound; on-failure:${MAX_RESTARTS} at most`,
+        denialKey: 'unboundedRestart',
+      });
+    }
   }
   return judge.result(parsed.hits);
 }
