@@ -79,7 +79,7 @@ export async function judgeVolumeCreate(args: readonly string[], globals: Global
   const v = parseVolumeCreate(args);
   if (v.help || (v.driver === 'local' && Object.keys(v.opts).length === 0)) return;
   const [{ loadEffectiveProfile }, { effectiveMode }, { applyPolicy }, { engineFactsFrom }, { resolveHostPaths }, { formatViolations }, { allowPaths }] = await Promise.all([
-    import('../policy/load-profile.js'), import('../policy/profile.js'), import('../policy/apply.js'), import('../policy/facts.js'),
+    import('../policy/load-profile.js'), import('../policy/profile-effective.js'), import('../policy/apply.js'), import('../policy/facts.js'),
     import('../policy/resolve-paths.js'), import('../policy/explain.js'), import('../policy/paths.js'),
   ]);
   const profile = await loadEffectiveProfile({ cwd: io.cwd, env: io.env, seccomp: false });
