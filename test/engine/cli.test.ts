@@ -110,7 +110,7 @@ describe('sdocker run (CLI)', () => {
     const done = new Promise<string>((resolve) => child.on('close', () => resolve(seen)));
     child.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
     // Type once the shell's prompt is there, and close our side once the run has ended.
-    await waitFor(() => seen.includes('# '), { timeoutMs: 15_000, what: 'the shell prompt' });
+    await waitFor(() => /[#$] /.test(seen), { timeoutMs: 15_000, what: 'the shell prompt' });
     child.stdin!.write('echo hi-from-tty; exit 4\r');
     await waitFor(() => seen.includes('rc='), { timeoutMs: 15_000, what: 'the run to end' });
     child.stdin!.end();
