@@ -13,7 +13,7 @@ import { PolicyError } from '../errors.js';
 import { formatViolations } from '../policy/explain.js';
 import { engineFactsFrom } from '../policy/facts.js';
 import { loadEffectiveProfile } from '../policy/load-profile.js';
-import { effectiveMode } from '../policy/profile.js';
+import { effectiveMode } from '../policy/profile-effective.js';
 import type { EffectiveProfile, PolicyMode, Violation } from '../policy/types.js';
 import { judgeBuild } from '../policy/commands/build.js';
 import type { Judgement } from '../policy/commands/common.js';

@@ -10,7 +10,7 @@ import { applyPolicy } from '../policy/apply.js';
 import { asTyped, formatViolations, renderDryRun } from '../policy/explain.js';
 import { engineFactsFrom, imageFactsFrom } from '../policy/facts.js';
 import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile.js';
-import { effectiveMode } from '../policy/profile.js';
+import { effectiveMode } from '../policy/profile-effective.js';
 import { allowPaths } from '../policy/paths.js';
 import { resolveHostPaths } from '../policy/resolve-paths.js';
 import type { EffectiveProfile, JoinedContainers, NamedVolumes, PolicyOutcome } from '../policy/types.js';

@@ -14,7 +14,7 @@ import type { ProcessIO } from '../io/process-io.js';
 import type { ImageInspect } from '../api/types.js';
 import { PolicyError } from '../errors.js';
 import type { RunRequest } from '../flags/request.js';
-import { effectiveMode } from '../policy/profile.js';
+import { effectiveMode } from '../policy/profile-effective.js';
 import { rule } from '../policy/rules.js';
 import type { EffectiveProfile, PolicyMode, PolicyOutcome, Violation } from '../policy/types.js';
 import { judgeBeforePull, judgeResolved } from '../policy/image-trust.js';

@@ -1,26 +1,19 @@
 /**
- * Profile validation and merging. Pure: the loader (load-profile.ts) reads files, parses YAML and
- * hands each document here as a plain object with a `locate` function for line:column.
- *
- * Merge order: level → extends chain → project profile. The machine floor is a ceiling: an
- * allowance takes effect only when the floor (its level plus its own allow list) grants it too.
+ * Profile validation, one file at a time. Pure: the loader (load-profile.ts) reads files, parses
+ * YAML and hands each document here as a plain object with a `locate` function for line:column.
+ * Merging the files is profile-merge.ts (level → extends chain → project profile), the floors
+ * over them profile-floor.ts (an allowance takes effect only when each floor grants it too).
  */
 import { capName } from '../api/capabilities.js';
-import { PolicyError, UsageError } from '../errors.js';
-import { LEVEL_FILES } from './levels.js';
-import { grants } from './floor.js';
+import { UsageError } from '../errors.js';
+import { validateLimits } from './limits.js';
 import { validateHealthcheck } from './healthcheck.js';
 import { validateUlimits } from './ulimits.js';
-import { capLimits, clampDefaults, mergeLimits, resolveLimits, validateLimits } from './limits.js';
 import { logSize, ramSize } from './sizes.js';
-import { isLoopbackHostIp } from './loopback.js';
 import { canonicalIp } from '../flags/values/kv.js';
-import type {
-  AllowSpec, EffectiveProfile, FloorDenial, LevelName, PolicyMode, ProfileDefaults, ProfileFile, ProfileLimits, ProfileSource,
-  Reasoned, ResolvedDefaults,
-} from './types.js';
-import { HOST_NAMESPACES, LEVELS, MODES, MODE_STRENGTH, UNLIMITED_RESOURCES } from './types.js';
-import { mergeImages, validateImages } from '../trust/profile-images.js';
+import type { AllowSpec, LevelName, PolicyMode, ProfileDefaults, ProfileFile, Reasoned } from './types.js';
+import { HOST_NAMESPACES, LEVELS, MODES, UNLIMITED_RESOURCES } from './types.js';
+import { validateImages } from '../trust/profile-images.js';
 
 export type KeyPath = (string | number)[];
 export type Locate = (path: KeyPath) => { line: number; col: number } | undefined;
@@ -45,7 +38,7 @@ const SINGLE_ALLOW = [
 ] as const;
 
 /** List allowances: their identifying field and its validation. */
-const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string | undefined; extra?: Record<string, 'boolean'> }> = {
+export const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => string | undefined; extra?: Record<string, 'boolean'> }> = {
   capabilities: { field: 'name', check: (v) => (/^(CAP_)?[A-Za-z_]+$/.test(v) ? undefined : 'not a capability name') },
   hostNamespaces: { field: 'name', check: (v) => ((HOST_NAMESPACES as readonly string[]).includes(v) ? undefined : `must be one of ${HOST_NAMESPACES.join(', ')}`) },
   hostPaths: { field: 'path', extra: { writable: 'boolean' } },
@@ -241,171 +234,3 @@ function validateAllow(a: unknown, file: string, locate?: Locate): AllowSpec {
   }
   return out as AllowSpec;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Merging
-
-function mergeDefaults(a: ProfileDefaults, b: ProfileDefaults | undefined): ProfileDefaults {
-  if (!b) return a;
-  return { ...a, ...b, log: { ...(a.log ?? {}), ...(b.log ?? {}) } };
-}
-
-/** Union of two allow specs; for list entries with the same id the later one wins. */
-export function mergeAllow(a: AllowSpec, b: AllowSpec | undefined): AllowSpec {
-  if (!b) return a;
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const spec = LIST_ALLOW[k];
-    if (spec && Array.isArray(v)) {
-      const prev = ((a as Record<string, unknown>)[k] as Record<string, unknown>[] | undefined) ?? [];
-      const ids = new Set(v.map((e: Record<string, unknown>) => e[spec.field]));
-      out[k] = [...prev.filter((e) => !ids.has(e[spec.field])), ...v];
-    } else out[k] = v;
-  }
-  return out as AllowSpec;
-}
-
-function resolveDefaults(d: ProfileDefaults): ResolvedDefaults {
-  const r: ResolvedDefaults = {
-    user: d.user ?? '65534:65534',
-    tmpfs: d.tmpfs ?? [{ path: '/tmp', size: '64m' }],
-    memory: ramSize(d.memory ?? '1g') ?? 1024 ** 3,
-    nanoCpus: Math.round((d.cpus ?? 2) * 1e9),
-    pids: d.pids ?? 512,
-    log: { maxSize: d.log?.maxSize ?? '10m', maxFile: d.log?.maxFile ?? 3 },
-    seccomp: d.seccomp ?? 'default',
-    portAddress: d.portAddress ?? '127.0.0.1',
-    ulimits: d.ulimits ?? [],
-  };
-  if (d.runtime) r.runtime = d.runtime;
-  if (d.capabilities?.length) r.capabilities = d.capabilities;
-  if (d.healthcheck) r.healthcheck = d.healthcheck;
-  return r;
-}
-
-/** Keep only what the floor grants; report the rest. */
-export function filterByFloor(allow: AllowSpec, floor: AllowSpec, floorPath: string): { allow: AllowSpec; denied: FloorDenial[] } {
-  const out: Record<string, unknown> = {};
-  const denied: FloorDenial[] = [];
-  for (const [k, v] of Object.entries(allow) as [keyof AllowSpec, unknown][]) {
-    const spec = LIST_ALLOW[k];
-    if (spec && Array.isArray(v)) {
-      const kept = v.filter((e: Record<string, unknown>) => {
-        if (grants(k, e, floor)) return true;
-        denied.push({ key: k, value: String(e[spec.field]), floor: floorPath, ...(e.source ? { source: String(e.source) } : {}) });
-        return false;
-      });
-      if (kept.length) out[k] = kept;
-    } else if (v) {
-      if (grants(k, v as Record<string, unknown>, floor)) out[k] = v;
-      else denied.push({ key: k, value: k, floor: floorPath, ...((v as Reasoned).source ? { source: (v as Reasoned).source! } : {}) });
-    }
-  }
-  return { allow: out as AllowSpec, denied };
-}
-
-export interface MergeInput {
-  /** The project chain, outermost last: e.g. [extended.yaml, sdocker.yaml]. Empty: the level alone. */
-  chain: ProfileFile[];
-  /** The built-in level at the root (from the chain's `extends`, or `--policy LEVEL`). */
-  level: LevelName;
-  /** Floors (machine floor, then any added by SDOCKER_FLOOR): each a ceiling on the allowances. */
-  floors?: { chain: ProfileFile[]; level: LevelName; path: string }[];
-  sources: ProfileSource[];
-}
-
-/** The level chain of a built-in level (baseline extends restricted). */
-export function levelChain(level: LevelName): ProfileFile[] {
-  const out: ProfileFile[] = [];
-  let cur: ProfileFile | undefined = LEVEL_FILES[level];
-  while (cur) {
-    out.unshift(cur);
-    cur = cur.extends && (LEVELS as readonly string[]).includes(cur.extends) ? LEVEL_FILES[cur.extends as LevelName] : undefined;
-  }
-  return out;
-}
-
-function withSource<T extends ProfileFile>(f: T): T {
-  if (!f.allow) return f;
-  const allow: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(f.allow)) {
-    allow[k] = Array.isArray(v) ? v.map((e: Reasoned) => ({ ...e, source: e.source ?? f.path })) : { ...(v as Reasoned), source: (v as Reasoned).source ?? f.path };
-  }
-  return { ...f, allow: allow as AllowSpec };
-}
-
-export function mergeProfiles(input: MergeInput): EffectiveProfile {
-  const files = [...levelChain(input.level), ...input.chain].map(withSource);
-  let defaults: ProfileDefaults = {};
-  let allow: AllowSpec = {};
-  let limits: ProfileLimits = {};
-  let mode: PolicyMode | undefined;
-  for (const f of files) {
-    defaults = mergeDefaults(defaults, f.defaults);
-    allow = mergeAllow(allow, f.allow);
-    limits = mergeLimits(limits, f.limits);
-    if (f.mode) mode = f.mode;
-    // audit.log: only a floor moves the run record (a project's is refused by the loader).
-  }
-  const eff: EffectiveProfile = {
-    level: input.level,
-    unconfined: input.level === 'privileged',
-    defaults: resolveDefaults(defaults),
-    limits: resolveLimits(limits),
-    allow,
-    floorDenied: [],
-    sources: input.sources,
-    minMode: 'audit',
-  };
-  if (mode) eff.mode = mode;
-  for (const fl of input.floors ?? []) {
-    eff.floor = eff.floor ? `${eff.floor}, ${fl.path}` : fl.path;
-    if (input.level === 'privileged' && fl.level !== 'privileged') {
-      throw new PolicyError(`level privileged is not allowed on this machine: the floor ${fl.path} extends ${fl.level}`);
-    }
-    let fAllow: AllowSpec = {};
-    let fDefaults: ProfileDefaults = {};
-    let fMode: PolicyMode = 'enforce';
-    let fLog: string | undefined;
-    let fLimits: ProfileLimits = {};
-    for (const f of levelChain(fl.level).map(withSource)) {
-      fAllow = mergeAllow(fAllow, f.allow);
-      fLimits = mergeLimits(fLimits, f.limits);
-    }
-    for (const f of fl.chain.map(withSource)) {
-      fAllow = mergeAllow(fAllow, f.allow);
-      fLimits = mergeLimits(fLimits, f.limits);
-      fDefaults = mergeDefaults(fDefaults, f.defaults);
-      if (f.mode) fMode = f.mode;
-      if (f.audit?.log) fLog = f.audit.log;
-    }
-    const { allow: kept, denied } = filterByFloor(eff.allow, fAllow, fl.path);
-    eff.allow = kept;
-    eff.floorDenied.push(...denied);
-    if (MODE_STRENGTH[fMode] > MODE_STRENGTH[eff.minMode]) eff.minMode = fMode;
-    if (eff.mode && MODE_STRENGTH[eff.mode] < MODE_STRENGTH[eff.minMode]) eff.mode = eff.minMode;
-    // The floor's runtime, seccomp profile and audit log cannot be moved by a project.
-    if (fDefaults.runtime) eff.defaults.runtime = fDefaults.runtime;
-    if (fDefaults.seccomp) eff.defaults.seccomp = fDefaults.seccomp;
-    if (fLog) eff.auditLog = fLog;
-    eff.limits = capLimits(eff.limits, resolveLimits(fLimits), fl.path);
-  }
-  eff.defaults = clampDefaults(eff.defaults, eff.limits);
-  const images = mergeImages(files, input.floors ?? []);
-  if (images) eff.images = images;
-  if (!isLoopbackOrAllowed(eff.defaults.portAddress, eff.allow)) {
-    throw new UsageError(`defaults.portAddress ${eff.defaults.portAddress} is not allowed: list it under allow.portAddresses with a reason`);
-  }
-  return eff;
-}
-
-function isLoopbackOrAllowed(addr: string, allow: AllowSpec): boolean {
-  return isLoopbackHostIp(addr) || (allow.portAddresses ?? []).some((a) => a.address === addr);
-}
-
-/** Resolve the mode of a run: the flag, else the profile's, else enforce; never below the floor's. */
-export function effectiveMode(flag: PolicyMode | undefined, profile: EffectiveProfile): PolicyMode {
-  const want = flag ?? profile.mode ?? 'enforce';
-  return MODE_STRENGTH[want] < MODE_STRENGTH[profile.minMode] ? profile.minMode : want;
-}
-

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { CLI, cleanupTestObjects, containerExists, freePort, runCli, TEST_LABEL_ARGS, testName } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
+import { waitFor } from '../helpers/wait.js';
 
 const L = TEST_LABEL_ARGS;
 
@@ -104,11 +105,16 @@ describe('sdocker run (CLI)', () => {
 
   it('-it: interactive input through the raw terminal, docker-identical line endings, terminal restored', async () => {
     const inner = `${CLI} run --rm -it ${L.join(' ')} ${IMAGES.root} sh; echo "rc=$?"; stty -a`;
-    const out = await new Promise<string>((resolve) => {
-      const child = execFile('script', ['-qec', inner, '/dev/null'], { timeout: 30_000 }, (_err, stdout) => resolve(stdout));
-      setTimeout(() => child.stdin!.write('echo hi-from-tty; exit 4\r'), 500);
-      setTimeout(() => child.stdin!.end(), 3000);
-    });
+    let seen = '';
+    const child = execFile('script', ['-qec', inner, '/dev/null'], { timeout: 30_000 });
+    const done = new Promise<string>((resolve) => child.on('close', () => resolve(seen)));
+    child.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
+    // Type once the shell's prompt is there, and close our side once the run has ended.
+    await waitFor(() => /[#$] /.test(seen), { timeoutMs: 15_000, what: 'the shell prompt' });
+    child.stdin!.write('echo hi-from-tty; exit 4\r');
+    await waitFor(() => seen.includes('rc='), { timeoutMs: 15_000, what: 'the run to end' });
+    child.stdin!.end();
+    const out = await done;
     // docker turns output post-processing off while attached: "\r\n" from the container stays "\r\n".
     expect(out).toMatch(/\nhi-from-tty\r\n/);
     expect(out).toMatch(/rc=4/);

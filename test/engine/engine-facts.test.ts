@@ -5,33 +5,44 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_LABEL_ARGS, cleanupTestObjects, runCli } from '../helpers/engine.js';
 import { IMAGES, ensureTestImages } from '../helpers/images.js';
 
-let state: string;
+// Each test has a state directory of its own, seeded by a run of its own: none reads another's facts.
+let state = '';
 const facts = () => JSON.parse(readFileSync(join(state, 'engine-facts.json'), 'utf8')) as Record<string, { NCPU?: number; SecurityOptions?: string[] }>;
 const cpuQuota = ['sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us'];
 
+/** A real run that writes the engine's and the image's facts into this test's state directory. */
+async function seed(): Promise<void> {
+  const r = await runCli(['run', '--rm', ...TEST_LABEL_ARGS, IMAGES.root, 'true'], { env: { SDOCKER_STATE_DIR: state } });
+  expect(r.code, r.stderr).toBe(0);
+}
+
 beforeAll(async () => {
   await ensureTestImages();
+});
+beforeEach(() => {
   state = mkdtempSync(join(tmpdir(), 'sdt-facts-'));
+});
+afterEach(() => {
+  rmSync(state, { recursive: true, force: true });
 });
 afterAll(async () => {
   await cleanupTestObjects();
-  rmSync(state, { recursive: true, force: true });
 });
 
 describe('remembered engine facts', () => {
   it('are written after a run, per endpoint', async () => {
-    const r = await runCli(['run', '--rm', ...TEST_LABEL_ARGS, IMAGES.root, 'true'], { env: { SDOCKER_STATE_DIR: state } });
-    expect(r.code, r.stderr).toBe(0);
+    await seed();
     const f = Object.values(facts())[0]!;
     expect(f.NCPU).toBeGreaterThan(0);
     expect(f.SecurityOptions?.some((s) => s.startsWith('name=seccomp'))).toBe(true);
   });
 
   it('an outdated copy that changes the container is caught before start: the container is made again from the real facts', async () => {
+    await seed();
     const real = facts();
     const host = Object.keys(real)[0]!;
     const ncpu = real[host]!.NCPU!;
@@ -48,6 +59,7 @@ describe('remembered engine facts', () => {
   });
 
   it("an outdated copy of the image's facts is caught too: the container runs as the real image says", async () => {
+    await seed();
     const file = join(state, 'image-facts.json');
     const images = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { Config: { User: string } }>;
     const key = Object.keys(images).find((k) => k.endsWith(` ${IMAGES.root}`))!;
@@ -65,6 +77,7 @@ describe('remembered engine facts', () => {
   });
 
   it('a refusal is never made on a remembered copy', async () => {
+    await seed();
     const host = Object.keys(facts())[0]!;
     // A copy claiming userns-remap would allow root with allow.root; without the profile the
     // refusal stands on the real facts either way, and the message is the policy's.

@@ -181,9 +181,23 @@ describe('allowed under restricted (control: the refusals are not blanket failur
   });
 });
 
-describe('the run record of all those runs', () => {
+describe('the run record', () => {
   it('has one refused line per refusal (appended concurrently) and its hash chain verifies', async () => {
-    const lines = readFileSync(join(stateDir, 'audit.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { event: string; violations?: { rule: string }[]; containerId?: string; argv: string[] });
+    // Its own runs into its own state directory (not the other tests' leftovers): every case and
+    // the one with four violations, eight at a time, then one allowed run.
+    const own = join(tmp.path, 'record-state');
+    const env = { SDOCKER_STATE_DIR: own };
+    const argvs = [
+      ...CASES.map((c) => ['run', ...caseLabel('record').args, ...c.args, IMAGES.volume, 'true']),
+      ['run', ...caseLabel('record').args, '--privileged', '--pid', 'host', '-v', '/etc:/e', '--cap-add', 'sys_admin', IMAGES.root, 'true'],
+    ];
+    for (let i = 0; i < argvs.length; i += 8) {
+      const codes = await Promise.all(argvs.slice(i, i + 8).map(async (a) => (await sdocker(a, { env })).code));
+      expect(codes.every((c) => c === 125), String(codes)).toBe(true);
+    }
+    const ok = await sdocker(['run', '--rm', ...caseLabel('record').args, IMAGES.volume, 'true'], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    const lines = readFileSync(join(own, 'audit.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { event: string; violations?: { rule: string }[]; containerId?: string; argv: string[] });
     const refused = lines.filter((l) => l.event === 'refused');
     expect(refused).toHaveLength(CASES.length + 1);
     for (const l of refused) {
@@ -196,7 +210,7 @@ describe('the run record of all those runs', () => {
       expect(line?.violations?.map((v) => v.rule), c.name).toContain(c.rule);
     }
     expect(lines.filter((l) => l.event === 'run')).toHaveLength(1);
-    const v = await sdocker(['audit-log', 'verify', join(stateDir, 'audit.jsonl')]);
+    const v = await sdocker(['audit-log', 'verify', join(own, 'audit.jsonl')]);
     expect(v.stdout + v.stderr).toMatch(/chain intact/);
     expect(v.code).toBe(0);
   });

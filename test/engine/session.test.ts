@@ -22,6 +22,7 @@ import {
   testName,
 } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
+import { waitFor } from '../helpers/wait.js';
 
 let client: EngineClient;
 
@@ -222,11 +223,7 @@ describe('signals', () => {
       autoRemove: true,
     });
     const p = runSession(httpApi(client), request(body), io);
-    const deadline = Date.now() + 10_000;
-    while (!io.stdoutText().includes('ready')) {
-      if (Date.now() > deadline) throw new Error('container did not get ready');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => io.stdoutText().includes('ready'), { timeoutMs: 10_000, what: 'the container to print ready' });
     io.signal('SIGTERM');
     const res = await p;
     expect(res.exitCode).toBe(7);
@@ -237,7 +234,7 @@ describe('signals', () => {
     const io = memoryIO();
     const body = baseBody(IMAGES.root, ['sh', '-c', "trap 'echo got; exit 7' TERM; echo ready; sleep 1; exit 0"], { autoRemove: true });
     const p = runSession(httpApi(client), request(body, { sigProxy: false }), io);
-    while (!io.stdoutText().includes('ready')) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => io.stdoutText().includes('ready'), { timeoutMs: 10_000, what: 'the container to print ready' });
     io.signal('SIGTERM');
     const res = await p;
     expect(res.exitCode).toBe(0);
@@ -263,7 +260,7 @@ describe('tty and detach keys', () => {
     const name = testName();
     const body = baseBody(IMAGES.root, ['sh', '-c', 'echo started; sleep 30'], { stdin: true, tty: true });
     const p = runSession(httpApi(client), request(body, { name, detachKeys: 'ctrl-x,y' }), io);
-    while (!io.stdoutText().includes('started')) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => io.stdoutText().includes('started'), { timeoutMs: 10_000, what: 'the container to print started' });
     const t0 = Date.now();
     stdin.write(Buffer.from([0x18, 0x79]));
     const res = await p;

@@ -105,11 +105,15 @@ export function rootfsLayer(): Promise<Buffer> {
   return layerCache;
 }
 
-/** The docker-archive for one image: returns the tar and the image id it will get. */
+/**
+ * The docker-archive for one image: busybox's rootfs layer, a layer of extraFiles if any, then
+ * extraLayers (ready-made layer tars); returns the tar and the image id it will get.
+ */
 export async function imageArchive(
   tag: string,
   config: ImageConfig,
   extraFiles: Record<string, string | Partial<Omit<tar.Header, 'name'>>> = {},
+  extraLayers: Buffer[] = [],
 ): Promise<{ archive: Buffer; id: string }> {
   const layers = [await rootfsLayer()];
   if (Object.keys(extraFiles).length) {
@@ -123,6 +127,7 @@ export async function imageArchive(
       }),
     );
   }
+  layers.push(...extraLayers);
   const diffIds = layers.map((l) => sha256(l));
   const configJson = JSON.stringify({
     architecture: 'amd64',
@@ -152,8 +157,13 @@ function client(): EngineClient {
 }
 
 /** Make sure `tag` names the image built from `config`; loads it only if the tag points elsewhere. */
-export async function ensureImage(tag: string, config: ImageConfig, extraFiles: Record<string, string | Partial<Omit<tar.Header, 'name'>>> = {}): Promise<string> {
-  const { archive, id } = await imageArchive(tag, config, extraFiles);
+export async function ensureImage(
+  tag: string,
+  config: ImageConfig,
+  extraFiles: Record<string, string | Partial<Omit<tar.Header, 'name'>>> = {},
+  extraLayers: Buffer[] = [],
+): Promise<string> {
+  const { archive, id } = await imageArchive(tag, config, extraFiles, extraLayers);
   const c = client();
   try {
     try {

@@ -1,7 +1,7 @@
 import { buildRunRequest } from '../../src/flags/request.js';
 import { applyPolicy } from '../../src/policy/apply.js';
 import { gatherSeccompChecks } from '../../src/seccomp/policy-check.js';
-import { mergeProfiles } from '../../src/policy/profile.js';
+import { mergeProfiles } from '../../src/policy/profile-effective.js';
 import { resolveHostPaths } from '../../src/policy/resolve-paths.js';
 import { allowPaths } from '../../src/policy/paths.js';
 import type { EffectiveProfile, EngineFacts, ImageFacts, JoinedContainers, NamedVolumes, PolicyMode, PolicyOutcome, ProfileFile } from '../../src/policy/types.js';

@@ -5,7 +5,8 @@ import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import { LEVEL_FILES } from '../../src/policy/levels.js';
 import { discoverProfile, loadEffectiveProfile } from '../../src/policy/load-profile.js';
-import { effectiveMode, validateProfile } from '../../src/policy/profile.js';
+import { validateProfile } from '../../src/policy/profile.js';
+import { effectiveMode } from '../../src/policy/profile-effective.js';
 import { rules, run } from './helpers.js';
 
 function project(files: Record<string, string>): string {

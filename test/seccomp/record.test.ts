@@ -15,6 +15,7 @@ import { LOG_PROFILE, recordWorkload } from '../../src/seccomp/record.js';
 import { checkProfile } from '../../src/seccomp/validate.js';
 import { TEST_LABEL_ARGS, cleanupTestObjects, memoryIO, REPO_ROOT } from '../helpers/engine.js';
 import { ensureBusybox, ensureRedis } from './images.js';
+import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
 const DEFAULT = join(REPO_ROOT, 'profiles/seccomp/default.json');
@@ -121,7 +122,7 @@ describe.skipIf(!root)('seccomp record', () => {
         'sh', '-c', 'while :; do sync; mkfifo /tmp/p; rm -f /tmp/p; ionice -c 3 true 2>/dev/null; nice -n 1 true; sleep 0.02; done'])
     ).stdout.trim();
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor(async () => (await exec('docker', ['inspect', '-f', '{{.State.Running}}', noisy])).stdout.trim() === 'true', { timeoutMs: 10_000, intervalMs: 50, what: 'the noisy container to run' });
       const rec = await recordWorkload(async (opt) => {
         const file = join(dir, 'rec-log.json');
         writeFileSync(file, opt.slice('seccomp='.length));
@@ -170,10 +171,8 @@ describe.skipIf(!root)('seccomp record', () => {
       exec('redis-cli', ['-p', port, ...args], { timeout: 3000 }).then((r) => r.stdout, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`);
     const portOf = async (container: string) =>
       /:(\d+)\s*$/.exec((await exec('docker', ['port', container, '6379'])).stdout.trim().split('\n')[0] ?? '')?.[1] ?? '';
-    const until = async (ok: () => Promise<boolean>, ms: number) => {
-      const deadline = Date.now() + ms;
-      while (!(await ok()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 150));
-    };
+    // Bounded waits whose outcome the caller checks itself (a timeout is a result here, not an error).
+    const until = (ok: () => Promise<boolean>, ms: number) => waitFor(ok, { timeoutMs: ms, intervalMs: 150 }).catch(() => undefined);
     // A trial as a user would run it: the server serves a client (PING, SET, GET) but never saves.
     const record = async (file: string, extra: string[]): Promise<string> => {
       const name = `sdocker-rec-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -232,6 +231,10 @@ describe.skipIf(!root)('seccomp record', () => {
   });
 
   it('restores printk_ratelimit', async () => {
+    // A recording of its own first (the value is lowered while recording), not the earlier tests'.
+    const io = memoryIO();
+    const code = await seccompCommand(['record', '-o', join(dir, 'printk.json'), '--rm', ...TEST_LABEL_ARGS, '--network', 'none', busybox, 'true'], io);
+    expect(code, io.stderrText()).toBe(0);
     // Another test file may be recording at this moment (the value is host-wide, and the last
     // recorder to finish restores it): wait, bounded, until no live recorder is registered.
     const live = () => {
@@ -241,9 +244,7 @@ describe.skipIf(!root)('seccomp record', () => {
         return [];
       }
     };
-    const deadline = Date.now() + 60_000;
-    while (live().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect(live()).toEqual([]);
+    await waitFor(() => live().length === 0, { timeoutMs: 60_000, intervalMs: 200, what: 'no live seccomp recorder' });
     expect(readFileSync(PRINTK_RATELIMIT, 'utf8').trim()).not.toBe('0');
   });
 });

@@ -10,7 +10,8 @@ import { judgeBeforePull, judgeResolved } from '../../src/policy/image-trust.js'
 import { carriesName, contentTrustEnabled } from '../../src/trust/image.js';
 import { parseLock, pinMatches, pinnedImage, pinOf, serializeLock } from '../../src/trust/lock.js';
 import { parseNormalizedNamed } from '../../src/trust/reference.js';
-import { mergeProfiles, validateProfile } from '../../src/policy/profile.js';
+import { validateProfile } from '../../src/policy/profile.js';
+import { mergeProfiles } from '../../src/policy/profile-effective.js';
 import { imageCreateReference, judgeImageCreate } from '../../src/policy/image-create.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;

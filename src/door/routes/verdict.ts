@@ -5,7 +5,7 @@
  * judge (SD-DOOR-001, 400).
  */
 import { formatViolations } from '../../policy/explain.js';
-import { effectiveMode } from '../../policy/profile.js';
+import { effectiveMode } from '../../policy/profile-effective.js';
 import { Judge, type Judgement } from '../../policy/commands/common.js';
 import type { RuleId } from '../../policy/rules.js';
 import type { EffectiveProfile, PolicyMode, Provenance, Violation } from '../../policy/types.js';

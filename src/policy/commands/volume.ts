@@ -7,7 +7,7 @@
 import type { CreateBody } from '../../api/types.js';
 import { applyPolicy } from '../apply.js';
 import { allowPaths } from '../paths.js';
-import { effectiveMode } from '../profile.js';
+import { effectiveMode } from '../profile-effective.js';
 import { resolveHostPaths } from '../resolve-paths.js';
 import type { EffectiveProfile, EngineFacts, PolicyMode, Violation } from '../types.js';
 
