@@ -51,9 +51,16 @@ export function walkLayerDir(root: string, xattr: GetXattr): LayerSummary {
   const stack: string[] = ['/'];
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    const names = readdirSync(dir === '/' ? root : root + dir);
-    for (const name of names) {
-      const path = dir === '/' ? `/${name}` : `${dir}/${name}`;
+    const ents = readdirSync(dir === '/' ? root : root + dir, { withFileTypes: true });
+    for (const ent of ents) {
+      const path = dir === '/' ? `/${ent.name}` : `${dir}/${ent.name}`;
+      if (ent.isSymbolicLink()) {
+        // Nothing of a symbolic link is reported (no bits, no xattr): no lstat needed.
+        s.entries++;
+        s.nonDirs.add(path);
+        if ((ID_FILES as readonly string[]).includes(path)) s.idFiles.set(path, null);
+        continue;
+      }
       const host = root + path;
       const st = lstatSync(host);
       const fmt = st.mode & S_IFMT;
