@@ -222,8 +222,9 @@ export interface RunRecordInput {
   containerId?: string;
   exitStatus?: number;
   error?: string;
-  /** The image's setuid-root files (issue 10: from the scan), or 'unknown'. */
-  setuidFiles?: string[] | 'unknown';
+  /** The image's setuid-root files (issue 10: from the scan), 'unknown' or 'not-scanned'. */
+  setuidFiles?: string[] | 'unknown' | 'not-scanned';
+  setuidNote?: string;
 }
 
 /** Append the run record (guideline 3). A record that cannot be written is said on stderr, not fatal. */
@@ -246,6 +247,7 @@ export function record(r: RunRecordInput): void {
   if (r.exitStatus !== undefined) rec.exitStatus = r.exitStatus;
   if (r.error) rec.error = r.error;
   if (r.setuidFiles !== undefined) rec.setuidFiles = r.setuidFiles;
+  if (r.setuidNote) rec.setuidNote = r.setuidNote;
   try {
     appendRecord(auditLogPath(r.io.env, r.profile.auditLog), rec);
   } catch (err) {

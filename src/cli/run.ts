@@ -114,11 +114,13 @@ async function runWithPolicy(
     // Users and groups are resolved on the image's own files, before anything is created.
     identityFiles = await policy.identityFilesFor(client, profile, facts.info, image, io);
     const filesImage = image?.Id;
-    const setuid = await policy.setuidFilesFor(client, profile, image, io);
     outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
+    // After the decision: whether it depends on the scan (no-new-privileges lifted) sets what a scan may cost.
+    const setuid = await policy.setuidFilesFor(client, profile, image, io, outcome);
     // Under restricted an image with setuid-root files runs only with no-new-privileges (SD-NNP-002).
     policy.judgeSetuid(outcome, profile.level, setuid?.files);
     if (setuid) record.setuidFiles = setuid.files;
+    if (setuid?.note) record.setuidNote = setuid.note;
     if ((remembered || rememberedImg) && outcome.refused) {
       // A refusal is never made on remembered facts: ask the engine.
       return runWithPolicy(client, req, profile, globals, io, policy, pending, false);

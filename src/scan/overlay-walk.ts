@@ -10,7 +10,7 @@
  * Metadata only (lstat, lgetxattr: never a symbolic link followed), apart from /etc/passwd and
  * /etc/group, read bounded with O_NOFOLLOW. Synchronous: it is the whole work of the command.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
 import { emptySummary, ID_FILES, isMarked, type LayerSummary, type Marked } from './layer.js';
 import type { GetXattr } from './xattr.js';
 
@@ -45,51 +45,57 @@ function typeOf(st: Stats): Marked['type'] | 'symlink' {
   return t === S_IFREG ? 'file' : t === S_IFDIR ? 'directory' : t === S_IFLNK ? 'symlink' : 'other';
 }
 
+/** One directory entry into the summary; returns true when it is a directory to descend into. */
+function visit(s: LayerSummary, root: string, path: string, st: Stats, xattr: GetXattr): boolean {
+  const host = root + path;
+  const fmt = st.mode & S_IFMT;
+  if (fmt === S_IFSOCK) return false;
+  s.entries++;
+  if (fmt === S_IFCHR && st.rdev === 0) {
+    s.whiteouts.add(path);
+    return false;
+  }
+  const type = typeOf(st);
+  let caps: Buffer | undefined;
+  if (fmt === S_IFDIR) {
+    s.dirs.add(path);
+    const opq = xattr(host, 'trusted.overlay.opaque');
+    if (opq && opq.length === 1 && opq[0] === 0x79) {
+      s.opaque.add(path);
+      s.entries++;
+    }
+  } else {
+    s.nonDirs.add(path);
+    if (fmt === S_IFREG) caps = xattr(host, 'security.capability');
+  }
+  if (isMarked({ type, mode: st.mode, caps })) {
+    const m: Marked = { path, type: type === 'symlink' ? 'other' : type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    if (caps && caps.length > 0) m.caps = caps;
+    s.marked.push(m);
+  }
+  if ((ID_FILES as readonly string[]).includes(path)) s.idFiles.set(path, fmt === S_IFREG ? readIdFile(host) : null);
+  return fmt === S_IFDIR;
+}
+
+/** A symbolic link: nothing of it is reported (no bits, no xattr), so no lstat. */
+function visitLink(s: LayerSummary, path: string): void {
+  s.entries++;
+  s.nonDirs.add(path);
+  if ((ID_FILES as readonly string[]).includes(path)) s.idFiles.set(path, null);
+}
+
+const child = (dir: string, ent: Dirent) => (dir === '/' ? `/${ent.name}` : `${dir}/${ent.name}`);
+
 /** Summarise the layer directory `root` (absolute; the caller checked it is the engine's). */
 export function walkLayerDir(root: string, xattr: GetXattr): LayerSummary {
   const s = emptySummary();
   const stack: string[] = ['/'];
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    const ents = readdirSync(dir === '/' ? root : root + dir, { withFileTypes: true });
-    for (const ent of ents) {
-      const path = dir === '/' ? `/${ent.name}` : `${dir}/${ent.name}`;
-      if (ent.isSymbolicLink()) {
-        // Nothing of a symbolic link is reported (no bits, no xattr): no lstat needed.
-        s.entries++;
-        s.nonDirs.add(path);
-        if ((ID_FILES as readonly string[]).includes(path)) s.idFiles.set(path, null);
-        continue;
-      }
-      const host = root + path;
-      const st = lstatSync(host);
-      const fmt = st.mode & S_IFMT;
-      if (fmt === S_IFSOCK) continue;
-      s.entries++;
-      if (fmt === S_IFCHR && st.rdev === 0) {
-        s.whiteouts.add(path);
-        continue;
-      }
-      const type = typeOf(st);
-      let caps: Buffer | undefined;
-      if (fmt === S_IFDIR) {
-        s.dirs.add(path);
-        const opq = xattr(host, 'trusted.overlay.opaque');
-        if (opq && opq.length === 1 && opq[0] === 0x79) {
-          s.opaque.add(path);
-          s.entries++;
-        }
-        stack.push(path);
-      } else {
-        s.nonDirs.add(path);
-        if (fmt === S_IFREG) caps = xattr(host, 'security.capability');
-      }
-      if (isMarked({ type, mode: st.mode, caps })) {
-        const m: Marked = { path, type: type === 'symlink' ? 'other' : type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-        if (caps && caps.length > 0) m.caps = caps;
-        s.marked.push(m);
-      }
-      if ((ID_FILES as readonly string[]).includes(path)) s.idFiles.set(path, fmt === S_IFREG ? readIdFile(host) : null);
+    for (const ent of readdirSync(dir === '/' ? root : root + dir, { withFileTypes: true })) {
+      const path = child(dir, ent);
+      if (ent.isSymbolicLink()) visitLink(s, path);
+      else if (visit(s, root, path, lstatSync(root + path), xattr)) stack.push(path);
     }
   }
   return s;
