@@ -2,7 +2,9 @@
  * `sdocker scan` on a large image, beside `docker save IMG | tar -tv` (the engine's export and a
  * plain listing of it) and beside `find / -xdev -perm /6000` in a container of the same image
  * (the answer the scan must match). Also the scanner alone on the saved archive read from a file
- * (where the time goes: the engine's export or our parsing). Peak RSS from /usr/bin/time -v.
+ * (where the time goes: the engine's export or our parsing), and the local path (--via local: the
+ * engine's overlay2 layer directories walked in place, MB/s counted on the same layer bytes).
+ * Peak RSS from /usr/bin/time -v.
  *
  * The image is built here once (tagged by its parameters): the busybox test layer, then LAYERS
  * generated layers of FILES files each (most 4 KiB, one in ten ~190 KiB: ~100 MB a layer), every
@@ -168,19 +170,23 @@ async function main(): Promise<void> {
   execFileSync('docker', ['save', '-o', saved, TAG]);
   const cache = join(work, 'cache');
   const cases: Record<string, () => Promise<Sample>> = {
-    'sdocker scan IMG': () => measure([SDOCKER, 'scan', '-o', 'json', TAG], { XDG_CACHE_HOME: cache }),
+    'sdocker scan --via save IMG': () => measure([SDOCKER, 'scan', '--via', 'save', '-o', 'json', TAG], { XDG_CACHE_HOME: cache }),
+    'sdocker scan --via local IMG': () => measure([SDOCKER, 'scan', '--via', 'local', '-o', 'json', TAG], { XDG_CACHE_HOME: cache }),
     'docker save IMG | tar -tv': () => measure(['bash', '-c', `docker save ${TAG} | tar -tv | wc -l`]),
     'docker run IMG find / -xdev -perm /6000': () => measure(['docker', 'run', '--rm', '--network', 'none', '--label', 'sdocker.bench=1', TAG, 'find', '/', '-xdev', '-perm', '/6000']),
     'scanner alone, on the saved archive': () => measure([process.execPath, SCAN_FILE, saved]),
   };
   const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let r = 0; r < RUNS; r++) for (const [k, f] of Object.entries(cases)) samples[k]!.push(await f());
-  const scanOut = JSON.parse(samples['sdocker scan IMG']![0]!.out) as { findings: Array<{ rule: string; path?: string }>; stats: { entries: number; layerBytes: number } };
+  type Out = { findings: Array<{ rule: string; path?: string }>; stats: { entries: number; layerBytes: number } };
+  const scanOut = JSON.parse(samples['sdocker scan --via save IMG']![0]!.out) as Out;
+  const localOut = JSON.parse(samples['sdocker scan --via local IMG']![0]!.out) as Out;
   const found = samples['docker run IMG find / -xdev -perm /6000']![0]!.out.split('\n').filter(Boolean).sort();
   const reported = scanOut.findings.filter((f) => f.rule === 'SD-SCAN-001').map((f) => f.path!).sort();
+  const reportedLocal = localOut.findings.filter((f) => f.rule === 'SD-SCAN-001').map((f) => f.path!).sort();
   const mb = scanOut.stats.layerBytes / 1e6;
   console.log(`${TAG}: ${(size / 1e6).toFixed(0)} MB, ${scanOut.stats.entries} entries in ${LAYERS + 2} layers; ${RUNS} runs each, alternating; medians`);
-  console.log(`scan == find: ${JSON.stringify(reported) === JSON.stringify(found)} (${reported.length} setuid files)`);
+  console.log(`scan == find: save ${JSON.stringify(reported) === JSON.stringify(found)}, local ${JSON.stringify(reportedLocal) === JSON.stringify(found)} (${reported.length} setuid files; local == save: ${JSON.stringify(localOut.findings) === JSON.stringify(scanOut.findings)})`);
   console.log('command                                    wall ms    MB/s   peak RSS MB');
   for (const [k, s] of Object.entries(samples)) {
     const wall = median(s.map((x) => x.wall));

@@ -224,8 +224,9 @@ export interface RunRecordInput {
   containerId?: string;
   exitStatus?: number;
   error?: string;
-  /** The image's setuid-root files (issue 10: from the scan), or 'unknown'. */
-  setuidFiles?: string[] | 'unknown';
+  /** The image's setuid-root files (issue 10: from the scan), 'unknown' or 'not-scanned'. */
+  setuidFiles?: string[] | 'unknown' | 'not-scanned';
+  setuidNote?: string;
   /** The door's client (sdocker serve), for the record. */
   peer?: RunRecord['peer'];
 }
@@ -251,6 +252,7 @@ export function record(r: RunRecordInput): void {
   if (r.exitStatus !== undefined) rec.exitStatus = r.exitStatus;
   if (r.error) rec.error = r.error;
   if (r.setuidFiles !== undefined) rec.setuidFiles = r.setuidFiles;
+  if (r.setuidNote) rec.setuidNote = r.setuidNote;
   if (r.peer) rec.peer = r.peer;
   try {
     appendRecord(auditLogPath(r.io.env, r.profile.auditLog), rec);

@@ -23,6 +23,7 @@ import type { SessionRequest, SessionResult } from '../session/types.js';
 import { type EarlyFacts, gatherFacts, startFacts } from './facts.js';
 import type { ProcessIO } from '../io/process-io.js';
 import type { RunRecordInput } from './run-policy.js';
+import type { SetuidFacts } from './run-scan.js';
 import type { TrustStep } from './run-trust.js';
 import { afterDecision, afterVerification, type FactsMemory, type FactsStep, rememberedFor } from './remembered.js';
 
@@ -134,18 +135,25 @@ async function once(
     rememberedImage: remembered.image,
   });
   const identityFiles = await policy.identityFilesFor(api, profile, facts.info, facts.image, io);
-  // Setuid-root files of the image (the scan, cached by image id): under restricted they need no-new-privileges.
-  const setuid = await policy.setuidFilesFor(api, profile, facts.image, io);
-  if (setuid) base.setuidFiles = setuid.files;
   // sdocker.lock and ids: judged on the image the engine has; the create is pinned to it (req.body.Image).
   const trustViolations = ctx.trust?.apply(req, facts.image, io) ?? [];
+  // Filled after the first decision (below); the decisions taken again before start use it.
+  const scanned: { setuid?: SetuidFacts | undefined } = {};
   const decide = (info: EngineInfo, image: ImageInspect | undefined, files: IdentityFiles | undefined) => {
     const o = policy.decide(req, profile, info, image, facts.namedVolumes, io, facts.containers, files);
     ctx.trust?.join(o, trustViolations);
-    policy.judgeSetuid(o, profile.level, setuid?.files);
+    if (scanned.setuid) policy.judgeSetuid(o, profile.level, scanned.setuid.files);
     return o;
   };
   const outcome = decide(facts.info, facts.image, identityFiles);
+  // Setuid-root files of the image (the scan, cached by image id), after the decision: whether the
+  // decision depends on them (no-new-privileges lifted) sets what a scan may cost. Under restricted
+  // such files need no-new-privileges (SD-NNP-002).
+  const setuid = await policy.setuidFilesFor(api, profile, facts.image, io, outcome);
+  scanned.setuid = setuid;
+  policy.judgeSetuid(outcome, profile.level, setuid?.files);
+  if (setuid) base.setuidFiles = setuid.files;
+  if (setuid?.note) base.setuidNote = setuid.note;
   if (afterDecision(onMemory, outcome) === 'refresh') return { again: true };
 
   let image = facts.image;
@@ -209,7 +217,7 @@ function recordChanges(ctx: PipelineContext, outcome: PolicyOutcome | undefined)
 }
 
 /** What every run record of this run carries. */
-type RecordBase = Pick<RunRecordInput, 'req' | 'profile' | 'io' | 'setuidFiles'>;
+type RecordBase = Pick<RunRecordInput, 'req' | 'profile' | 'io' | 'setuidFiles' | 'setuidNote'>;
 
 interface Decision {
   /** The record's common fields (with the image's setuid files when scanned). */

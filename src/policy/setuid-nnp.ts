@@ -13,13 +13,13 @@ export function setuidRootFiles(findings: ReadonlyArray<{ rule: string; severity
   return findings.filter((f) => f.rule === 'SD-SCAN-001' && f.uid === 0 && f.severity !== 'info' && f.path).map((f) => f.path!);
 }
 
-/** `files`: the setuid-root files, or 'unknown' (the image could not be scanned: fail closed). */
-export function setuidViolation(outcome: PolicyOutcome, level: LevelName, files: readonly string[] | 'unknown'): Violation | undefined {
+/** `files`: the setuid-root files, or 'unknown'/'not-scanned' (the image was not scanned: fail closed). */
+export function setuidViolation(outcome: PolicyOutcome, level: LevelName, files: readonly string[] | 'unknown' | 'not-scanned'): Violation | undefined {
   if (level !== 'restricted' || files.length === 0) return undefined;
   const opts = outcome.body.HostConfig.SecurityOpt ?? [];
   if (securityOf(opts).nnp) return undefined;
   const r = rule('SD-NNP-002');
-  const shown = files === 'unknown'
+  const shown = typeof files === 'string'
     ? 'unknown (the image could not be scanned)'
     : files.slice(0, 8).join(', ') + (files.length > 8 ? ` and ${files.length - 8} more` : '');
   return {
@@ -35,7 +35,7 @@ export function setuidViolation(outcome: PolicyOutcome, level: LevelName, files:
 }
 
 /** Add the violation to the outcome; in enforce mode the run is then refused. */
-export function judgeSetuid(outcome: PolicyOutcome, level: LevelName, files: readonly string[] | 'unknown' | undefined): void {
+export function judgeSetuid(outcome: PolicyOutcome, level: LevelName, files: readonly string[] | 'unknown' | 'not-scanned' | undefined): void {
   const v = files ? setuidViolation(outcome, level, files) : undefined;
   if (!v) return;
   outcome.violations.push(v);

@@ -39,8 +39,13 @@ export interface RunRecord {
   containerId?: string;
   exitStatus?: number;
   error?: string;
-  /** The image's setuid-root files found by the scan (issue 10), or 'unknown' when it could not be scanned. */
-  setuidFiles?: string[] | 'unknown';
+  /**
+   * The image's setuid-root files found by the scan (issue 10), 'unknown' when it could not be
+   * scanned, 'not-scanned' when the run did not need it (no-new-privileges set) and no cheap scan was possible.
+   */
+  setuidFiles?: string[] | 'unknown' | 'not-scanned';
+  /** With 'not-scanned': how to fill the scan cache. */
+  setuidNote?: string;
   /** The client of `sdocker serve` that asked (SO_PEERCRED on the door's unix socket), when the request came through the door. */
   peer?: { uid: number; gid: number; pid: number };
 }

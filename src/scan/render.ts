@@ -34,7 +34,7 @@ export function renderTable(r: ScanReport): string {
   const head = ['SEVERITY', 'RULE', 'PATH', 'MODE', 'OWNER', 'LAYER', 'DETAIL'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const out = [`${r.image} (${r.id.slice(0, 19)}): ${r.diffIds.length} layers, ${r.stats.entries} entries: ${counts(r.findings)}`];
+  const out = [`${r.image} (${r.id.slice(0, 19)}): ${r.diffIds.length} layers, ${r.stats.entries} entries (read via ${r.via}): ${counts(r.findings)}`];
   if (rows.length) out.push('', line(head), ...rows.map(line));
   const layers = [...new Set(r.findings.flatMap((f) => (f.layer ? [f.layer.index] : [])))].sort((a, b) => a - b);
   if (layers.length) out.push('', 'layers:', ...layers.map((i) => `  ${i}  ${r.diffIds[i]}`));
@@ -42,7 +42,7 @@ export function renderTable(r: ScanReport): string {
 }
 
 export function renderJson(r: ScanReport): string {
-  return `${JSON.stringify({ image: r.image, id: r.id, layers: r.diffIds, summary: Object.fromEntries(SEVERITIES.map((s) => [s, r.findings.filter((f) => f.severity === s).length])), findings: sorted(r.findings), stats: r.stats }, null, 2)}\n`;
+  return `${JSON.stringify({ image: r.image, id: r.id, layers: r.diffIds, summary: Object.fromEntries(SEVERITIES.map((s) => [s, r.findings.filter((f) => f.severity === s).length])), findings: sorted(r.findings), via: r.via, ...(r.fallback ? { fallback: r.fallback } : {}), stats: r.stats }, null, 2)}\n`;
 }
 
 export function renderSarif(r: ScanReport, version: string): string {

@@ -6,13 +6,21 @@
 import type { EngineClient } from '../engine/client.js';
 import { EngineError } from '../errors.js';
 import { findingsOf, type Finding } from './findings.js';
-import { ImageFormatError, orderImage, readSaveStream, type LayerFileHook, type OrderedImage } from './save-stream.js';
+import { LocalUnavailable, readLocalImage } from './local.js';
+import { ImageFormatError, orderImage, readSaveStream, type ImageConfigJson, type LayerFileHook, type OrderedImage } from './save-stream.js';
+import type { LayerSummary } from './layer.js';
+
+/** How the layers are read: `save` streams the image out of the engine, `local` walks its overlay2 directories in place, `auto` local when it can. */
+export type ScanVia = 'save' | 'local' | 'auto';
 
 export interface ScanReport {
   image: string;
   id: string;
   diffIds: string[];
   findings: Finding[];
+  /** The path used, and why not local when auto fell back. */
+  via: 'save' | 'local';
+  fallback?: string;
   stats: { layers: number; entries: number; layerBytes: number; ms: number };
 }
 
@@ -36,15 +44,43 @@ export async function readImage(client: EngineClient, id: string, onFile?: Layer
   return { image, layerBytes: contents.layerBytes };
 }
 
-export async function scanImage(client: EngineClient, ref: string, now: () => number = Date.now): Promise<ScanReport> {
+export interface ReadLayers {
+  image: { config: ImageConfigJson; layers: LayerSummary[]; diffIds: string[] };
+  layerBytes: number;
+  via: 'save' | 'local';
+  fallback?: string;
+}
+
+/**
+ * The image's layer summaries by the path asked for. `auto`: in place when the engine is local
+ * (src/scan/local.ts), the save stream on any doubt; `local`: LocalUnavailable instead of falling back.
+ */
+export async function readLayers(client: EngineClient, id: string, via: ScanVia = 'auto'): Promise<ReadLayers> {
+  let fallback: string | undefined;
+  if (via !== 'save') {
+    try {
+      const image = await readLocalImage(client, id);
+      return { image, layerBytes: 0, via: 'local' };
+    } catch (err) {
+      if (via === 'local') throw err instanceof LocalUnavailable ? err : new LocalUnavailable((err as Error).message);
+      fallback = (err as Error).message;
+    }
+  }
+  const { image, layerBytes } = await readImage(client, id);
+  return { image, layerBytes, via: 'save', ...(fallback ? { fallback } : {}) };
+}
+
+export async function scanImage(client: EngineClient, ref: string, now: () => number = Date.now, via: ScanVia = 'auto'): Promise<ScanReport> {
   const t0 = now();
   const id = await imageIdOf(client, ref);
-  const { image, layerBytes } = await readImage(client, id);
+  const { image, layerBytes, via: used, fallback } = await readLayers(client, id, via);
   return {
     image: ref,
     id,
     diffIds: image.diffIds,
     findings: findingsOf(image),
+    via: used,
+    ...(fallback ? { fallback } : {}),
     stats: { layers: image.layers.length, entries: image.layers.reduce((n, l) => n + l.entries, 0), layerBytes, ms: now() - t0 },
   };
 }

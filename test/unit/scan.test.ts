@@ -305,7 +305,9 @@ describe('cache validation', () => {
 
 describe('command lines', () => {
   it('scan and image harden parse their flags; image harden routes to sdocker, other image commands to docker', () => {
-    expect(parseScanArgs(['-o', 'sarif', '--fail-on=high', 'img'])).toEqual({ image: 'img', output: 'sarif', failOn: 'high' });
+    expect(parseScanArgs(['-o', 'sarif', '--fail-on=high', 'img'])).toEqual({ image: 'img', output: 'sarif', failOn: 'high', via: 'auto' });
+    expect(parseScanArgs(['--via=local', 'img'])).toMatchObject({ via: 'local' });
+    expect(() => parseScanArgs(['--via', 'tar', 'img'])).toThrow(/auto, local or save/);
     expect(() => parseScanArgs(['--output', 'xml', 'img'])).toThrow(/table, json or sarif/);
     expect(() => parseScanArgs([])).toThrow(/one IMAGE/);
     expect(parseHardenArgs(['img', '-t', 'new:1', '--drop-caps'])).toEqual({ image: 'img', tag: 'new:1', dropCaps: true });
