@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../errors.js';
 import { HARDENED_KEYS, type HardenedKey } from './hardened.js';
-import { jsonErrorAt } from './json-position.js';
+import { JsonSyntaxError, parseJsonLocated } from '../text/json-located.js';
 
 export type KeyStatus = 'added' | 'unchanged' | 'kept' | 'changed';
 
@@ -122,18 +122,14 @@ function checks(c: Record<string, unknown>): string[] {
  */
 export function parseDaemonJson(text: string, file: string): Record<string, unknown> {
   if (text.trim() === '') return {};
-  const bad = jsonErrorAt(text);
-  if (bad) {
-    const where = lineCol(text, bad.pos);
-    throw new UsageError(`${file}:${where.line}:${where.col}: not valid JSON: expected ${bad.expected}`);
+  // The one strict JSON reader that knows where it stopped (src/text/json-located.ts).
+  try {
+    parseJsonLocated(text);
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    throw new UsageError(`${file}:${err.position.line}:${err.position.column}: not valid JSON: ${err.message}`);
   }
   const v: unknown = JSON.parse(text);
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${file}: must hold a JSON object ({...}), as dockerd reads it`);
   return v as Record<string, unknown>;
-}
-
-function lineCol(text: string, pos: number): { line: number; col: number } {
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  return { line, col: pos - before.lastIndexOf('\n') };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { HARDENED_KEYS } from '../../src/daemon/hardened.js';
 import { mergeHardened, parseDaemonJson } from '../../src/daemon/merge.js';
-import { jsonErrorAt } from '../../src/daemon/json-position.js';
+import { JsonSyntaxError, parseJsonLocated } from '../../src/text/json-located.js';
 import { daemonConfigCommand } from '../../src/cli/daemon-config.js';
 import { dispatch } from '../../src/cli/dispatch.js';
 import { memoryIO } from '../helpers/engine.js';
@@ -111,7 +111,7 @@ describe('the command', () => {
   });
 });
 
-describe('jsonErrorAt agrees with JSON.parse on what is JSON', () => {
+describe('the located JSON reader daemon-config uses agrees with JSON.parse on what is JSON', () => {
   test.each(['{}', '{"a":[1,2.5e3,-0,true,false,null,"x\\u00e9\\n"]}', ' [ ] ', '{"a":{"b":{}}}', '{,}', '{"a":1,}', '[1,]', '{"a" 1}', 'tru', '01', '"\\x"', '{"a":1}x', '', '"a\tb"', '[-]', '1.', '{"a":"\\ud800"}'])('%j', (t) => {
     let ok = true;
     try {
@@ -119,6 +119,13 @@ describe('jsonErrorAt agrees with JSON.parse on what is JSON', () => {
     } catch {
       ok = false;
     }
-    expect(jsonErrorAt(t) === undefined).toBe(ok);
+    let located = true;
+    try {
+      parseJsonLocated(t);
+    } catch (err) {
+      if (!(err instanceof JsonSyntaxError)) throw err;
+      located = false;
+    }
+    expect(located).toBe(ok);
   });
 });
