@@ -5,9 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -204,56 +202,8 @@ export interface LocalRegistry {
   stop(): Promise<void>;
 }
 
-/** Start Debian's docker-registry on 127.0.0.1:<free port> with its storage in a temp dir. */
+/** Start Debian's docker-registry on 127.0.0.1:<free port> with its storage in a temp dir (one starter: registry.ts). */
 export async function startRegistry(): Promise<LocalRegistry> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sdocker-registry-'));
-  const config = join(dir, 'config.yml');
-  writeFileSync(
-    config,
-    [
-      'version: 0.1',
-      'log:',
-      '  level: error',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(dir, 'data')}`,
-      '  delete:',
-      '    enabled: true',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      '',
-    ].join('\n'),
-  );
-  const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (c: Buffer) => (log += c.toString('utf8')));
-  const address = `127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log}`);
-    try {
-      const res = await fetch(`http://${address}/v2/`);
-      if (res.status === 200 || res.status === 401) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`docker-registry did not answer on ${address}: ${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    address,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const { startTestRegistry } = await import('./registry.js');
+  return startTestRegistry();
 }

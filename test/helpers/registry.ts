@@ -1,7 +1,7 @@
 /**
- * A throw-away Debian docker-registry on 127.0.0.1 for the image trust tests, with what
- * startRegistry (engine.ts) does not offer: its request log (to show a refused image was never
- * asked for) and htpasswd authentication (bcrypt lines from apache2-utils' htpasswd).
+ * A throw-away Debian docker-registry on 127.0.0.1 (the pull and image trust tests), with its
+ * request log (to show a refused image was never asked for) and, when asked, htpasswd
+ * authentication (bcrypt lines from apache2-utils' htpasswd).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
