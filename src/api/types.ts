@@ -207,3 +207,24 @@ export interface ImageInspect {
     Healthcheck?: HealthConfig | null;
   };
 }
+
+/** A mount as GET /containers/{id}/json lists it: what the engine really mounts. */
+export interface InspectMount {
+  Type: string;
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  RW?: boolean;
+}
+
+/** GET /containers/{id}/json: the parts the policy and the client read. */
+export interface ContainerInspect {
+  Id: string;
+  Name?: string;
+  /** The image id the container was made from. */
+  Image?: string;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  Mounts?: InspectMount[] | null;
+}

@@ -8,17 +8,10 @@
  * engine's own message and HTTP status.
  */
 import type { Duplex, Readable } from 'node:stream';
-import type { ContainerConfig, CreateBody, EngineInfo, HostConfig, ImageInspect } from '../api/types.js';
+import type { ContainerConfig, ContainerInspect, CreateBody, EngineInfo, ImageInspect, InspectMount } from '../api/types.js';
 
-/** A mount as GET /containers/{id}/json lists it. */
-export interface InspectMount {
-  Type: string;
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  RW?: boolean;
-}
+export type { InspectMount };
+
 
 export interface ContainerState {
   Status?: string;
@@ -30,14 +23,8 @@ export interface ContainerState {
 }
 
 /** GET /containers/{id}/json: the parts sdocker reads. */
-export interface ContainerJson {
-  Id: string;
-  Name?: string;
-  /** The image id the container was made from. */
-  Image?: string;
+export interface ContainerJson extends ContainerInspect {
   Config: ContainerConfig & { Image?: string };
-  HostConfig: HostConfig;
-  Mounts?: InspectMount[] | null;
   State?: ContainerState;
 }
 

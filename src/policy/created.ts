@@ -5,30 +5,13 @@
  * and on its mounts with their real sources, and field by field, the created container against the
  * decided body (the engine fills some defaults; those are told apart from a changed request).
  */
-import type { ContainerConfig, CreateBody, HostConfig, MountSpec } from '../api/types.js';
+import type { ContainerInspect, CreateBody, HostConfig, InspectMount, MountSpec } from '../api/types.js';
+
+export type { ContainerInspect, InspectMount };
 import { bodyInvariants, type Difference, type InvariantContext } from './invariants.js';
 import { fileBindProblem, norm, volumeOptionDifferences } from './invariants-mounts.js';
 import type { RuleId } from './rules.js';
 
-/** A mount as GET /containers/{id}/json lists it: what the engine really mounts. */
-export interface InspectMount {
-  Type: string;
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  RW?: boolean;
-}
-
-export interface ContainerInspect {
-  Id: string;
-  Name?: string;
-  /** The image id the container was made from. */
-  Image?: string;
-  Config: ContainerConfig;
-  HostConfig: HostConfig;
-  Mounts?: InspectMount[] | null;
-}
 
 /** GET /volumes/{name}, keyed by name. */
 export type VolumeInspects = Record<string, { Driver: string; Options?: Record<string, string> | null; Labels?: Record<string, string> | null }>;
