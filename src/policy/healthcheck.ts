@@ -6,7 +6,7 @@
  */
 import type { HealthConfig } from '../api/types.js';
 import { parseGoDuration } from '../flags/values/go-numbers.js';
-import type { StepCtx } from './step.js';
+import type { Ctx } from './context.js';
 import type { HealthcheckDefault } from './types.js';
 
 const defines = (test: string[] | undefined | null): boolean => !!test && test.length > 0 && test[0] !== 'NONE';
@@ -15,7 +15,7 @@ const disables = (test: string[] | undefined | null): boolean => test?.[0] === '
 /** The engine takes 0 (its default) or at least 1ms for each duration (API 1.41). */
 const MIN_NS = 1_000_000;
 
-export function healthcheck(c: StepCtx): void {
+export function healthcheck(c: Ctx): void {
   const typed = c.body.Healthcheck;
   if (defines(typed?.Test)) return;
   const image = c.input.image;

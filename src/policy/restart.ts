@@ -4,11 +4,11 @@
  * start), `on-failure` without a count or above the bound too many times: each becomes
  * `on-failure:5` unless the profile allows `unboundedRestart`. Pure.
  */
-import type { StepCtx } from './step.js';
+import type { Ctx } from './context.js';
 
 export const MAX_RESTARTS = 5;
 
-export function restartPolicy(c: StepCtx): void {
+export function restartPolicy(c: Ctx): void {
   const p = c.hc.RestartPolicy;
   const name = p?.Name ?? '';
   if (name === '' || name === 'no') return;

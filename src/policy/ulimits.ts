@@ -6,9 +6,9 @@
 import type { Ulimit } from '../api/types.js';
 import { parseUlimit } from '../flags/values/resources.js';
 import type { Checked } from './healthcheck.js';
-import type { StepCtx } from './step.js';
+import type { Ctx } from './context.js';
 
-export function ulimits(c: StepCtx): void {
+export function ulimits(c: Ctx): void {
   const defaults = c.profile.defaults.ulimits.map(parseUlimit);
   const typed = c.hc.Ulimits ?? [];
   const add = defaults.filter((d) => !typed.some((u) => u.Name === d.Name));
