@@ -14,26 +14,15 @@
  * rewritten; the allowance is recorded as before.
  */
 import { posix } from 'node:path';
-import type { CreateBody, HostConfig } from '../api/types.js';
+import type { CreateBody } from '../api/types.js';
 import { goAtoi, inIdRange, isZeroId, MAX_ID } from './ids.js';
 import { RULES, type RuleId } from './rules.js';
-import type { AllowSpec, EffectiveProfile, PolicyInput, Reasoned, Violation } from './types.js';
+import type { Ctx } from './context.js';
+import type { AllowSpec, Violation } from './types.js';
 import {
   additionalGroups, engineIdentity, execUser, failed, parseGroup, parsePasswd,
   type ExecUser, type GroupEntry, type IdentityFiles,
 } from './user-names.js';
-
-/** The part of applyPolicy's context this file uses (apply.ts's Ctx has it). */
-export interface IdentityCtx {
-  readonly body: CreateBody;
-  readonly hc: HostConfig;
-  readonly allow: AllowSpec;
-  readonly input: PolicyInput;
-  readonly profile: EffectiveProfile;
-  change(field: string, from: unknown, to: unknown, rule: RuleId, why?: string): void;
-  check(rule: RuleId, field: string, value: unknown, subject: string, allowedBy: Reasoned | undefined,
-    opts?: { flag?: string; why?: string; denialKey?: keyof AllowSpec }): boolean;
-}
 
 type Source = 'request' | 'image' | 'default';
 
@@ -81,9 +70,9 @@ function resolveGroup(ag: string, files: IdentityFiles | undefined): { gid: numb
 export function rootAllowed(allow: AllowSpec, usernsRemap: boolean): boolean {
   return !!allow.root && (usernsRemap || !!allow.root.withoutUsernsRemap);
 }
-const rootOk = (c: IdentityCtx) => rootAllowed(c.allow, c.input.engine.usernsRemap);
+const rootOk = (c: Ctx) => rootAllowed(c.allow, c.input.engine.usernsRemap);
 
-export function judgeIdentity(c: IdentityCtx): void {
+export function judgeIdentity(c: Ctx): void {
   if (rootOk(c)) {
     recordRootAllowance(c);
     return;
@@ -234,7 +223,7 @@ function runtimeLookups(files: IdentityFiles, user: string, groupAdd: string[], 
  * replaces the file runc reads the groups from at start (its content is then the project's, and
  * can change): refused. A tmpfs starts empty and is fine. False when one was refused.
  */
-function mountsKeepGroupFile(c: IdentityCtx, files: IdentityFiles | undefined, deny: Deny): boolean {
+function mountsKeepGroupFile(c: Ctx, files: IdentityFiles | undefined, deny: Deny): boolean {
   const covered = (files?.groupPaths?.length ? files.groupPaths : ['/etc/group']).map((p) => posix.normalize(p));
   const covers = (dest: string) => {
     const d = posix.normalize(`/${dest}`).replace(/(.)\/+$/, '$1');
@@ -255,7 +244,7 @@ function mountsKeepGroupFile(c: IdentityCtx, files: IdentityFiles | undefined, d
 }
 
 /** Root allowed: record the allowance for what is visibly root, change nothing. */
-function recordRootAllowance(c: IdentityCtx): void {
+function recordRootAllowance(c: Ctx): void {
   const root = c.allow.root;
   const typed = c.body.User;
   if (typed) {
