@@ -94,13 +94,14 @@ export interface TestDoor {
   stop(): Promise<void>;
 }
 
-export async function startTestDoor(opts: { endpoint?: Endpoint; headersTimeoutMs?: number; maxJsonBytes?: number } = {}): Promise<TestDoor> {
+/** `routes`: another judge than the small one here (the real one: src/door/judge.ts createJudge). */
+export async function startTestDoor(opts: { endpoint?: Endpoint; headersTimeoutMs?: number; maxJsonBytes?: number; routes?: RouteTable } = {}): Promise<TestDoor> {
   const dir = mkdtempSync(join(tmpdir(), 'sdocker-door-'));
   const upstream = await upstreamFor(opts.endpoint ?? resolveEndpoint({}, process.env));
   const lines: DecisionLine[] = [];
   const warnings: string[] = [];
   const door = new Door({
-    routes: testRouteTable,
+    routes: opts.routes ?? testRouteTable,
     upstream,
     log: (l) => lines.push(l),
     warn: (w) => warnings.push(w),

@@ -1,0 +1,173 @@
+/**
+ * The door attacked at the HTTP level by an untrusted client writing raw bytes on its socket, with
+ * the real judge (src/door/judge.ts) and the real engine behind it. Each attack that once got
+ * through is here with the proof it would leave on the engine (the container's inspect and what
+ * runs inside it, or the image a build made), so that it fails loudly, naming what ran, if the
+ * fix is ever undone. What the door refused from the start is listed in docs/serve.md.
+ */
+import { readdirSync } from 'node:fs';
+import * as http from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDoorProfile } from '../../src/door/core.js';
+import { createJudge } from '../../src/door/judge.js';
+import type { EngineClient } from '../../src/engine/client.js';
+import { startTestDoor, type TestDoor } from '../helpers/door.js';
+import { cleanupTestObjects, containerExists, engineClient, TEST_LABELS, testName } from '../helpers/engine.js';
+import { ensureTestImages, IMAGES } from '../helpers/images.js';
+import { docker, tempDir } from '../policy/engine-checks.js';
+
+const state = tempDir('door-attack-http');
+const env = { ...process.env, SDOCKER_STATE_DIR: state.path };
+let client: EngineClient;
+let door: TestDoor;
+const images: string[] = [];
+
+beforeAll(async () => {
+  await ensureTestImages();
+  client = engineClient();
+  const profile = await loadDoorProfile({ env, cwd: state.path });
+  door = await startTestDoor({ headersTimeoutMs: 2000, routes: createJudge({ client, profile, env, cwd: state.path }) });
+});
+
+afterAll(async () => {
+  await door?.stop();
+  await cleanupTestObjects();
+  if (images.length > 0) await docker(['image', 'rm', '-f', ...images]);
+  client?.close();
+  state.remove();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Write `parts` on one new connection to the door (a pause of `gapMs` between parts), and return
+ * all it answers until it closes the connection or is quiet for `quietMs`.
+ */
+function raw(parts: Array<string | Buffer>, o: { gapMs?: number; quietMs?: number } = {}): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(door.socket);
+    const chunks: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    const quiet = () => {
+      clearTimeout(timer);
+      timer = setTimeout(done, o.quietMs ?? 1500);
+    };
+    s.on('data', (c: Buffer) => {
+      chunks.push(c);
+      quiet();
+    });
+    s.on('error', done);
+    s.on('close', done);
+    s.on('connect', async () => {
+      for (const [i, p] of parts.entries()) {
+        if (i > 0) await sleep(o.gapMs ?? 0);
+        if (!s.destroyed) s.write(typeof p === 'string' ? Buffer.from(p, 'latin1') : p);
+      }
+      quiet();
+    });
+  });
+}
+
+/** One HTTP/1.1 request as a client writes it. */
+function request(method: string, target: string, headers: Record<string, string> = {}, body = ''): string {
+  const h = { Host: 'docker', ...headers, ...(body ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) };
+  return `${method} ${target} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`;
+}
+
+function statusLines(answer: string): string[] {
+  return answer.match(/HTTP\/1\.[01] \d{3}[^\r\n]*/g) ?? [];
+}
+
+/** What the engine shows of a container an attack made, or undefined when there is none: the proof. */
+async function proofOf(name: string): Promise<string | undefined> {
+  if (!(await containerExists(name))) return undefined;
+  const hc = await docker(['inspect', '--format', 'Privileged={{.HostConfig.Privileged}} Binds={{json .HostConfig.Binds}} CapAdd={{json .HostConfig.CapAdd}} User={{json .Config.User}}', name]);
+  const inside = await docker(['exec', name, 'sh', '-c', 'id -u; grep CapEff /proc/self/status; head -n 1 /host-etc/passwd']);
+  return `the engine made ${name}: ${hc.stdout.trim()}; inside: ${(inside.stdout + inside.stderr).trim().replace(/\n/g, ' | ')}`;
+}
+
+/**
+ * A create the policy refuses (root, CAP_SYS_ADMIN, the host's /etc; Privileged cannot start on a
+ * host whose own bounding set lacks a capability) and its start, as one client would write them.
+ */
+function forbiddenRequests(name: string): string {
+  const body = JSON.stringify({
+    Image: IMAGES.root, Cmd: ['sleep', '300'], User: '0', Labels: { ...TEST_LABELS },
+    HostConfig: { CapAdd: ['SYS_ADMIN'], NetworkMode: 'none', Binds: ['/etc:/host-etc:ro'] },
+  });
+  return (
+    request('POST', `/v1.41/containers/create?name=${name}`, { 'Content-Type': 'application/json' }, body) +
+    request('POST', `/v1.41/containers/${name}/start`, { 'Content-Length': '0' })
+  );
+}
+
+/**
+ * `method target` with `hidden` as the first chunk of its body, the body left open (the door's
+ * connection to the engine then stays open while the engine reads what follows).
+ */
+function chunkedAround(method: string, target: string, hidden: string): string {
+  return `${method} ${target} HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n${Buffer.byteLength(hidden).toString(16)}\r\n${hidden}\r\n`;
+}
+
+describe('request smuggling: a body the door streams is framed for the engine', () => {
+  it.each([
+    ['GET', '/_ping'],
+    ['HEAD', '/_ping'],
+    ['DELETE', '/containers/sdocker-test-absent'],
+    ['GET', '/v1.41/containers/json'],
+  ])('a chunked body on %s %s (a pass route) never reaches the engine as a request of its own', async (method, target) => {
+    const name = testName('sdt-smuggled');
+    const answer = await raw([chunkedAround(method, target, forbiddenRequests(name))], { quietMs: 2000 });
+    const proof = await proofOf(name);
+    expect(proof, proof).toBeUndefined();
+    // The engine answered the outer request, and only it.
+    expect(statusLines(answer), answer).toHaveLength(1);
+  });
+
+  it('keeps the engine and the door in step after bodies on GET: every answer is the one asked for', async () => {
+    for (let i = 0; i < 4; i++) {
+      const answer = await raw([`GET /_ping HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, request('GET', '/version')]);
+      const lines = statusLines(answer);
+      expect(lines, answer).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+      expect(answer).toContain('"ApiVersion"');
+    }
+  });
+});
+
+describe('the query read as the engine reads it', () => {
+  it('refuses a build whose options come in a form body (the engine reads them as query parameters): no RUN step on the host network', async () => {
+    const tag = `sdt-attack-form-${process.pid}-${Date.now().toString(36)}`;
+    images.push(`${tag}:1`);
+    // The context: a Dockerfile the engine downloads itself (remote=), so the body can carry the form.
+    const dockerfile = `FROM ${IMAGES.root}\nRUN ls /sys/class/net > /netdevs\n`;
+    const srv = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(dockerfile);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const port = (srv.address() as { port: number }).port;
+      const form = `&remote=${encodeURIComponent(`http://127.0.0.1:${port}/Dockerfile`)}&networkmode=host&t=${tag}:1&rm=1&forcerm=1`;
+      // The engine peeks one read of a build body before it parses the form: the first byte goes alone.
+      const head = `POST /v1.41/build HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${1 + form.length}\r\n\r\nx`;
+      const answer = await raw([head, form], { gapMs: 500, quietMs: 3000 });
+      let proof: string | undefined;
+      const made = await docker(['image', 'inspect', '--format', '{{.Id}}', `${tag}:1`]);
+      if (made.code === 0) {
+        const seen = await docker(['run', '--rm', '--network', 'none', `${tag}:1`, 'cat', '/netdevs']);
+        proof = `the engine built ${tag}:1 with networkmode=host: its RUN step saw the host's interfaces ${seen.stdout.trim().split('\n').join(',')} (the host has ${readdirSync('/sys/class/net').join(',')})`;
+      }
+      expect(proof, proof).toBeUndefined();
+      expect(statusLines(answer)[0], answer).toBe('HTTP/1.1 400 Bad Request');
+      expect(answer).toContain('form');
+    } finally {
+      srv.close();
+    }
+  });
+});
