@@ -6,6 +6,8 @@
  *   archive uploads) unless the judge read it (then its re-serialised or replaced JSON is sent);
  *   the answer is piped back as it comes, with its headers sent at once when it is a stream
  *   (no Content-Length: logs -f, events, stats, pull progress), so the client sees it start.
+ *   A streamed body is always framed for the engine (its Content-Length, or chunked), whatever
+ *   the method: an unframed body would be read by the engine as further requests.
  *   A GET or HEAD that fails on a reused keep-alive connection (the engine restarted) is retried
  *   once on a new one; otherwise an engine that cannot be reached is a 502 with a message.
  * - `forwardUpgrade`: a hijacked request (attach, exec start: `Connection: Upgrade`,
@@ -59,6 +61,10 @@ export function forward(up: Upstream, req: IncomingMessage, res: ServerResponse,
   const headers = toObject(requestHeaders(req, opts, []));
   const cl = req.headers['content-length'];
   const clientBody = opts.body === undefined && ((cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined);
+  // A streamed body without a length is framed explicitly: node's client chunks a body by default
+  // only for POST, PUT and the like; for GET, HEAD, DELETE or OPTIONS it writes the bytes raw, and
+  // the engine reads them as the next request on the connection: unjudged (request smuggling).
+  if (clientBody && cl === undefined) headers['Transfer-Encoding'] = 'chunked';
   const retryable = opts.body === undefined && !clientBody && (method === 'GET' || method === 'HEAD');
   let upReq: ClientRequest | undefined;
   let finished = false;

@@ -5,7 +5,8 @@
  *
  * Fail closed: an endpoint no route knows is refused (403); a JSON body the route must judge is
  * read bounded (413), in time (408) and parsed strictly (400) before anything reaches the engine;
- * a judge that throws is a 500 and nothing is forwarded; a request that carries this door's own
+ * a body the engine would read as a form (its fields taken as the query) is a 400; a judge that
+ * throws is a 500 and nothing is forwarded; a request that carries this door's own
  * loop marker (the door forwarding to itself, perhaps through another door) is a 508.
  * The server never crashes on a client: every socket has an error handler, every promise a catch.
  */
@@ -16,6 +17,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { MAX_JSON_BODY, parseJsonBody, readRequestBody, readUpgradeBody } from './body.js';
+import { formBodyProblem } from './form-body.js';
 import type { DecisionLine } from './log.js';
 import { peerOf } from './peercred.js';
 import { forward, forwardUpgrade, rawAnswer } from './proxy.js';
@@ -122,6 +124,9 @@ export class Door {
     const parsed = parseTarget(url);
     if (!parsed.ok) return this.refuse(req, url, '-', 400, `sdocker serve: refused ${method} ${JSON.stringify(url)}: ${parsed.message}`, 'target');
     const { path, apiVersion, query } = parsed.target;
+    // The engine would read a form body's fields as the query: the door could not judge them.
+    const form = formBodyProblem(req.rawHeaders);
+    if (form) return this.refuse(req, path, '-', 400, `sdocker serve: refused ${method} ${path}: ${form}`, 'form body');
     const found = this.opts.routes.routeFor(method, path);
     if (!found) {
       const v = this.opts.routes.unknownEndpoint?.(method, path);
