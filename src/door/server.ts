@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { MAX_JSON_BODY, parseJsonBody, readRequestBody, readUpgradeBody } from './body.js';
+import { BodyBudget, MAX_JSON_BODY, MAX_JSON_BYTES_HELD, parseJsonBody, readRequestBody, readUpgradeBody } from './body.js';
 import { formBodyProblem } from './form-body.js';
 import type { DecisionLine } from './log.js';
 import { peerOf } from './peercred.js';
@@ -42,6 +42,8 @@ export interface DoorOptions {
   /** Read peers with SO_PEERCRED (unix sockets). */
   peerCredentials: boolean;
   maxJsonBytes?: number;
+  /** How many bytes of judged bodies may be held at once, all clients together (default 64 MiB): beyond, 503. */
+  maxJsonBytesHeld?: number;
   /** How long a judged body may take to arrive (default 30 s). */
   bodyTimeoutMs?: number;
   /** How long a client may take to send its request's headers (default 10 s). */
@@ -58,7 +60,7 @@ type Outcome =
 /** Reads the body when (and only when) the route asks for it. */
 type BodyReader = () => Promise<{ ok: true; bytes: Buffer } | { ok: false; status: number; message: string }>;
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 413: 'Payload Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 508: 'Loop Detected' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 413: 'Payload Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 508: 'Loop Detected' };
 
 function idOf(body: unknown): string | undefined {
   const id = (body as { Id?: unknown } | null | undefined)?.Id;
@@ -82,10 +84,12 @@ export class Door {
   /** This door's loop marker: a request carrying it has already been through this door. */
   readonly id = randomBytes(8).toString('hex');
   private readonly marker: string[];
+  private readonly budget: BodyBudget;
 
   constructor(opts: DoorOptions) {
     this.opts = opts;
     this.marker = [LOOP_HEADER, this.id];
+    this.budget = new BodyBudget(opts.maxJsonBytesHeld ?? MAX_JSON_BYTES_HELD);
   }
 
   private peer(socket: Socket): Peer | undefined {
@@ -180,7 +184,7 @@ export class Door {
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
     const max = this.opts.maxJsonBytes ?? MAX_JSON_BODY;
     const timeout = this.opts.bodyTimeoutMs ?? 30_000;
-    this.decide(req, () => readRequestBody(req, max, timeout))
+    this.decide(req, () => readRequestBody(req, max, timeout, this.budget))
       .then((o) => {
         if (o.kind === 'forward') {
           forward(this.opts.upstream, req, res, { ...(o.body ? { body: o.body } : {}), ...(o.contentType ? { contentType: o.contentType } : {}), extraHeaders: this.marker });
@@ -214,7 +218,7 @@ export class Door {
     let leftover: Buffer = Buffer.alloc(0);
     let bytes: Buffer | undefined;
     const readBody: BodyReader = async () => {
-      const r = await readUpgradeBody(req, socket, head, max, timeout);
+      const r = await readUpgradeBody(req, socket, head, max, timeout, this.budget);
       if (r.ok) {
         bytes = r.bytes;
         leftover = r.leftover;

@@ -27,7 +27,8 @@ beforeAll(async () => {
   await ensureTestImages();
   client = engineClient();
   const profile = await loadDoorProfile({ env, cwd: state.path });
-  door = await startTestDoor({ headersTimeoutMs: 2000, routes: createJudge({ client, profile, env, cwd: state.path }) });
+  // Judged bodies held at once: 16 MiB here (64 MiB by default).
+  door = await startTestDoor({ headersTimeoutMs: 2000, maxJsonBytesHeld: 16 * 1024 * 1024, routes: createJudge({ client, profile, env, cwd: state.path }) });
 });
 
 afterAll(async () => {
@@ -171,5 +172,73 @@ describe('the query read as the engine reads it', () => {
     } finally {
       srv.close();
     }
+  });
+});
+
+describe('resources: what a client can hold', () => {
+  /** Open a connection that sends `first` (nothing when empty); resolve with the ms after which the door closed it, or -1 if it is still open after `waitMs`. */
+  function heldFor(first: string, waitMs: number): Promise<number> {
+    return new Promise((resolve) => {
+      const t0 = Date.now();
+      const s = connect(door.socket, () => {
+        if (first) s.write(first);
+      });
+      s.on('data', () => undefined);
+      s.on('error', () => undefined);
+      const timer = setTimeout(() => {
+        s.destroy();
+        resolve(-1);
+      }, waitMs);
+      s.on('close', () => {
+        clearTimeout(timer);
+        resolve(Date.now() - t0);
+      });
+    });
+  }
+
+  it('drops connections that never send a request after the headers timeout (2 s here), so idle ones cannot use up its descriptors', async () => {
+    const held = await Promise.all(Array.from({ length: 50 }, () => heldFor('', 6000)));
+    for (const ms of held) {
+      expect(ms).toBeGreaterThan(1500);
+      expect(ms).toBeLessThan(5000);
+    }
+    // The door still answers.
+    expect(statusLines(await raw([request('GET', '/_ping', { Connection: 'close' })]))).toEqual(['HTTP/1.1 200 OK']);
+  });
+
+  it('keeps a quiet stream open past that timeout (events with nothing to say: a logs -f that waits)', async () => {
+    const filters = encodeURIComponent(JSON.stringify({ label: [`sdocker.test.none=${process.pid}`] }));
+    expect(await heldFor(request('GET', `/events?filters=${filters}`), 5000)).toBe(-1);
+  });
+});
+
+describe('resources: the bodies the door holds to judge', () => {
+  it('holds a bounded total of judged bodies at once: 120 clients each sending 1 MiB but its last byte do not grow the door by 120 MiB', async () => {
+    const size = 1024 * 1024;
+    const chunk = Buffer.alloc(size - 1, 0x20);
+    const before = process.memoryUsage().arrayBuffers;
+    const answers: string[] = [];
+    const sockets = Array.from({ length: 120 }, () => {
+      const s = connect(door.socket, () => {
+        s.write(`POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+        s.write(chunk);
+      });
+      let answer = '';
+      s.on('data', (c: Buffer) => (answer += c.toString('latin1')));
+      s.on('close', () => answers.push(answer));
+      s.on('error', () => undefined);
+      return s;
+    });
+    // Everything sent but the last byte of each body: the door holds what it read.
+    await sleep(4000);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    for (const s of sockets) s.destroy();
+    await sleep(200);
+    // 16 MiB held, and what the refused clients still send (read and dropped) awaiting the collector.
+    expect(grown / size, `${Math.round(grown / size)} MiB held`).toBeLessThan(60);
+    // The clients beyond the bound were told so at once (503), not left to wait.
+    expect(answers.filter((a) => a.startsWith('HTTP/1.1 503')).length).toBeGreaterThan(0);
+    // The door still judges.
+    expect(statusLines(await raw([request('GET', '/_ping', { Connection: 'close' })]))).toEqual(['HTTP/1.1 200 OK']);
   });
 });

@@ -95,7 +95,7 @@ export interface TestDoor {
 }
 
 /** `routes`: another judge than the small one here (the real one: src/door/judge.ts createJudge). */
-export async function startTestDoor(opts: { endpoint?: Endpoint; headersTimeoutMs?: number; maxJsonBytes?: number; routes?: RouteTable } = {}): Promise<TestDoor> {
+export async function startTestDoor(opts: { endpoint?: Endpoint; headersTimeoutMs?: number; maxJsonBytes?: number; maxJsonBytesHeld?: number; routes?: RouteTable } = {}): Promise<TestDoor> {
   const dir = mkdtempSync(join(tmpdir(), 'sdocker-door-'));
   const upstream = await upstreamFor(opts.endpoint ?? resolveEndpoint({}, process.env));
   const lines: DecisionLine[] = [];
@@ -107,6 +107,7 @@ export async function startTestDoor(opts: { endpoint?: Endpoint; headersTimeoutM
     warn: (w) => warnings.push(w),
     peerCredentials: true,
     ...(opts.maxJsonBytes !== undefined ? { maxJsonBytes: opts.maxJsonBytes } : {}),
+    ...(opts.maxJsonBytesHeld !== undefined ? { maxJsonBytesHeld: opts.maxJsonBytesHeld } : {}),
   });
   const server = createUnixDoorServer(door, { headersTimeoutMs: opts.headersTimeoutMs ?? 10_000, checkIntervalMs: 500 });
   const listener = await listenUnix(server, join(dir, 'door.sock'), undefined, 0);
