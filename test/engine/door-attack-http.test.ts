@@ -143,6 +143,65 @@ describe('request smuggling: a body the door streams is framed for the engine', 
   });
 });
 
+/** The forbidden create alone: its head and body. */
+function forbiddenCreate(name: string, target = `/v1.41/containers/create?name=${name}`, headers: Record<string, string> = {}): string {
+  return forbiddenRequests(name).split(`POST /v1.41/containers/${name}/start`)[0]!.replace(`/v1.41/containers/create?name=${name}`, target).replace('Host: docker\r\n', `Host: docker\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}`);
+}
+
+describe('what the door refused from the start (kept so it stays refused)', () => {
+  it('judges a request pipelined after a passed one on the same connection', async () => {
+    const name = testName('sdt-pipelined');
+    const answer = await raw([request('GET', '/_ping') + forbiddenCreate(name)]);
+    expect(statusLines(answer), answer).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 403 Forbidden']);
+    expect(await proofOf(name)).toBeUndefined();
+  });
+
+  it.each([
+    ['CL and TE', 'Content-Length: 3\r\nTransfer-Encoding: chunked\r\n'],
+    ['two Content-Lengths', 'Content-Length: 3\r\nContent-Length: 4\r\n'],
+    ['an obs-fold header', 'X-A: a\r\n b\r\n'],
+    ['TE other than chunked last', 'Transfer-Encoding: chunked, identity\r\n'],
+  ])('answers 400 and closes on %s (node parser), running nothing hidden behind', async (_what, bad) => {
+    const name = testName('sdt-framing');
+    const answer = await raw([`POST /v1.41/containers/json HTTP/1.1\r\nHost: docker\r\n${bad}\r\n0\r\n\r\n` + forbiddenRequests(name)]);
+    expect(statusLines(answer), answer).toEqual(['HTTP/1.1 400 Bad Request']);
+    expect(await proofOf(name)).toBeUndefined();
+  });
+
+  it.each([
+    ['//', (n: string) => `/v1.41//containers/create?name=${n}`, 400],
+    ['%2e%2e', (n: string) => `/v1.41/x/%2e%2e/containers/create?name=${n}`, 400],
+    ['/v1.41.0/', (n: string) => `/v1.41.0/containers/create?name=${n}`, 400],
+    ['a trailing slash', (n: string) => `/v1.41/containers/create/?name=${n}`, 403],
+    ['/V1.41/', (n: string) => `/V1.41/containers/create?name=${n}`, 403],
+    ['a ";" in the query', (n: string) => `/v1.41/containers/create?name=${n};x=1`, 400],
+    ['%2F for "/"', (n: string) => `/v1.41/containers%2Fcreate?name=${n}`, 403],
+  ])('refuses or judges the create spelled with %s: nothing made', async (_what, target, status) => {
+    const name = testName('sdt-spelled');
+    const answer = await raw([forbiddenCreate(name, target(name), { Connection: 'close' })]);
+    expect(statusLines(answer)[0], answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(await proofOf(name)).toBeUndefined();
+  });
+
+  it('judges a create sent with Expect: 100-continue, with Upgrade: tcp, or with a spoofed loop marker', async () => {
+    for (const headers of [{ Expect: '100-continue' }, { Connection: 'Upgrade', Upgrade: 'tcp' }, { 'X-Sdocker-Door': 'ffffffffffffffff' }]) {
+      const name = testName('sdt-headers');
+      const answer = await raw([forbiddenCreate(name, undefined, headers)]);
+      expect(statusLines(answer).at(-1), answer).toBe('HTTP/1.1 403 Forbidden');
+      expect(await proofOf(name)).toBeUndefined();
+    }
+  });
+
+  it('closes a hijack the engine did not accept: requests sent after it are not run', async () => {
+    const name = testName('sdt-hijack');
+    const start = request('POST', '/v1.41/exec/sdocker-test-absent/start', { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json' }, '{"Detach":false,"Tty":false}');
+    const answer = await raw([start + forbiddenRequests(name)]);
+    expect(statusLines(answer), answer).toEqual(['HTTP/1.1 404 Not Found']);
+    await sleep(300);
+    expect(await proofOf(name)).toBeUndefined();
+  });
+});
+
 describe('the query read as the engine reads it', () => {
   it('refuses a build whose options come in a form body (the engine reads them as query parameters): no RUN step on the host network', async () => {
     const tag = `sdt-attack-form-${process.pid}-${Date.now().toString(36)}`;
