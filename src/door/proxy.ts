@@ -61,10 +61,16 @@ export function forward(up: Upstream, req: IncomingMessage, res: ServerResponse,
   const headers = toObject(requestHeaders(req, opts, []));
   const cl = req.headers['content-length'];
   const clientBody = opts.body === undefined && ((cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined);
-  // A streamed body without a length is framed explicitly: node's client chunks a body by default
-  // only for POST, PUT and the like; for GET, HEAD, DELETE or OPTIONS it writes the bytes raw, and
-  // the engine reads them as the next request on the connection: unjudged (request smuggling).
-  if (clientBody && cl === undefined) headers['Transfer-Encoding'] = 'chunked';
+  // A streamed body is framed by the door itself: its Content-Length, or chunked. node's client
+  // chunks a body by default only for POST, PUT and the like; for GET, HEAD, DELETE or OPTIONS
+  // without a length it writes the bytes raw, and the engine reads them as the next request on
+  // the connection, unjudged (request smuggling). The length is set again even when the client's
+  // Connection header named it hop-by-hop (`Connection: Content-Length` dropped it above).
+  if (clientBody) {
+    for (const k of Object.keys(headers)) if (k.toLowerCase() === 'content-length') delete headers[k];
+    if (cl !== undefined) headers['Content-Length'] = cl;
+    else headers['Transfer-Encoding'] = 'chunked';
+  }
   const retryable = opts.body === undefined && !clientBody && (method === 'GET' || method === 'HEAD');
   let upReq: ClientRequest | undefined;
   let finished = false;
