@@ -8,6 +8,7 @@
 import { readdirSync } from 'node:fs';
 import * as http from 'node:http';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDoorProfile } from '../../src/door/core.js';
 import { createJudge } from '../../src/door/judge.js';
@@ -205,6 +206,22 @@ describe('what the door refused from the start (kept so it stays refused)', () =
       expect(statusLines(answer).at(-1), answer).toBe('HTTP/1.1 403 Forbidden');
       expect(await proofOf(name)).toBeUndefined();
     }
+  });
+
+  it.each([
+    ['a BOM', (b: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(b)]), {}, 400],
+    ['UTF-16', (b: string) => Buffer.from(b, 'utf16le'), { 'Content-Type': 'application/json; charset=utf-16' }, 400],
+    ['gzip', (b: string) => gzipSync(b), { 'Content-Encoding': 'gzip' }, 400],
+    ['text/plain (judged all the same)', (b: string) => Buffer.from(b), { 'Content-Type': 'text/plain' }, 403],
+  ])('refuses or judges a forbidden create body sent with %s: nothing made', async (_what, encode, headers, status) => {
+    const name = testName('sdt-encoded');
+    const json = forbiddenCreate(name).split('\r\n\r\n')[1]!;
+    const body = encode(json);
+    const h: Record<string, string> = { Host: 'docker', 'Content-Type': 'application/json', ...headers, 'Content-Length': String(body.length), Connection: 'close' };
+    const head = `POST /v1.41/containers/create?name=${name} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+    const answer = await raw([Buffer.concat([Buffer.from(head, 'latin1'), body])]);
+    expect(statusLines(answer)[0], answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(await proofOf(name)).toBeUndefined();
   });
 
   it('closes a hijack the engine did not accept: requests sent after it are not run', async () => {
