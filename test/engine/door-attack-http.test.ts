@@ -166,7 +166,7 @@ function forbiddenCreate(name: string, target = `/v1.41/containers/create?name=$
 describe('what the door refused from the start (kept so it stays refused)', () => {
   it('judges a request pipelined after a passed one on the same connection', async () => {
     const name = testName('sdt-pipelined');
-    const answer = await raw([request('GET', '/_ping') + forbiddenCreate(name)]);
+    const answer = await raw([request('GET', '/_ping') + forbiddenCreate(name, undefined, { Connection: 'close' })], { quietMs: 15_000 });
     expect(statusLines(answer), answer).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 403 Forbidden']);
     expect(await proofOf(name)).toBeUndefined();
   });
@@ -193,7 +193,7 @@ describe('what the door refused from the start (kept so it stays refused)', () =
     ['%2F for "/"', (n: string) => `/v1.41/containers%2Fcreate?name=${n}`, 403],
   ])('refuses or judges the create spelled with %s: nothing made', async (_what, target, status) => {
     const name = testName('sdt-spelled');
-    const answer = await raw([forbiddenCreate(name, target(name), { Connection: 'close' })]);
+    const answer = await raw([forbiddenCreate(name, target(name), { Connection: 'close' })], { quietMs: 15_000 });
     expect(statusLines(answer)[0], answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(await proofOf(name)).toBeUndefined();
   });
@@ -202,7 +202,7 @@ describe('what the door refused from the start (kept so it stays refused)', () =
     const variants: Array<Record<string, string>> = [{ Expect: '100-continue' }, { Connection: 'Upgrade', Upgrade: 'tcp' }, { 'X-Sdocker-Door': 'ffffffffffffffff' }];
     for (const headers of variants) {
       const name = testName('sdt-headers');
-      const answer = await raw([forbiddenCreate(name, undefined, headers)]);
+      const answer = await raw([forbiddenCreate(name, undefined, { ...headers, Connection: headers.Connection ?? 'close' })], { quietMs: 15_000 });
       expect(statusLines(answer).at(-1), answer).toBe('HTTP/1.1 403 Forbidden');
       expect(await proofOf(name)).toBeUndefined();
     }
@@ -219,7 +219,7 @@ describe('what the door refused from the start (kept so it stays refused)', () =
     const body = encode(json);
     const h: Record<string, string> = { Host: 'docker', 'Content-Type': 'application/json', ...headers, 'Content-Length': String(body.length), Connection: 'close' };
     const head = `POST /v1.41/containers/create?name=${name} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
-    const answer = await raw([Buffer.concat([Buffer.from(head, 'latin1'), body])]);
+    const answer = await raw([Buffer.concat([Buffer.from(head, 'latin1'), body])], { quietMs: 15_000 });
     expect(statusLines(answer)[0], answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(await proofOf(name)).toBeUndefined();
   });
@@ -331,5 +331,40 @@ describe('resources: the bodies the door holds to judge', () => {
     expect(answers.filter((a) => a.startsWith('HTTP/1.1 503')).length).toBeGreaterThan(0);
     // The door still judges.
     expect(statusLines(await raw([request('GET', '/_ping', { Connection: 'close' })]))).toEqual(['HTTP/1.1 200 OK']);
+  });
+});
+
+describe('resources: answers the client does not read', () => {
+  it('does not buffer a flood the client leaves unread: an attached container writing without end, 6 s paused', async () => {
+    // A container made through the door (so this client may attach to it), writing as fast as it can.
+    const name = testName('sdt-flood');
+    const body = JSON.stringify({ Image: IMAGES.root, Cmd: ['sh', '-c', 'while :; do echo 0123456789012345678901234567890123456789012345678901234567890123456789; done'], Labels: { ...TEST_LABELS }, HostConfig: { NetworkMode: 'none' } });
+    const made = await raw([request('POST', `/v1.41/containers/create?name=${name}`, { 'Content-Type': 'application/json', Connection: 'close' }, body)], { quietMs: 15_000 });
+    expect(statusLines(made)[0], made).toBe('HTTP/1.1 201 Created');
+    const before = process.memoryUsage().arrayBuffers;
+    const s = connect(door.socket);
+    let head = '';
+    await new Promise<void>((resolve) => {
+      s.on('connect', () => s.write(request('POST', `/v1.41/containers/${name}/attach?stream=1&stdout=1&stderr=1`, { Connection: 'Upgrade', Upgrade: 'tcp' })));
+      s.once('data', (c: Buffer) => {
+        head = c.toString('latin1');
+        s.pause();
+        resolve();
+      });
+    });
+    expect(head).toMatch(/^HTTP\/1.1 101/);
+    const started = await raw([request('POST', `/v1.41/containers/${name}/start`, { Connection: 'close' })], { quietMs: 15_000 });
+    expect(statusLines(started)[0], started).toBe('HTTP/1.1 204 No Content');
+    await sleep(6000);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    // What the engine wrote meanwhile, once the client reads (it was held back, not lost nor buffered in the door).
+    let read = 0;
+    s.on('data', (c: Buffer) => (read += c.length));
+    s.resume();
+    await sleep(1000);
+    s.destroy();
+    await docker(['rm', '-f', name]);
+    expect(read).toBeGreaterThan(100_000);
+    expect(grown / 1024 / 1024, `${Math.round(grown / 1024 / 1024)} MiB held`).toBeLessThan(32);
   });
 });
