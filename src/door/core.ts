@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { EngineClient } from '../engine/client.js';
 import { httpApi } from '../engine/http-api.js';
-import type { CreateBody, ImageInspect } from '../api/types.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import { EngineError, PolicyError } from '../errors.js';
 import type { RunRequest } from '../flags/request.js';
 import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile.js';
@@ -171,6 +171,40 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
   if (warned) ctx.warn?.(warned);
   policy.record({ ...base, profile, outcome, image, event: 'create', containerId: created.Id });
   return { action: 'respond', status: 201, body: { Id: created.Id, Warnings: created.Warnings ?? [] } };
+}
+
+/** A decision without a create (swarm services: the engine makes the containers from the spec). */
+export type Decision =
+  | { verdict: Verdict }
+  | { outcome: PolicyOutcome; info: EngineInfo; record(event: 'create' | 'refused', extra?: { error?: string; containerId?: string }): void; explain(): string };
+
+/**
+ * The decision of `sdocker run`'s pipeline on `body`, with the facts read as for a create (a
+ * missing image: 404), a refusal recorded and answered; the caller sends what the outcome allows.
+ */
+export async function decideThroughPolicy(body: CreateBody, what: string, ctx: CoreContext): Promise<Decision> {
+  const io = doorIO(ctx);
+  const req = requestOf(body, new URLSearchParams());
+  req.argv = [what];
+  let profile = ctx.profile;
+  if (seccompCheckNeeded(body, profile)) {
+    const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
+    profile = { ...profile, seccompChecks: gatherSeccompChecks(req, profile, io) };
+  }
+  const api = httpApi(ctx.client);
+  const facts = await gatherFacts(api, req, policy.namedVolumesOf(body), startFacts(api, req), { pull: { progress: null, env: io.env, quiet: true } });
+  const image: ImageInspect | undefined = facts.image;
+  if (!image) return { verdict: { action: 'respond', status: 404, body: { message: `No such image: ${req.image} (the door judges a service against its image: pull it on this node first)` } } };
+  const identityFiles = await policy.identityFilesFor(api, profile, facts.info, image, io);
+  const outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles, ctx.sockets);
+  const base: policy.RunRecordInput = { req, profile, io, outcome, image, ...(ctx.peer ? { peer: ctx.peer } : {}) };
+  const record = (event: 'create' | 'refused', extra: { error?: string; containerId?: string } = {}) => policy.record({ ...base, event, ...extra });
+  if (outcome.refused) {
+    record('refused');
+    return { verdict: { action: 'refuse', status: 403, message: `sdocker: ${explainText(req, profile, outcome).trimEnd()}`, rules: [...new Set(outcome.violations.map((v) => v.rule))] } };
+  }
+  if (outcome.violations.length > 0) ctx.warn?.(explainText(req, profile, outcome));
+  return { outcome, info: facts.info, record, explain: () => explainText(req, profile, outcome) };
 }
 
 async function removeQuietly(client: EngineClient, id: string): Promise<void> {
