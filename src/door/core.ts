@@ -80,12 +80,12 @@ function provenanceOf(): Map<string, string[]> {
   return new Map();
 }
 
-/** For the explanation: each violation's field and value as the API client sent them. */
-function typedOf(violations: readonly Violation[]): Map<string, string[]> {
+/** For the explanation: each violation's field and value as the API client sent them (`as`: the command the flag belongs to). */
+function typedOf(violations: readonly Violation[], as = 'docker run'): Map<string, string[]> {
   const p = new Map<string, string[]>();
   for (const v of violations) {
     const key = v.flag.replace(/^-+/, '');
-    const token = `${v.field}: ${JSON.stringify(v.value)} (docker run ${v.flag} ${v.subject})`;
+    const token = `${v.field}: ${JSON.stringify(v.value)} (${as} ${v.flag} ${v.subject})`;
     p.set(key, [...(p.get(key) ?? []), token]);
   }
   return p;
@@ -104,8 +104,8 @@ function requestOf(body: CreateBody, query: URLSearchParams): RunRequest {
   return req;
 }
 
-function explainText(req: RunRequest, profile: EffectiveProfile, outcome: PolicyOutcome): string {
-  return policy.explain({ ...req, typed: typedOf(outcome.violations) }, profile, outcome);
+function explainText(req: RunRequest, profile: EffectiveProfile, outcome: PolicyOutcome, as?: string): string {
+  return policy.explain({ ...req, typed: typedOf(outcome.violations, as) }, profile, outcome);
 }
 
 function engineAnswer(err: EngineError): Verdict {
@@ -176,13 +176,13 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
 /** A decision without a create (swarm services: the engine makes the containers from the spec). */
 export type Decision =
   | { verdict: Verdict }
-  | { outcome: PolicyOutcome; info: EngineInfo; record(event: 'create' | 'refused', extra?: { error?: string; containerId?: string }): void; explain(): string };
+  | { outcome: PolicyOutcome; info: EngineInfo; record(event: 'create' | 'refused', extra?: { error?: string; containerId?: string }): void };
 
 /**
  * The decision of `sdocker run`'s pipeline on `body`, with the facts read as for a create (a
  * missing image: 404), a refusal recorded and answered; the caller sends what the outcome allows.
  */
-export async function decideThroughPolicy(body: CreateBody, what: string, ctx: CoreContext): Promise<Decision> {
+export async function decideThroughPolicy(body: CreateBody, what: string, ctx: CoreContext, o: { noun: string } = { noun: 'container' }): Promise<Decision> {
   const io = doorIO(ctx);
   const req = requestOf(body, new URLSearchParams());
   req.argv = [what];
@@ -199,12 +199,14 @@ export async function decideThroughPolicy(body: CreateBody, what: string, ctx: C
   const outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles, ctx.sockets);
   const base: policy.RunRecordInput = { req, profile, io, outcome, image, ...(ctx.peer ? { peer: ctx.peer } : {}) };
   const record = (event: 'create' | 'refused', extra: { error?: string; containerId?: string } = {}) => policy.record({ ...base, event, ...extra });
+  // Worded for what was asked: "refused this service", "(its service's containers as docker run --cap-add SYS_ADMIN)".
+  const text = () => explainText(req, profile, outcome, o.noun === 'container' ? undefined : `its ${o.noun}'s containers as docker run`).replace(' this container:', ` this ${o.noun}:`).trimEnd();
   if (outcome.refused) {
     record('refused');
-    return { verdict: { action: 'refuse', status: 403, message: `sdocker: ${explainText(req, profile, outcome).trimEnd()}`, rules: [...new Set(outcome.violations.map((v) => v.rule))] } };
+    return { verdict: { action: 'refuse', status: 403, message: `sdocker: ${text()}`, rules: [...new Set(outcome.violations.map((v) => v.rule))] } };
   }
-  if (outcome.violations.length > 0) ctx.warn?.(explainText(req, profile, outcome));
-  return { outcome, info: facts.info, record, explain: () => explainText(req, profile, outcome) };
+  if (outcome.violations.length > 0) ctx.warn?.(text());
+  return { outcome, info: facts.info, record };
 }
 
 async function removeQuietly(client: EngineClient, id: string): Promise<void> {

@@ -59,7 +59,7 @@ async function judgeSpec(req: DoorRequest, what: string, opts: JudgeOptions): Pr
   const ctx: Parameters<typeof decideThroughPolicy>[2] = { client: opts.client, profile: opts.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts) };
   if (req.peer) ctx.peer = req.peer;
   if (opts.warn) ctx.warn = opts.warn;
-  const d = await decideThroughPolicy(created.body, what, ctx);
+  const d = await decideThroughPolicy(created.body, what, ctx, { noun: 'service' });
   if ('verdict' in d) return d.verdict;
   // Audit mode: the request goes as asked; the decision is in the record.
   if (!d.outcome.applied) {
