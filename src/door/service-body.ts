@@ -197,8 +197,8 @@ function restartOf(task: JsonObject): { Name: string; MaximumRetryCount: number 
 /**
  * Pure: the container create body the engine's swarm executor derives from the spec (before the
  * policy), as a raw API body for the door's create canonicalisation. `networks`: what each
- * target is. Labels under io.sdocker. are dropped: the policy sets its own (an update sends back
- * the ones the door wrote).
+ * target is. Labels under io.sdocker. (the container's, a mount's volume labels) are dropped: the
+ * policy sets its own (an update sends back the ones the door wrote).
  */
 export function serviceCreateBody(s: ServiceSpec, networks: Readonly<Record<string, NetworkKind>>): JsonObject {
   const c = s.container;
@@ -227,7 +227,7 @@ export function serviceCreateBody(s: ServiceSpec, networks: Readonly<Record<stri
     CapAdd: c.CapabilityAdd ?? null,
     CapDrop: c.CapabilityDrop ?? null,
     ReadonlyRootfs: c.ReadOnly === true,
-    Mounts: c.Mounts ?? [],
+    Mounts: Array.isArray(c.Mounts) ? c.Mounts.map(withoutOwnVolumeLabels) : (c.Mounts ?? []),
     Sysctls: c.Sysctls ?? {},
     Ulimits: c.Ulimits ?? [],
     GroupAdd: c.Groups ?? null,
@@ -264,6 +264,13 @@ export function serviceCreateBody(s: ServiceSpec, networks: Readonly<Record<stri
   if (strs(c.Args).length) body.Cmd = c.Args;
   if (c.Healthcheck !== undefined && c.Healthcheck !== null) body.Healthcheck = c.Healthcheck;
   return body;
+}
+
+/** A mount without the io.sdocker. volume labels the door wrote (an update sends them back); the policy sets its own. */
+function withoutOwnVolumeLabels(m: unknown): unknown {
+  if (!isObject(m) || !isObject(m.VolumeOptions) || !isObject(m.VolumeOptions.Labels)) return m;
+  const labels = Object.fromEntries(Object.entries(m.VolumeOptions.Labels).filter(([k]) => !isOwnLabelKey(k)));
+  return { ...m, VolumeOptions: { ...m.VolumeOptions, Labels: labels } };
 }
 
 function strsObj(v: unknown): JsonObject[] {
@@ -417,4 +424,30 @@ export function hardenedServiceSpec(
   task.ContainerSpec = c;
   spec.TaskTemplate = task;
   return { spec, inexpressible: out };
+}
+
+function olderThan(version: string, than: string): boolean {
+  const [a = 0, b = 0] = version.split('.').map(Number);
+  const [c = 0, d = 0] = than.split('.').map(Number);
+  return a < c || (a === c && b < d);
+}
+
+/**
+ * Pure: what the engine would drop from `spec` for a request made under an older API version
+ * (moby's adjustForAPIVersion: below 1.41 it clears CapabilityAdd/Drop, Ulimits and
+ * Resources.Limits.Pids). `apiVersion` undefined: an unversioned path, the engine's own version.
+ */
+export function droppedForVersion(spec: JsonObject, apiVersion: string | undefined): Inexpressible[] {
+  if (apiVersion === undefined || !olderThan(apiVersion, '1.41')) return [];
+  const task = obj(spec.TaskTemplate);
+  const c = obj(task.ContainerSpec);
+  const out: Inexpressible[] = [];
+  const lost = (field: string, v: unknown) => {
+    if (!isZero(v)) out.push({ field, setting: `${field}: ${JSON.stringify(v)}`, api: `API 1.41 (this request uses /v${apiVersion}/, for which the engine drops it; send it unversioned or as /v1.41/)`, allowWith: [] });
+  };
+  lost('ContainerSpec.CapabilityDrop', c.CapabilityDrop);
+  lost('ContainerSpec.CapabilityAdd', c.CapabilityAdd);
+  lost('ContainerSpec.Ulimits', c.Ulimits);
+  lost('Resources.Limits.Pids', obj(obj(task.Resources).Limits).Pids);
+  return out;
 }

@@ -11,7 +11,7 @@ import type { CreateBody } from '../../src/api/types.js';
 import type { EffectiveProfile, ProfileFile } from '../../src/policy/types.js';
 import { canonicalCreateBody } from '../../src/door/routes/create-fields.js';
 import { judgePluginInstall, judgePrivileges, privilegesOfInstalled, privilegesOfSet, readPrivileges } from '../../src/door/routes/plugins.js';
-import { hardenedServiceSpec, readServiceSpec, serviceCreateBody, type ServiceSpec } from '../../src/door/service-body.js';
+import { droppedForVersion, hardenedServiceSpec, readServiceSpec, serviceCreateBody, type ServiceSpec } from '../../src/door/service-body.js';
 import type { DoorRequest } from '../../src/door/types.js';
 import { ENGINE, IMAGE_FILES, profileOf } from '../policy/helpers.js';
 
@@ -237,4 +237,43 @@ describe('the hardened body back into the spec', () => {
       expect(out.violations.map((v) => v.rule), JSON.stringify(cs)).toContain(rule);
     }
   });
+
+  it('a request under API 1.40 would lose the capability drop, ulimits and pids limit (the engine drops them): named, with the version that keeps them', () => {
+    const s = read(spec());
+    const asked = createBody(s);
+    const back = hardenedServiceSpec(s, asked, decide(asked, serviceProfile).body, { logDriver: 'json-file', acceptNewPrivileges: true });
+    expect(droppedForVersion(back.spec, undefined)).toEqual([]);
+    expect(droppedForVersion(back.spec, '1.41')).toEqual([]);
+    const lost = droppedForVersion(back.spec, '1.40');
+    expect(lost.map((x) => x.field)).toEqual(['ContainerSpec.CapabilityDrop', 'ContainerSpec.Ulimits', 'Resources.Limits.Pids']);
+    expect(lost[0]!.api).toContain('/v1.40/');
+    expect(droppedForVersion(back.spec, '1.9').length).toBe(3);
+  });
+
+  it('a bind: refused while swarm would restart the task (SD-MNT-008: resolved again at every new task); allowed, it becomes a read-only nosuid bind volume, stable across an update', () => {
+    const bind = { Mounts: [{ Type: 'bind', Source: '/srv/data', Target: '/data' }] };
+    const refused = decide(createBody(read(spec(bind))), serviceProfile);
+    expect(refused.violations.map((v) => v.rule)).toContain('SD-MNT-008');
+    const p = allowing({ newPrivileges: R, hostNamespaces: [{ name: 'cgroupns', ...R }], restartWithBinds: R }, { seccomp: 'engine' });
+    const s = read(spec(bind));
+    const asked = createBody(s);
+    const out = decide(asked, p);
+    expect(out.violations).toEqual([]);
+    const first = hardenedServiceSpec(s, asked, out.body, { logDriver: 'json-file', acceptNewPrivileges: true });
+    expect(first.inexpressible).toEqual([]);
+    const mounts = ((first.spec.TaskTemplate as { ContainerSpec: { Mounts: unknown[] } }).ContainerSpec.Mounts);
+    expect(mounts[0]).toMatchObject({ Type: 'volume', Target: '/data', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', device: '/srv/data', o: 'bind,nosuid,nodev,ro' } } } });
+    const s2 = read(structuredClone(first.spec));
+    const asked2 = createBody(s2);
+    const out2 = decide(asked2, p);
+    expect(out2.violations).toEqual([]);
+    // The same mounts (their order aside: the policy lists the bind volume after the request's tmpfs now).
+    const byTarget = (sp: Record<string, unknown>) => {
+      const c = (structuredClone(sp).TaskTemplate as { ContainerSpec: { Mounts: { Target: string }[] } }).ContainerSpec;
+      c.Mounts.sort((a, b) => a.Target.localeCompare(b.Target));
+      return c;
+    };
+    expect(byTarget(hardenedServiceSpec(s2, asked2, out2.body, { logDriver: 'json-file', acceptNewPrivileges: true }).spec)).toEqual(byTarget(first.spec));
+  });
 });
+

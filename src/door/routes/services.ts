@@ -14,7 +14,7 @@ import { Judge } from '../../policy/commands/common.js';
 import type { Provenance } from '../../policy/types.js';
 import { decideThroughPolicy } from '../core.js';
 import type { JudgeOptions } from '../judge.js';
-import { hardenedServiceSpec, readServiceSpec, serviceCreateBody, type Inexpressible, type NetworkKind } from '../service-body.js';
+import { droppedForVersion, hardenedServiceSpec, readServiceSpec, serviceCreateBody, type Inexpressible, type NetworkKind } from '../service-body.js';
 import type { DoorRequest, Verdict } from '../types.js';
 import { readCreateBody } from './create.js';
 import { socketsOf } from './sockets.js';
@@ -67,6 +67,7 @@ async function judgeSpec(req: DoorRequest, what: string, opts: JudgeOptions): Pr
     return { action: 'forward', body: read.spec };
   }
   const back = hardenedServiceSpec(read, asked, d.outcome.body, { logDriver: d.info.LoggingDriver || 'json-file', acceptNewPrivileges: !!opts.profile.allow.newPrivileges });
+  back.inexpressible.push(...droppedForVersion(back.spec, req.apiVersion));
   if (back.inexpressible.length) {
     // Enforce: refused. Warn: the spec goes with what it can carry, and the rest is reported.
     const v = inexpressibleVerdict(back.inexpressible, opts);
