@@ -231,11 +231,15 @@ describe('the hardened body back into the spec', () => {
       [{ Mounts: [{ Type: 'bind', Source: '/etc', Target: '/etc2' }] }, {}, {}, 'SD-MNT-002'],
       [{ Mounts: [{ Type: 'bind', Source: '/var/run/docker.sock', Target: '/var/run/docker.sock' }] }, {}, {}, 'SD-MNT-001'],
       [{}, { Networks: [{ Target: 'h' }] }, { h: 'host' }, 'SD-NS-004'],
+      [{ Sysctls: { 'kernel.core_pattern': '|/x' } }, {}, {}, 'SD-SYSCTL-001'],
     ];
     for (const [cs, task, kinds, rule] of cases) {
       const out = decide(createBody(read(spec(cs, task)), kinds), serviceProfile);
       expect(out.violations.map((v) => v.rule), JSON.stringify(cs)).toContain(rule);
     }
+    // A published port listens on every address of every node (ingress or host mode): 0.0.0.0.
+    const ported = read(spec({}, {}, { EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } }));
+    expect(decide(createBody(ported), serviceProfile).violations.map((v) => v.rule)).toContain('SD-PORT-001');
   });
 
   it('a request under API 1.40 would lose the capability drop, ulimits and pids limit (the engine drops them): named, with the version that keeps them', () => {
