@@ -17,7 +17,7 @@
  * with the rule and the fix.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEndpoint } from '../../src/engine/endpoint.js';
@@ -91,6 +91,10 @@ async function publish(name: string, extra: Record<string, unknown>): Promise<st
   return ref;
 }
 
+function records(): { event?: string; argv?: string[]; peer?: { uid: number } }[] {
+  return readFileSync(join(env.SDOCKER_STATE_DIR, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event?: string; argv?: string[]; peer?: { uid: number } });
+}
+
 async function pluginNames(): Promise<string[]> {
   const r = await direct(['plugin', 'ls', '--format', '{{.Name}}']);
   return r.stdout.split('\n').filter(Boolean);
@@ -148,6 +152,14 @@ describe('plugins through the door', () => {
     // Enabled again through the door: its installed config is judged, and it has nothing to refuse.
     const again = await via(strict, ['plugin', 'enable', alias]);
     expect(again.code, again.stderr).toBe(0);
+    // An upgrade to a version asking for the host network is judged as an install.
+    const hostnet = await publish('upgrade-hostnet', { network: { type: 'host' } });
+    expect((await direct(['plugin', 'disable', alias])).code).toBe(0);
+    const up = await via(strict, ['plugin', 'upgrade', '--grant-all-permissions', '--skip-remote-check', alias, hostnet], { timeoutMs: 120_000 });
+    expect(up.code).not.toBe(0);
+    expect(up.stderr).toContain('SD-PLUGIN-001');
+    expect(up.stderr).toContain('network host');
+    expect((await direct(['plugin', 'inspect', '--format', '{{.PluginReference}}', alias])).stdout.trim()).toBe(ref);
     await direct(['plugin', 'rm', '-f', alias]);
   }, 240_000);
 
@@ -222,6 +234,8 @@ describe('swarm services through the door', () => {
     expect(inside.stdout).toContain('Read-only file system');
     expect(inside.stdout).toMatch(/^512$/m);
     expect(inside.stdout).toMatch(/^1073741824$/m);
+    const rec = records().find((x) => x.argv?.[0] === 'POST /services/create' && x.event === 'create');
+    expect(rec?.peer?.uid).toBe(process.getuid!());
     const mounts = await direct(['exec', id, 'sh', '-c', 'grep " /tmp " /proc/mounts']);
     expect(mounts.stdout).toMatch(/nosuid/);
     expect(mounts.stdout).toMatch(/nodev/);
@@ -261,6 +275,7 @@ describe('swarm services through the door', () => {
     expect(r.stderr).toContain('1.46');
     expect(r.stderr).toContain('newPrivileges:');
     expect(r.stderr).toMatch(/seccomp.*1\.44/);
+    expect(records().at(-1)).toMatchObject({ event: 'refused', argv: ['POST /services/create'] });
     expect((await direct(['service', 'ls', '-q', '--filter', `name=${n}`])).stdout.trim()).toBe('');
   }, 120_000);
 
