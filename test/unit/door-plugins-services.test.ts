@@ -13,6 +13,8 @@ import { canonicalCreateBody } from '../../src/door/routes/create-fields.js';
 import { judgePluginInstall, judgePrivileges, privilegesOfInstalled, privilegesOfSet, readPrivileges } from '../../src/door/routes/plugins.js';
 import { droppedForVersion, hardenedServiceSpec, readServiceSpec, serviceCreateBody, type ServiceSpec } from '../../src/door/service-body.js';
 import type { DoorRequest } from '../../src/door/types.js';
+import { judgeServiceRequest } from '../../src/door/routes/services.js';
+import type { EngineClient } from '../../src/engine/client.js';
 import { ENGINE, IMAGE_FILES, profileOf } from '../policy/helpers.js';
 
 const restricted = profileOf();
@@ -281,3 +283,21 @@ describe('the hardened body back into the spec', () => {
   });
 });
 
+describe('the service route before the policy', () => {
+  const svcReq = (body: unknown, query = ''): DoorRequest => ({ method: 'POST', path: '/services/create', apiVersion: '1.41', query: new URLSearchParams(query), headers: {}, body });
+  // The engine's answer to GET /networks/{id}, as a stand-in: the route stops before any other call.
+  const client = { json: async () => ({ Name: 'lan', Driver: 'macvlan' }) } as unknown as EngineClient;
+  const opts = { client, profile: serviceProfile, env: {}, cwd: '/tmp' };
+
+  it('a network with a driver onto the host\'s own networks (macvlan, made around the door) is refused (SD-DOOR-005)', async () => {
+    const v = await judgeServiceRequest(svcReq(spec({}, { Networks: [{ Target: 'lan' }] })), undefined, opts);
+    expect(v).toMatchObject({ action: 'refuse', status: 403, rules: ['SD-DOOR-005'] });
+  });
+
+  it('a rollback (a spec the request does not carry) and a spec it cannot read are 400, nothing asked of the engine', async () => {
+    const none = { ...opts, client: {} as EngineClient };
+    expect(await judgeServiceRequest(svcReq(spec(), 'version=3&rollback=previous'), 'abc', none)).toMatchObject({ action: 'refuse', status: 400, rules: ['SD-DOOR-001'] });
+    expect(await judgeServiceRequest(svcReq(spec({ Surprise: true })), undefined, none)).toMatchObject({ action: 'refuse', status: 400 });
+    expect(await judgeServiceRequest(svcReq(spec()), undefined, { ...none, profile: profileOf('privileged') })).toEqual({ action: 'pass' });
+  });
+});

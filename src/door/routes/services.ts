@@ -18,7 +18,7 @@ import { droppedForVersion, hardenedServiceSpec, readServiceSpec, serviceCreateB
 import type { DoorRequest, Verdict } from '../types.js';
 import { readCreateBody } from './create.js';
 import { socketsOf } from './sockets.js';
-import { cannotJudge, verdictOf } from './verdict.js';
+import { cannotJudge, judgeOne, verdictOf } from './verdict.js';
 
 /** What each network target is: the engine's answer (a name or an id; swarm resolves both). */
 async function networkKinds(targets: readonly string[], opts: JudgeOptions): Promise<Record<string, NetworkKind> | Verdict> {
@@ -26,7 +26,16 @@ async function networkKinds(targets: readonly string[], opts: JudgeOptions): Pro
   for (const t of targets) {
     try {
       const n = await opts.client.json<{ Name?: string; Driver?: string }>('GET', `/networks/${encodeURIComponent(t)}`);
-      out[t] = n.Driver === 'host' || n.Name === 'host' ? 'host' : n.Driver === 'null' || n.Name === 'none' ? 'none' : 'other';
+      const driver = n.Driver ?? '';
+      out[t] = driver === 'host' || n.Name === 'host' ? 'host' : driver === 'null' || n.Name === 'none' ? 'none' : 'other';
+      // macvlan, ipvlan, a plugin's driver (a network made around the door): the host's own networks.
+      if (out[t] === 'other' && !['', 'bridge', 'overlay'].includes(driver)) {
+        const j = judgeOne(opts.profile, 'SD-DOOR-005', opts.profile.allow.privileged, {
+          flag: 'service --network', subject: `${n.Name ?? t} (driver ${driver})`, field: 'TaskTemplate.Networks', denialKey: 'privileged',
+        });
+        const v = verdictOf(j.violations, undefined, opts.profile, 'service', opts.warn);
+        if (v.action === 'refuse') return v;
+      }
     } catch (err) {
       if (err instanceof EngineError) return { action: 'respond', status: err.statusCode, body: { message: err.message } };
       throw err;
