@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { EngineClient } from '../engine/client.js';
 import { httpApi } from '../engine/http-api.js';
-import type { CreateBody, ImageInspect } from '../api/types.js';
+import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import { EngineError, PolicyError } from '../errors.js';
 import type { RunRequest } from '../flags/request.js';
 import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile.js';
@@ -80,12 +80,12 @@ function provenanceOf(): Map<string, string[]> {
   return new Map();
 }
 
-/** For the explanation: each violation's field and value as the API client sent them. */
-function typedOf(violations: readonly Violation[]): Map<string, string[]> {
+/** For the explanation: each violation's field and value as the API client sent them (`as`: the command the flag belongs to). */
+function typedOf(violations: readonly Violation[], as = 'docker run'): Map<string, string[]> {
   const p = new Map<string, string[]>();
   for (const v of violations) {
     const key = v.flag.replace(/^-+/, '');
-    const token = `${v.field}: ${JSON.stringify(v.value)} (docker run ${v.flag} ${v.subject})`;
+    const token = `${v.field}: ${JSON.stringify(v.value)} (${as} ${v.flag} ${v.subject})`;
     p.set(key, [...(p.get(key) ?? []), token]);
   }
   return p;
@@ -104,8 +104,8 @@ function requestOf(body: CreateBody, query: URLSearchParams): RunRequest {
   return req;
 }
 
-function explainText(req: RunRequest, profile: EffectiveProfile, outcome: PolicyOutcome): string {
-  return policy.explain({ ...req, typed: typedOf(outcome.violations) }, profile, outcome);
+function explainText(req: RunRequest, profile: EffectiveProfile, outcome: PolicyOutcome, as?: string): string {
+  return policy.explain({ ...req, typed: typedOf(outcome.violations, as) }, profile, outcome);
 }
 
 function engineAnswer(err: EngineError): Verdict {
@@ -171,6 +171,42 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
   if (warned) ctx.warn?.(warned);
   policy.record({ ...base, profile, outcome, image, event: 'create', containerId: created.Id });
   return { action: 'respond', status: 201, body: { Id: created.Id, Warnings: created.Warnings ?? [] } };
+}
+
+/** A decision without a create (swarm services: the engine makes the containers from the spec). */
+export type Decision =
+  | { verdict: Verdict }
+  | { outcome: PolicyOutcome; info: EngineInfo; record(event: 'create' | 'refused', extra?: { error?: string; containerId?: string }): void };
+
+/**
+ * The decision of `sdocker run`'s pipeline on `body`, with the facts read as for a create (a
+ * missing image: 404), a refusal recorded and answered; the caller sends what the outcome allows.
+ */
+export async function decideThroughPolicy(body: CreateBody, what: string, ctx: CoreContext, o: { noun: string } = { noun: 'container' }): Promise<Decision> {
+  const io = doorIO(ctx);
+  const req = requestOf(body, new URLSearchParams());
+  req.argv = [what];
+  let profile = ctx.profile;
+  if (seccompCheckNeeded(body, profile)) {
+    const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
+    profile = { ...profile, seccompChecks: gatherSeccompChecks(req, profile, io) };
+  }
+  const api = httpApi(ctx.client);
+  const facts = await gatherFacts(api, req, policy.namedVolumesOf(body), startFacts(api, req), { pull: { progress: null, env: io.env, quiet: true } });
+  const image: ImageInspect | undefined = facts.image;
+  if (!image) return { verdict: { action: 'respond', status: 404, body: { message: `No such image: ${req.image} (the door judges a service against its image: pull it on this node first)` } } };
+  const identityFiles = await policy.identityFilesFor(api, profile, facts.info, image, io);
+  const outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles, ctx.sockets);
+  const base: policy.RunRecordInput = { req, profile, io, outcome, image, ...(ctx.peer ? { peer: ctx.peer } : {}) };
+  const record = (event: 'create' | 'refused', extra: { error?: string; containerId?: string } = {}) => policy.record({ ...base, event, ...extra });
+  // Worded for what was asked: "refused this service", "(its service's containers as docker run --cap-add SYS_ADMIN)".
+  const text = () => explainText(req, profile, outcome, o.noun === 'container' ? undefined : `its ${o.noun}'s containers as docker run`).replace(' this container:', ` this ${o.noun}:`).trimEnd();
+  if (outcome.refused) {
+    record('refused');
+    return { verdict: { action: 'refuse', status: 403, message: `sdocker: ${text()}`, rules: [...new Set(outcome.violations.map((v) => v.rule))] } };
+  }
+  if (outcome.violations.length > 0) ctx.warn?.(text());
+  return { outcome, info: facts.info, record };
 }
 
 async function removeQuietly(client: EngineClient, id: string): Promise<void> {

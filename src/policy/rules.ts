@@ -336,12 +336,12 @@ export const RULES = {
   },
   'SD-DOOR-002': {
     id: 'SD-DOOR-002', guideline: 5, title: 'engine plugins', flag: 'POST /plugins',
-    why: 'a plugin runs as root on the host with the privileges it declares (host network, devices, CAP_SYS_ADMIN, mounts)',
+    why: 'a plugin runs as root on the host with the privileges it declares: every device (allow-all-devices), a privilege or network type the door does not know, a plugin run as a swarm service, are allowed only with privileged',
     allow: single('privileged'),
   },
   'SD-DOOR-003': {
-    id: 'SD-DOOR-003', guideline: 5, title: 'swarm services', flag: 'POST /services',
-    why: 'the engine creates a service\'s containers itself, with no verification after create, and API 1.41 cannot express no-new-privileges or a seccomp profile in a service spec',
+    id: 'SD-DOOR-003', guideline: 5, title: 'swarm membership', flag: 'POST /swarm',
+    why: 'swarm init, join, update and unlock, and node updates, change the daemon itself (its cluster, its certificates, which managers may schedule containers on it): nothing in them is a container the policy could harden',
     allow: single('privileged'),
   },
   'SD-DOOR-004': {
@@ -353,6 +353,16 @@ export const RULES = {
     id: 'SD-DOOR-005', guideline: 15, title: 'network drivers', flag: 'POST /networks/create',
     why: 'macvlan, ipvlan and plugin network drivers put containers on the host\'s own networks, outside the engine\'s bridge and its rules',
     allow: single('privileged'),
+  },
+  'SD-PLUGIN-001': {
+    id: 'SD-PLUGIN-001', guideline: 5, title: 'plugin privileges', flag: 'plugin privilege',
+    why: 'a plugin runs as root on the host, with docker\'s default capabilities, no seccomp and no user namespace; each privilege it declares (host network or namespaces, a host path mounted read-write, a device, a capability) is granted to that root process',
+    allow: none,
+  },
+  'SD-SVC-001': {
+    id: 'SD-SVC-001', guideline: 5, title: 'a service setting the API cannot express', flag: 'POST /services',
+    why: 'the engine makes a service\'s containers itself from the service spec: a hardening the policy requires that the spec of this API version cannot carry would be silently lost',
+    allow: none,
   },
 } satisfies Record<string, Rule>;
 

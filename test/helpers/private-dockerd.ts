@@ -17,6 +17,8 @@ export interface PrivateDockerd {
   host: string;
   dir: string;
   pid: number;
+  /** The host's address on the daemon's own bridge (host network namespace only): swarm's --advertise-addr. */
+  address?: string;
   stop(): Promise<void>;
 }
 
@@ -133,5 +135,5 @@ export async function startPrivateDockerd(args: string[], opts: PrivateDockerdOp
   }
   const pidFile = join(dir, 'docker.pid');
   const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : child.pid!;
-  return { socket, configFile, host: `unix://${socket}`, dir, pid, stop };
+  return { socket, configFile, host: `unix://${socket}`, dir, pid, stop, ...(bridge ? { address: `${subnet}.1` } : {}) };
 }

@@ -13,7 +13,8 @@ import type { DoorRequest, Verdict } from '../../src/door/types.js';
 import { buildArgs, judgeBuildRequest } from '../../src/door/routes/build.js';
 import { canonicalCreateBody } from '../../src/door/routes/create-fields.js';
 import { judgeExecBody } from '../../src/door/routes/exec.js';
-import { judgeNetworkCreate, refusePlugin, refuseSwarm } from '../../src/door/routes/misc.js';
+import { judgeNetworkCreate, refuseSwarm } from '../../src/door/routes/misc.js';
+import { judgePluginInstall } from '../../src/door/routes/plugins.js';
 import { distrustFor } from '../../src/door/routes/owned.js';
 import { hasBody } from '../../src/door/routes/start.js';
 import type { JoinedContainer } from '../../src/policy/types.js';
@@ -52,7 +53,7 @@ describe('routeFor', () => {
     ['POST', '/containers/c1/update', 'container.update', 'json'], ['POST', '/containers/c1/start', 'container.start', 'stream'],
     ['POST', '/containers/c1/restart', 'container.restart', 'stream'], ['POST', '/build', 'image.build', 'stream'],
     ['POST', '/volumes/create', 'volume.create', 'json'], ['POST', '/networks/create', 'network.create', 'json'],
-    ['POST', '/plugins/vieux/sshfs:latest/enable', 'plugin.enable', 'stream'], ['POST', '/services/create', 'service.create', 'stream'],
+    ['POST', '/plugins/vieux/sshfs:latest/enable', 'plugin.enable', 'stream'], ['POST', '/services/create', 'service.create', 'json'],
     ['POST', '/containers/abc/attach', 'container.attach', 'stream'], ['GET', '/containers/abc/attach/ws', 'container.attach.ws', 'stream'],
     ['HEAD', '/containers/abc/archive', 'container.archive.get', 'stream'], ['PUT', '/containers/abc/archive', 'container.archive.put', 'stream'],
     ['GET', '/containers/abc/export', 'container.export', 'stream'],
@@ -176,12 +177,13 @@ describe('volumes', () => {
 });
 
 describe('plugins, swarm, networks', () => {
-  it('refuses plugin installs and swarm services unless privileged is allowed', () => {
-    expect(rulesOf(refusePlugin(req('POST', '/plugins/pull', { query: 'remote=vieux/sshfs' }), restricted))).toEqual(['SD-DOOR-002']);
-    expect(messageOf(refusePlugin(req('POST', '/plugins/pull', { query: 'remote=vieux/sshfs' }), restricted))).toContain('vieux/sshfs');
-    expect(rulesOf(refuseSwarm(req('POST', '/services/create'), restricted))).toEqual(['SD-DOOR-003']);
-    expect(refuseSwarm(req('POST', '/services/create'), allowing({ privileged: { reason: 'x' } })).action).toBe('pass');
-    expect(refusePlugin(req('POST', '/plugins/pull'), privileged).action).toBe('pass');
+  it('refuses plugin privileges and swarm membership unless allowed (plugins and services in detail: door-plugins-services.test.ts)', () => {
+    const pull = req('POST', '/plugins/pull', { query: 'remote=vieux/sshfs', body: [{ Name: 'capabilities', Description: '', Value: ['CAP_SYS_ADMIN'] }] });
+    expect(rulesOf(judgePluginInstall(pull, restricted))).toEqual(['SD-PLUGIN-001']);
+    expect(messageOf(judgePluginInstall(pull, restricted))).toContain('vieux/sshfs');
+    expect(rulesOf(refuseSwarm(req('POST', '/swarm/init'), restricted))).toEqual(['SD-DOOR-003']);
+    expect(refuseSwarm(req('POST', '/swarm/join'), allowing({ privileged: { reason: 'x' } })).action).toBe('pass');
+    expect(judgePluginInstall(pull, privileged).action).toBe('pass');
   });
   it('networks: bridge and overlay pass, macvlan and ipvlan are refused', () => {
     expect(judgeNetworkCreate(req('POST', '/networks/create', { body: { Name: 'p_default', Driver: 'bridge', Labels: {} } }), restricted).action).toBe('pass');

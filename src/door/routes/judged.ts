@@ -8,7 +8,9 @@ import type { DoorRequest, Route, Verdict } from '../types.js';
 import { judgeBuildRequest } from './build.js';
 import { createRoute } from './create.js';
 import { judgeExecRequest } from './exec.js';
-import { judgeNetworkCreate, refusePlugin, refuseSwarm } from './misc.js';
+import { judgeNetworkCreate, refuseSwarm } from './misc.js';
+import { judgePluginEnable, judgePluginInstall, judgePluginSet } from './plugins.js';
+import { judgeServiceRequest } from './services.js';
 import { refuseUntrusted } from './owned.js';
 import { judgeStartRequest } from './start.js';
 import { judgeUpdateRequest } from './update.js';
@@ -43,14 +45,15 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
     route('POST', '/networks/create', 'network.create', 'json', async (req) => judgeNetworkCreate(req, p)),
     // BuildKit's session for a build judged at POST /build (files and credentials from the client)
     route('POST', '/session', 'build.session', 'stream', async () => ({ action: 'pass' })),
-    route('POST', '/plugins/pull', 'plugin.pull', 'stream', async (req) => refusePlugin(req, p)),
-    route('POST', '/plugins/create', 'plugin.create', 'stream', async (req) => refusePlugin(req, p)),
-    route('POST', `/plugins/${NAME}/enable`, 'plugin.enable', 'stream', async (req) => refusePlugin(req, p)),
-    route('POST', `/plugins/${NAME}/upgrade`, 'plugin.upgrade', 'stream', async (req) => refusePlugin(req, p)),
-    route('POST', `/plugins/${NAME}/set`, 'plugin.set', 'stream', async (req) => refusePlugin(req, p)),
+    route('POST', '/plugins/pull', 'plugin.pull', 'json', async (req) => judgePluginInstall(req, p, opts.warn)),
+    // A created plugin is disabled and runs nothing: its config is judged at enable (plugins.ts).
+    route('POST', '/plugins/create', 'plugin.create', 'stream', async () => ({ action: 'pass' })),
+    route('POST', `/plugins/${NAME}/enable`, 'plugin.enable', 'stream', (req, m) => judgePluginEnable(m[1]!, opts)),
+    route('POST', `/plugins/${NAME}/upgrade`, 'plugin.upgrade', 'json', async (req) => judgePluginInstall(req, p, opts.warn)),
+    route('POST', `/plugins/${NAME}/set`, 'plugin.set', 'json', (req, m) => judgePluginSet(req, m[1]!, opts)),
     route('POST', `/plugins/${NAME}/push`, 'plugin.push', 'stream', async () => ({ action: 'pass' })),
-    route('POST', '/services/create', 'service.create', 'stream', async (req) => refuseSwarm(req, p)),
-    route('POST', `/services/${ID}/update`, 'service.update', 'stream', async (req) => refuseSwarm(req, p)),
+    route('POST', '/services/create', 'service.create', 'json', (req) => judgeServiceRequest(req, undefined, opts)),
+    route('POST', `/services/${ID}/update`, 'service.update', 'json', (req, m) => judgeServiceRequest(req, m[1]!, opts)),
     route('POST', '/swarm/init', 'swarm.init', 'stream', async (req) => refuseSwarm(req, p)),
     route('POST', '/swarm/join', 'swarm.join', 'stream', async (req) => refuseSwarm(req, p)),
     route('POST', '/swarm/update', 'swarm.update', 'stream', async (req) => refuseSwarm(req, p)),

@@ -1,29 +1,17 @@
 /**
- * Judged at the door with no CLI counterpart (pure): plugins (SD-DOOR-002), swarm services and
- * swarm membership (SD-DOOR-003), network drivers (SD-DOOR-005). Plugins and services are refused
- * unless the profile allows privileged containers; at level privileged nothing is judged.
+ * Judged at the door with no CLI counterpart (pure): swarm membership (SD-DOOR-003), network
+ * drivers (SD-DOOR-005). Swarm init, join, update, unlock and node updates change the daemon
+ * itself: refused unless the profile allows privileged; at level privileged nothing is judged.
+ * Plugins: plugins.ts; swarm services: services.ts.
  */
 import type { EffectiveProfile } from '../../policy/types.js';
 import type { DoorRequest, Verdict } from '../types.js';
 import { cannotJudge, judgeOne, verdictOf } from './verdict.js';
 
-function subjectOf(req: DoorRequest): string {
-  const remote = req.query.get('remote') ?? req.query.get('name');
-  return `${req.method} ${req.path}${remote ? ` (${remote})` : ''}`;
-}
-
-export function refusePlugin(req: DoorRequest, profile: EffectiveProfile): Verdict {
-  if (profile.unconfined) return { action: 'pass' };
-  const j = judgeOne(profile, 'SD-DOOR-002', profile.allow.privileged, {
-    flag: 'plugin', subject: subjectOf(req), field: req.path, denialKey: 'privileged',
-  });
-  return verdictOf(j.violations, undefined, profile, 'plugin request');
-}
-
 export function refuseSwarm(req: DoorRequest, profile: EffectiveProfile): Verdict {
   if (profile.unconfined) return { action: 'pass' };
   const j = judgeOne(profile, 'SD-DOOR-003', profile.allow.privileged, {
-    flag: 'swarm', subject: `${req.method} ${req.path}`, field: req.path, denialKey: 'privileged',
+    flag: 'swarm', subject: `${req.method} ${req.path} (changes the daemon's cluster membership or configuration, not a container)`, field: req.path, denialKey: 'privileged',
   });
   return verdictOf(j.violations, undefined, profile, 'swarm request');
 }
