@@ -33,6 +33,10 @@ export interface CoreContext {
   sockets: string[];
   peer?: Peer;
   warn?: (text: string) => void;
+  /** Labels the door sets on what it creates (the project profile that judged it: project-profile.ts). */
+  labels?: Record<string, string>;
+  /** Said to the client in the create's Warnings (a project profile that was not read, and why). */
+  notes?: string[];
 }
 
 /**
@@ -138,6 +142,7 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
     return { action: 'refuse', status: 403, message: `sdocker: ${explainText(req, profile, outcome).trimEnd()}`, rules: [...new Set(rules)] };
   }
   if (outcome.violations.length > 0) ctx.warn?.(explainText(req, profile, outcome));
+  if (ctx.labels) outcome.body.Labels = { ...(outcome.body.Labels ?? {}), ...ctx.labels };
   for (const dir of outcome.createDirs) mkdirSync(dir, { recursive: true });
   const q: Record<string, string> = {};
   if (req.name) q.name = req.name;
@@ -170,7 +175,7 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
   const warned = io.text();
   if (warned) ctx.warn?.(warned);
   policy.record({ ...base, profile, outcome, image, event: 'create', containerId: created.Id });
-  return { action: 'respond', status: 201, body: { Id: created.Id, Warnings: created.Warnings ?? [] } };
+  return { action: 'respond', status: 201, body: { Id: created.Id, Warnings: [...(created.Warnings ?? []), ...(ctx.notes ?? [])] } };
 }
 
 async function removeQuietly(client: EngineClient, id: string): Promise<void> {
