@@ -22,7 +22,7 @@ import type { EffectiveProfile, PolicyOutcome, Violation } from '../policy/types
 import type { ProcessIO } from '../io/process-io.js';
 import { gatherFacts, startFacts } from '../pipeline/facts.js';
 import * as policy from '../pipeline/run-policy.js';
-import type { Peer, Verdict } from './types.js';
+import type { Peer, TlsClient, Verdict } from './types.js';
 
 /** What a create through the door needs from the door. */
 export interface CoreContext {
@@ -33,6 +33,8 @@ export interface CoreContext {
   sockets: string[];
   peer?: Peer;
   warn?: (text: string) => void;
+  /** On a TLS listener: the client certificate (the record names it). */
+  tlsClient?: TlsClient;
   /** Labels the door sets on what it creates (the project profile that judged it: project-profile.ts). */
   labels?: Record<string, string>;
   /** Said to the client in the create's Warnings (a project profile that was not read, and why). */
@@ -121,7 +123,7 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
   const io = doorIO(ctx);
   const req = requestOf(body, query);
   let profile = ctx.profile;
-  const base: policy.RunRecordInput = { req, profile, io, ...(ctx.peer ? { peer: ctx.peer } : {}) };
+  const base: policy.RunRecordInput = { req, profile, io, ...(ctx.peer ? { peer: ctx.peer } : {}), ...(ctx.tlsClient ? { client: ctx.tlsClient } : {}) };
   if (profile.unconfined) return { action: 'forward', body };
   if (seccompCheckNeeded(body, profile)) {
     const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');

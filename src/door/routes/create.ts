@@ -9,6 +9,7 @@ import type { DoorRequest, Verdict } from '../types.js';
 import { canonicalCreateBody } from './create-fields.js';
 import { socketsOf } from './sockets.js';
 import { cannotJudge } from './verdict.js';
+import { LABEL_CLIENT } from '../../policy/own-labels.js';
 import { chooseCreateProfile, LABEL_PROFILE, type ChosenProfile } from '../project-profile.js';
 
 /** A refusal under a project profile names that file as the place to allow it; a profile not read is said too. */
@@ -36,6 +37,11 @@ export function createRoute(opts: JudgeOptions) {
     if ('verdict' in chosen) return chosen.verdict;
     const ctx: Parameters<typeof createThroughPolicy>[2] = { client: opts.client, profile: chosen.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts), labels: chosen.labels, notes: chosen.warnings };
     if (req.peer) ctx.peer = req.peer;
+    // A TLS client has no uid: what it makes is labelled with its certificate, which owned.ts compares.
+    if (req.client) {
+      ctx.tlsClient = req.client;
+      ctx.labels = { ...ctx.labels, [LABEL_CLIENT]: req.client.sha256 };
+    }
     if (opts.warn) ctx.warn = opts.warn;
     return fixInProject(await createThroughPolicy(chosen.body, req.query, ctx), chosen);
   };

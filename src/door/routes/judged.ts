@@ -31,13 +31,13 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
     const s = await optsForContainer(opts, m[1]!, req.peer);
     return 'verdict' in s ? s.verdict : j(req, m, s.opts);
   };
-  const trusted = (what: string): Judgement => scoped(async (req, m, o) => (await refuseUntrusted(o, m[1]!, req.peer, what)) ?? { action: 'pass' });
+  const trusted = (what: string): Judgement => scoped(async (req, m, o) => (await refuseUntrusted(o, m[1]!, req.peer, what, req.client)) ?? { action: 'pass' });
   return [
     route('POST', '/containers/create', 'container.create', 'json', createRoute(opts)),
     route('POST', `/containers/${ID}/start`, 'container.start', 'stream', scoped((req, m, o) => judgeStartRequest(req, m[1]!, 'start', o))),
     route('POST', `/containers/${ID}/restart`, 'container.restart', 'stream', scoped((req, m, o) => judgeStartRequest(req, m[1]!, 'restart', o))),
     route('POST', `/containers/${ID}/exec`, 'container.exec', 'json', scoped((req, m, o) => judgeExecRequest(req, m[1]!, o))),
-    route('POST', `/containers/${ID}/update`, 'container.update', 'json', scoped(async (req, m, o) => (await refuseUntrusted(o, m[1]!, req.peer, 'update')) ?? judgeUpdateRequest(req, o.profile, o.warn))),
+    route('POST', `/containers/${ID}/update`, 'container.update', 'json', scoped(async (req, m, o) => (await refuseUntrusted(o, m[1]!, req.peer, 'update', req.client)) ?? judgeUpdateRequest(req, o.profile, o.warn))),
     // Acting inside an existing container: only one the policy made for this client (owned.ts).
     route('POST', `/containers/${ID}/attach`, 'container.attach', 'stream', trusted('attach')),
     route('GET', `/containers/${ID}/attach/ws`, 'container.attach.ws', 'stream', trusted('attach')),
