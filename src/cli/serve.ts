@@ -40,7 +40,8 @@ Options:
                             changeable only by root or this user)
       --group NAME          The socket's group: its members may use the door (default: this
                             process's group)
-      --profile FILE        The socket's profile (default: the restricted level), under the floor
+      --profile FILE        The socket's profile (default: the restricted level), under the floor;
+                            its door.projectProfiles lets requests name their project's profile
       --log-format FORMAT   One line per decision on stdout: text (default) or json
       --tcp HOST:PORT       Listen on TCP instead, with TLS and client certificates (all three
                             of --tls-cert, --tls-key, --tls-ca); plain TCP is refused
