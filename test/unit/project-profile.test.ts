@@ -14,8 +14,13 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { canonicalPathProblem, underRoot } from '../../src/policy/profile-door.js';
 import { validateProfile } from '../../src/policy/profile.js';
 import {
-  componentProblem, judgeProjectDir, LABEL_COMPOSE_WORKDIR, LABEL_PROJECT, namedProject, readProjectFile, withoutRequestLabel,
+  componentProblem, judgeProjectDir, LABEL_COMPOSE_WORKDIR, LABEL_PROJECT, namedProject, projectProfile, readProjectFile, withoutRequestLabel,
+  type ProjectProfiles,
 } from '../../src/door/project-profile.js';
+import { distrustFor } from '../../src/door/routes/owned.js';
+import { defaultSeccompPath } from '../../src/policy/load-profile.js';
+import { mergeProfiles } from '../../src/policy/profile-effective.js';
+import type { JoinedContainer } from '../../src/policy/types.js';
 
 const peer = { uid: 1000, gid: 1000, pid: 1 };
 
@@ -149,5 +154,48 @@ describe('readProjectFile walks real directories', () => {
       return undefined;
     })();
     expect(gone?.quiet).toBe(true);
+  });
+});
+
+describe('projectProfile: what a project file may say at the door', () => {
+  const ceiling = validateProfile(parse('extends: restricted\nallow:\n  capabilities:\n    - { name: CHOWN, reason: r }\nlimits:\n  memory: 2g\n'), '/door/ceiling.yaml');
+  const pp: ProjectProfiles = {
+    roots: ['/srv'], floors: [{ chain: [ceiling], level: 'restricted', path: '/door/ceiling.yaml' }],
+    floorSources: [{ path: '/door/ceiling.yaml', role: 'floor' }], minMode: 'enforce', seccompDefault: defaultSeccompPath(),
+  };
+  const load = (text: string) => projectProfile({ path: '/srv/p/sdocker.yaml', text }, pp);
+  test('the project replaces the socket profile under the ceiling, never below the socket mode', async () => {
+    const eff = await load('extends: restricted\nmode: audit\ndefaults:\n  memory: 3g\nallow:\n  capabilities:\n    - { name: CHOWN, reason: a }\n    - { name: SYS_ADMIN, reason: b }\n');
+    expect(eff.allow.capabilities?.map((c) => c.name)).toEqual(['NET_BIND_SERVICE', 'CHOWN']);
+    expect(eff.floorDenied).toContainEqual(expect.objectContaining({ key: 'capabilities', value: 'SYS_ADMIN', floor: '/door/ceiling.yaml' }));
+    expect(eff.defaults.memory).toBe(2 * 1024 ** 3);
+    expect(eff.mode).toBe('enforce');
+    expect(eff.sources).toContainEqual({ path: '/srv/p/sdocker.yaml', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), role: 'project' });
+  });
+  test.each([
+    ['door:\n  projectProfiles: {roots: [/], floor: x}\n', /door/],
+    ['door:\n  projectProfiles: {roots: [/srv], floor: x}\n', /sdocker\.yaml:1:1: door: only the socket's profile/],
+    ['audit:\n  log: /tmp/x\n', /audit\.log: only the machine floor/],
+    ['extends: ../other.yaml\n', /extends a level only/],
+    ['defaults:\n  seccomp: ./s.json\n', /names default or engine, not a file/],
+    ['images:\n  lock: true\n', /does not write sdocker\.lock/],
+    ['extends: privileged\n', /level privileged is not allowed/],
+    ['SECRET_KEY_1: 1\n', /unknown key/],
+  ])('refuses %j', async (text, why) => {
+    await expect(load(text)).rejects.toThrow(why);
+  });
+});
+
+describe('owned containers and TLS clients', () => {
+  test('a TLS client acts only in what was made for its certificate', () => {
+    const made: JoinedContainer = {
+      Name: '/web', Privileged: false, User: '65534:65534', CapAdd: null, CapDrop: ['ALL'], ImageSdockerLabels: false,
+      Labels: { 'io.sdocker.level': 'restricted', 'io.sdocker.mode': 'enforce', 'io.sdocker.owner': '0', 'io.sdocker.client.sha256': 'a'.repeat(64) },
+    };
+    const o = { profile: mergeProfiles({ chain: [], level: 'restricted', sources: [] }) };
+    expect(distrustFor(made, o, undefined, false, { subject: 'CN=alice', sha256: 'a'.repeat(64) })).toBeUndefined();
+    expect(distrustFor(made, o, undefined, false, { subject: 'CN=alice', sha256: 'b'.repeat(64) })).toMatch(/not made through the door for this client certificate \(CN=alice\)/);
+    const { 'io.sdocker.client.sha256': _, ...unix } = made.Labels!;
+    expect(distrustFor({ ...made, Labels: unix }, o, undefined, false, { subject: 'CN=alice', sha256: 'a'.repeat(64) })).toMatch(/not made through the door/);
   });
 });
