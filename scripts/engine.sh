@@ -12,7 +12,8 @@ need=()
 # iproute2: the audit tests give a private dockerd its own bridge interface (ip link).
 # time: GNU time, which measures the peak RSS of `sdocker logs export` in its test.
 # docker-compose: Debian's 1.29 (docker-py inside), the compose client the door (sdocker serve) is tested with.
-for pkg in docker.io busybox-static docker-registry curl redis-tools apache2-utils iproute2 docker-compose time; do
+# acl: setfacl, for the door's refusal of a project profile whose file or directory has an ACL.
+for pkg in docker.io busybox-static docker-registry curl redis-tools apache2-utils iproute2 docker-compose time acl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -17,7 +17,8 @@
  *   be written by their owner only;
  * - the file is opened O_NOFOLLOW|O_NONBLOCK (a FIFO does not hang the door), must be a regular
  *   file with one link, owned by root or the client, readable by the client, at most 1 MiB, and
- *   is read from the descriptor that was checked. Only then is it parsed: the parser's messages
+ *   is read from the descriptor that was checked. A component with an ACL is refused (acl.ts): the
+ *   mode bits judged here would not be what the kernel applies to the client. Only then is it parsed: the parser's messages
  *   may quote the file (the client can read it anyway), never before.
  * - In a project profile the door refuses `door:`, `audit.log`, `extends` of a file (only a level),
  *   a seccomp profile file (`defaults.seccomp` only `default` or `engine`) and `images.lock` (the
@@ -36,6 +37,7 @@ import { effectiveMode, mergeProfiles } from '../policy/profile-effective.js';
 import type { FloorInput } from '../policy/profile-merge.js';
 import { LEVELS, MODE_STRENGTH, type EffectiveProfile, type LevelName, type PolicyMode, type ProfileSource } from '../policy/types.js';
 import type { Peer, Verdict } from './types.js';
+import { hasAccessAcl } from './acl.js';
 
 export const LABEL_COMPOSE_WORKDIR = 'com.docker.compose.project.working_dir';
 /** Asked by a client: the project directory whose sdocker.yaml applies (consumed by the door, never set on the container). */
@@ -154,6 +156,13 @@ function openAt(dirFd: number, name: string, flags: number): number {
   return openSync(`/proc/self/fd/${dirFd}/${name}`, flags);
 }
 
+/** An ACL could give or take what the mode bits say: a component with one is refused (acl.ts). */
+function aclProblem(fd: number): string | undefined {
+  const acl = hasAccessAcl(fd);
+  if (acl === false) return undefined;
+  return acl ? 'has an ACL (the door judges owners and mode bits only; remove it with setfacl -b)' : 'cannot be checked for an ACL';
+}
+
 function errno(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? 'EIO';
 }
@@ -180,7 +189,7 @@ export function readProjectFile(dir: string, peer: Peer): { path: string; text: 
   let fd = openSync('/', O_DIR);
   let at = '/';
   try {
-    const top = componentProblem(fstatSync(fd), peer, segs.length === 0 ? 'project' : 'above');
+    const top = componentProblem(fstatSync(fd), peer, segs.length === 0 ? 'project' : 'above') ?? aclProblem(fd);
     if (top) throw new ProjectRefusal(`/ ${top}`);
     for (let i = 0; i < segs.length; i++) {
       const next = `${at === '/' ? '' : at}/${segs[i]}`;
@@ -196,7 +205,7 @@ export function readProjectFile(dir: string, peer: Peer): { path: string; text: 
       closeSync(fd);
       fd = nfd;
       at = next;
-      const why = componentProblem(fstatSync(fd), peer, i === segs.length - 1 ? 'project' : 'above');
+      const why = componentProblem(fstatSync(fd), peer, i === segs.length - 1 ? 'project' : 'above') ?? aclProblem(fd);
       if (why) throw new ProjectRefusal(`${at} ${why}`);
     }
     for (const name of PROJECT_FILES) {
@@ -211,7 +220,7 @@ export function readProjectFile(dir: string, peer: Peer): { path: string; text: 
         throw new ProjectRefusal(`${path} cannot be opened (${c})`);
       }
       try {
-        const why = componentProblem(fstatSync(ffd), peer, 'file');
+        const why = componentProblem(fstatSync(ffd), peer, 'file') ?? aclProblem(ffd);
         if (why) throw new ProjectRefusal(`${path} ${why}`);
         const buf = readFd(ffd, FILE_LIMITS.profile);
         const bad = invalidUtf8Line(buf);

@@ -145,6 +145,15 @@ describe('readProjectFile walks real directories', () => {
     }
     expect(msg).toMatch(/not readable by the client/);
     expect(msg).not.toContain('SECRET_LINE');
+    // An ACL that hides a world-readable root file from uid 1000: the mode bits would say readable.
+    dir('acl');
+    file('acl/sdocker.yaml', 'SECRET_LINE_4712: x\n', 0, 0o644);
+    execFileSync('setfacl', ['-m', 'u:1000:---', join(root, 'acl', 'sdocker.yaml')]);
+    expect(() => readProjectFile(join(root, 'acl'), peer)).toThrow(/acl\/sdocker\.yaml has an ACL/);
+    execFileSync('setfacl', ['-b', join(root, 'acl', 'sdocker.yaml')]);
+    expect(readProjectFile(join(root, 'acl'), peer)?.text).toContain('SECRET_LINE_4712');
+    execFileSync('setfacl', ['-m', 'u:1001:rx', join(root, 'acl')]);
+    expect(() => readProjectFile(join(root, 'acl'), peer)).toThrow(/acl has an ACL/);
     const gone = (() => {
       try {
         readProjectFile(join(root, 'nope', 'deeper'), peer);
