@@ -189,8 +189,18 @@ export function readProjectFile(dir: string, peer: Peer): { path: string; text: 
   let fd = openSync('/', O_DIR);
   let at = '/';
   try {
-    const top = componentProblem(fstatSync(fd), peer, segs.length === 0 ? 'project' : 'above') ?? aclProblem(fd);
-    if (top) throw new ProjectRefusal(`/ ${top}`);
+    // A directory the client may search but that others could change is not the end: when it
+    // holds no profile at all there is nothing to distrust (compose's label then falls back to the
+    // door's profile); when it holds one, the first such problem refuses it.
+    let problem: string | undefined;
+    const judge = (st: Stats, dfd: number, path: string, role: 'above' | 'project') => {
+      const acl = aclProblem(dfd);
+      if (acl) throw new ProjectRefusal(`${path} ${acl}`);
+      const why = componentProblem(st, peer, role);
+      if (why && (!st.isDirectory() || !peerMay(st, peer, 1))) throw new ProjectRefusal(`${path} ${why}`);
+      if (why) problem ??= `${path} ${why}`;
+    };
+    judge(fstatSync(fd), fd, '/', segs.length === 0 ? 'project' : 'above');
     for (let i = 0; i < segs.length; i++) {
       const next = `${at === '/' ? '' : at}/${segs[i]}`;
       let nfd: number;
@@ -205,8 +215,18 @@ export function readProjectFile(dir: string, peer: Peer): { path: string; text: 
       closeSync(fd);
       fd = nfd;
       at = next;
-      const why = componentProblem(fstatSync(fd), peer, i === segs.length - 1 ? 'project' : 'above') ?? aclProblem(fd);
-      if (why) throw new ProjectRefusal(`${at} ${why}`);
+      judge(fstatSync(fd), fd, at, i === segs.length - 1 ? 'project' : 'above');
+    }
+    if (problem) {
+      const present = PROJECT_FILES.some((name) => {
+        try {
+          closeSync(openAt(fd, name, O_FILE));
+          return true;
+        } catch (err) {
+          return errno(err) !== 'ENOENT';
+        }
+      });
+      throw present ? new ProjectRefusal(problem) : new ProjectRefusal(`${problem}, and there is no ${PROJECT_FILES.join(' or ')} in ${dir}: nothing to apply`, true);
     }
     for (const name of PROJECT_FILES) {
       const path = join(at, name);

@@ -164,6 +164,33 @@ describe('readProjectFile walks real directories', () => {
     })();
     expect(gone?.quiet).toBe(true);
   });
+  test('a directory others could change: nothing to distrust without a profile in it, refused with one', () => {
+    const shared = dir('shared', 0, 0o775);
+    const quiet = (() => {
+      try {
+        readProjectFile(shared, peer);
+      } catch (err) {
+        return err as { quiet?: boolean; message: string };
+      }
+      return undefined;
+    })();
+    expect(quiet?.quiet).toBe(true);
+    expect(quiet?.message).toMatch(/shared is writable by group 0:.*nothing to apply/);
+    writeFileSync(join(shared, 'sdocker.yml'), 'extends: restricted\n');
+    chownSync(join(shared, 'sdocker.yml'), 1000, 1000);
+    let loud: { quiet?: boolean; message: string } | undefined;
+    try {
+      readProjectFile(shared, peer);
+    } catch (err) {
+      loud = err as { quiet?: boolean; message: string };
+    }
+    expect(loud?.quiet).toBe(false);
+    expect(loud?.message).toMatch(/shared is writable by group 0/);
+    // Not searchable by the client: nothing below it is looked at.
+    dir('closed', 0, 0o700);
+    dir('closed/inner');
+    expect(() => readProjectFile(join(root, 'closed', 'inner'), peer)).toThrow(/closed cannot be searched by the client/);
+  });
 });
 
 describe('projectProfile: what a project file may say at the door', () => {
