@@ -304,7 +304,7 @@ export interface ChosenProfile {
 }
 
 function refusal(text: string): Verdict {
-  return { action: 'refuse', status: 403, message: `sdocker: ${text} (SD-DOOR-006: a project profile the door may not use; nothing was created)`, rules: ['SD-DOOR-006'] };
+  return { action: 'refuse', status: 403, message: `sdocker: ${text} (SD-DOOR-007: a project profile the door may not use; nothing was created)`, rules: ['SD-DOOR-007'] };
 }
 
 /**

@@ -250,7 +250,7 @@ describe('io.sdocker.project through the docker CLI, as uid 1000', () => {
     expect(plain.stderr).toContain('SD-CAP-001');
     const refused = await create(join(projects, 'nothing-here'), ['--cap-add', 'CHOWN']);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('SD-DOOR-006');
+    expect(refused.stderr).toContain('SD-DOOR-007');
     expect(refused.left).toEqual([]);
   });
 
@@ -290,11 +290,11 @@ describe('io.sdocker.project through the docker CLI, as uid 1000', () => {
       chmodSync(p.dir, 0o775);
       return p.dir;
     }, 'is writable by group'],
-  ])('refused: %s (SD-DOOR-006, nothing created, the door does not hang)', async (_what, make, why) => {
+  ])('refused: %s (SD-DOOR-007, nothing created, the door does not hang)', async (_what, make, why) => {
     const dir = make();
     const r = await create(dir, ['--cap-add', 'CHOWN']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('SD-DOOR-006');
+    expect(r.stderr).toContain('SD-DOOR-007');
     expect(r.stderr).toContain(why);
     expect(r.left).toEqual([]);
     expect(r.ms).toBeLessThan(15_000);

@@ -2,7 +2,7 @@
  * Who a TLS client of the door is (issue 12, "who did it"): its certificate's subject and sha256
  * in the log line and the run record; what it makes is labelled with the certificate, and another
  * certificate signed by the same CA may not act in it (start, exec...: SD-DOOR-004); it may not
- * name a project profile (no uid to judge the files by: SD-DOOR-006).
+ * name a project profile (no uid to judge the files by: SD-DOOR-007).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -96,7 +96,7 @@ describe('a TLS client of the door is its certificate', () => {
       // No uid over TLS: a project profile cannot be judged for this client.
       const proj = await as('alice', ['create', ...TEST_LABEL_ARGS, '--label', `io.sdocker.project=${tmp.path}`, IMAGES.root, 'true']);
       expect(proj.code).not.toBe(0);
-      expect(proj.stderr).toContain('SD-DOOR-006');
+      expect(proj.stderr).toContain('SD-DOOR-007');
     } finally {
       await docker(['rm', '-f', id]);
     }
