@@ -13,7 +13,8 @@ need=()
 # time: GNU time, which measures the peak RSS of `sdocker logs export` in its test.
 # docker-compose: Debian's 1.29 (docker-py inside), the compose client the door (sdocker serve) is tested with.
 # gcc, libc6-dev: a static unix-socket listener, the whole rootfs of the door's test plugins.
-for pkg in docker.io busybox-static docker-registry curl redis-tools apache2-utils iproute2 docker-compose time gcc libc6-dev; do
+# acl: setfacl, for the door's refusal of a project profile whose file or directory has an ACL.
+for pkg in docker.io busybox-static docker-registry curl redis-tools apache2-utils iproute2 docker-compose time gcc libc6-dev acl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

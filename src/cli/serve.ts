@@ -17,6 +17,7 @@ import { SdockerError, UsageError } from '../errors.js';
 import { parsePflag, type PflagSpec } from '../flags/pflag.js';
 import { loadDoorProfile } from '../door/core.js';
 import { gidOfGroup } from '../door/groups.js';
+import { loadProjectProfiles } from '../door/project-profile.js';
 import { createJudge, unknownEndpoint } from '../door/judge.js';
 import { listenActivated, listenTcp, listenUnix, sameFile, type UnixListener } from '../door/listen.js';
 import { formatDecision, type LogFormat } from '../door/log.js';
@@ -39,7 +40,8 @@ Options:
                             changeable only by root or this user)
       --group NAME          The socket's group: its members may use the door (default: this
                             process's group)
-      --profile FILE        The socket's profile (default: the restricted level), under the floor
+      --profile FILE        The socket's profile (default: the restricted level), under the floor;
+                            its door.projectProfiles lets requests name their project's profile
       --log-format FORMAT   One line per decision on stdout: text (default) or json
       --tcp HOST:PORT       Listen on TCP instead, with TLS and client certificates (all three
                             of --tls-cert, --tls-key, --tls-ca); plain TCP is refused
@@ -160,7 +162,9 @@ export async function serveCommand(argv: string[], io: ProcessIO, globals: Globa
   const profile = await loadDoorProfile({ ...(o.profile !== undefined ? { profile: resolve(io.cwd, o.profile) } : {}), env, cwd: io.cwd });
   const sockets = [upstream.socketPath, socketPath].filter((s): s is string => s !== undefined);
   const warn = (text: string) => io.stderr.write(`sdocker serve: ${text.replace(/\n+$/, '')}\n`);
-  const judge = createJudge({ client, profile, env, cwd: io.cwd, sockets, warn });
+  const socketProfile = o.profile !== undefined ? resolve(io.cwd, o.profile) : undefined;
+  const projects = await loadProjectProfiles({ ...(socketProfile ? { socketProfile } : {}), socket: profile, env, cwd: io.cwd });
+  const judge = createJudge({ client, profile, env, cwd: io.cwd, sockets, warn, ...(projects ? { projects } : {}) });
 
   let peerWarned = false;
   const door = new Door({
@@ -212,7 +216,8 @@ export async function serveCommand(argv: string[], io: ProcessIO, globals: Globa
     listener.remove();
     throw new SdockerError(`serve: the engine endpoint ${upstream.host} is the door's own socket; the door would forward to itself`);
   }
-  warn(`listening on ${where}; forwarding to ${upstream.host}; profile ${o.profile ?? '(restricted level)'}; log ${o.logFormat}`);
+  warn(`listening on ${where}; forwarding to ${upstream.host}; profile ${o.profile ?? '(restricted level)'}; `
+    + `${projects ? `project profiles under ${projects.roots.join(', ')}` : 'no project profiles'}; log ${o.logFormat}`);
 
   await new Promise<void>((done) => {
     const stop = () => {

@@ -22,7 +22,7 @@ import type { EffectiveProfile, PolicyOutcome, Violation } from '../policy/types
 import type { ProcessIO } from '../io/process-io.js';
 import { gatherFacts, startFacts } from '../pipeline/facts.js';
 import * as policy from '../pipeline/run-policy.js';
-import type { Peer, Verdict } from './types.js';
+import type { Peer, TlsClient, Verdict } from './types.js';
 
 /** What a create through the door needs from the door. */
 export interface CoreContext {
@@ -33,6 +33,12 @@ export interface CoreContext {
   sockets: string[];
   peer?: Peer;
   warn?: (text: string) => void;
+  /** On a TLS listener: the client certificate (the record names it). */
+  tlsClient?: TlsClient;
+  /** Labels the door sets on what it creates (the project profile that judged it: project-profile.ts). */
+  labels?: Record<string, string>;
+  /** Said to the client in the create's Warnings (a project profile that was not read, and why). */
+  notes?: string[];
 }
 
 /**
@@ -117,7 +123,7 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
   const io = doorIO(ctx);
   const req = requestOf(body, query);
   let profile = ctx.profile;
-  const base: policy.RunRecordInput = { req, profile, io, ...(ctx.peer ? { peer: ctx.peer } : {}) };
+  const base: policy.RunRecordInput = { req, profile, io, ...(ctx.peer ? { peer: ctx.peer } : {}), ...(ctx.tlsClient ? { client: ctx.tlsClient } : {}) };
   if (profile.unconfined) return { action: 'forward', body };
   if (seccompCheckNeeded(body, profile)) {
     const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
@@ -138,6 +144,7 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
     return { action: 'refuse', status: 403, message: `sdocker: ${explainText(req, profile, outcome).trimEnd()}`, rules: [...new Set(rules)] };
   }
   if (outcome.violations.length > 0) ctx.warn?.(explainText(req, profile, outcome));
+  if (ctx.labels) outcome.body.Labels = { ...(outcome.body.Labels ?? {}), ...ctx.labels };
   for (const dir of outcome.createDirs) mkdirSync(dir, { recursive: true });
   const q: Record<string, string> = {};
   if (req.name) q.name = req.name;
@@ -170,7 +177,7 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
   const warned = io.text();
   if (warned) ctx.warn?.(warned);
   policy.record({ ...base, profile, outcome, image, event: 'create', containerId: created.Id });
-  return { action: 'respond', status: 201, body: { Id: created.Id, Warnings: created.Warnings ?? [] } };
+  return { action: 'respond', status: 201, body: { Id: created.Id, Warnings: [...(created.Warnings ?? []), ...(ctx.notes ?? [])] } };
 }
 
 /** A decision without a create (swarm services: the engine makes the containers from the spec). */

@@ -14,6 +14,7 @@
 import type { EngineClient } from '../engine/client.js';
 import type { EffectiveProfile } from '../policy/types.js';
 import type { DoorRequest, Peer, Route, Verdict } from './types.js';
+import type { ProjectProfiles } from './project-profile.js';
 import { PASS_ROUTES } from './routes/pass.js';
 import { judgedRoutes } from './routes/judged.js';
 
@@ -43,6 +44,8 @@ export interface JudgeOptions {
    * CLI's private door reads the project's, and says so.
    */
   fixIn?: string;
+  /** The socket profile's `door.projectProfiles`, read (project-profile.ts); absent: project profiles are not read. */
+  projects?: ProjectProfiles;
 }
 
 const FIX_IN_PROJECT = 'add to the profile (sdocker.yaml):';

@@ -12,6 +12,8 @@ export type LogFormat = 'text' | 'json';
 export interface DecisionLine extends Decision {
   /** The TLS client certificate's subject, on a TCP listener. */
   client?: string;
+  /** Its sha256 fingerprint (hex): subjects can repeat, certificates do not. */
+  clientSha256?: string;
   /** Why the server (not the judge) refused: a malformed target or body, a body too large... */
   reason?: string;
 }
@@ -27,6 +29,7 @@ export function formatDecision(d: DecisionLine, format: LogFormat): string {
   if (d.status !== undefined) parts.push(`status=${d.status}`);
   parts.push(d.peer ? `peer=uid:${d.peer.uid},gid:${d.peer.gid},pid:${d.peer.pid}` : 'peer=unknown');
   if (d.client !== undefined) parts.push(`client=${textValue(d.client)}`);
+  if (d.clientSha256 !== undefined) parts.push(`client_sha256=${d.clientSha256}`);
   if (d.rules && d.rules.length > 0) parts.push(`rules=${d.rules.join(',')}`);
   if (d.id !== undefined) parts.push(`id=${textValue(d.id)}`);
   if (d.reason !== undefined) parts.push(`reason=${textValue(d.reason)}`);

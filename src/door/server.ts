@@ -12,7 +12,7 @@
  */
 import * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -22,7 +22,7 @@ import type { DecisionLine } from './log.js';
 import { peerOf } from './peercred.js';
 import { forward, forwardUpgrade, rawAnswer } from './proxy.js';
 import { parseTarget } from './target.js';
-import type { DoorRequest, Peer, Route, Verdict } from './types.js';
+import type { DoorRequest, Peer, Route, TlsClient, Verdict } from './types.js';
 import type { Upstream } from './upstream.js';
 
 /** What the server needs of the judge: the route of a request (undefined: an endpoint it does not know). */
@@ -67,15 +67,17 @@ function idOf(body: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-function clientName(socket: Socket): string | undefined {
+/** The TLS client's certificate: its subject and sha256 (the listener verified it against --tls-ca). */
+export function tlsClientOf(socket: Socket): TlsClient | undefined {
   const tls = socket as Partial<TLSSocket>;
   if (typeof tls.getPeerCertificate !== 'function') return undefined;
   const cert = tls.getPeerCertificate();
-  const subject = cert?.subject as Record<string, string | string[]> | undefined;
-  if (!subject) return undefined;
-  return Object.entries(subject)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
-    .join(',');
+  if (!cert || !cert.raw) return undefined;
+  const subject = (cert.subject ?? {}) as unknown as Record<string, string | string[]>;
+  return {
+    subject: Object.entries(subject).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(','),
+    sha256: createHash('sha256').update(cert.raw).digest('hex'),
+  };
 }
 
 export class Door {
@@ -101,13 +103,13 @@ export class Door {
   private line(req: IncomingMessage, path: string, fields: Partial<DecisionLine> & Pick<DecisionLine, 'route' | 'action'>): void {
     const socket = req.socket;
     const peer = this.peer(socket);
-    const client = clientName(socket);
+    const client = tlsClientOf(socket);
     this.opts.log({
       time: new Date().toISOString(),
       method: req.method ?? '',
       path,
       ...(peer ? { peer } : {}),
-      ...(client !== undefined ? { client } : {}),
+      ...(client !== undefined ? { client: client.subject, clientSha256: client.sha256 } : {}),
       ...fields,
     });
   }
@@ -145,6 +147,8 @@ export class Door {
     const door: DoorRequest = { method, path, query, headers: req.headers, ...(apiVersion !== undefined ? { apiVersion } : {}) };
     const peer = this.peer(req.socket);
     if (peer) door.peer = peer;
+    const client = tlsClientOf(req.socket);
+    if (client) door.client = client;
     if (route.body === 'json') {
       const read = await readBody();
       if (!read.ok) return this.refuse(req, path, route.name, read.status, read.message, 'body', true);

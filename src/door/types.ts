@@ -12,6 +12,14 @@ export interface Peer {
   pid: number;
 }
 
+/** Who is on the other end of a TLS listener: the client certificate (verified against --tls-ca). */
+export interface TlsClient {
+  /** The certificate's subject, `CN=alice,O=team`. */
+  subject: string;
+  /** sha256 of the certificate (DER), lower-case hex without colons: what tells two clients apart. */
+  sha256: string;
+}
+
 /** One client request, as the judge sees it. */
 export interface DoorRequest {
   method: string;
@@ -24,6 +32,8 @@ export interface DoorRequest {
   /** The parsed JSON body, present only when the route asked for it (`Route.body === 'json'`). */
   body?: unknown;
   peer?: Peer;
+  /** On a TLS listener: the client certificate (there is no uid there). */
+  client?: TlsClient;
 }
 
 /** What the judge decides; the server carries it out. */

@@ -229,6 +229,8 @@ export interface RunRecordInput {
   setuidNote?: string;
   /** The door's client (sdocker serve), for the record. */
   peer?: RunRecord['peer'];
+  /** The door's TLS client (its certificate), for the record. */
+  client?: RunRecord['client'];
 }
 
 /** Append the run record (guideline 3). A record that cannot be written is said on stderr, not fatal. */
@@ -254,6 +256,7 @@ export function record(r: RunRecordInput): void {
   if (r.setuidFiles !== undefined) rec.setuidFiles = r.setuidFiles;
   if (r.setuidNote) rec.setuidNote = r.setuidNote;
   if (r.peer) rec.peer = r.peer;
+  if (r.client) rec.client = r.client;
   try {
     appendRecord(auditLogPath(r.io.env, r.profile.auditLog), rec);
   } catch (err) {

@@ -21,6 +21,7 @@ import { FileReadError, readBoundedText } from '../fs/read-bounded.js';
 import { parseYamlBounded } from './yaml-bounded.js';
 import { type KeyPath, type Locate, validateProfile } from './profile.js';
 import { mergeProfiles } from './profile-effective.js';
+import type { FloorInput } from './profile-merge.js';
 import type { EffectiveProfile, LevelName, ProfileFile, ProfileSource } from './types.js';
 import { LEVELS } from './types.js';
 import { loadModule } from '../load-module.js';
@@ -46,7 +47,7 @@ export interface LoadOptions {
 
 const isLevel = (s: string): s is LevelName => (LEVELS as readonly string[]).includes(s);
 
-interface ReadFile {
+export interface ReadFile {
   file: ProfileFile;
   text: string;
   locate: Locate;
@@ -60,6 +61,11 @@ async function readProfileFile(path: string): Promise<ReadFile> {
     if (!(err instanceof FileReadError)) throw err;
     throw new UsageError(`${path}: cannot read the profile: ${err.reason}`);
   }
+  return parseProfileText(text, path);
+}
+
+/** A profile's text (read by the caller: the door reads a project's itself) parsed, validated, paths resolved. */
+export async function parseProfileText(text: string, path: string): Promise<ReadFile> {
   const yaml = await loadModule<typeof import('yaml')>('yaml');
   const { isMap, isScalar } = yaml;
   const { doc, lc, value } = parseYamlBounded(yaml, text, path);
@@ -218,7 +224,17 @@ export async function loadEffectiveProfile(opts: LoadOptions): Promise<Effective
   if (levelOverride) level = levelOverride;
   sources.unshift({ path: `level:${level}`, role: 'level' });
 
-  const floors: { chain: ProfileFile[]; level: LevelName; path: string }[] = [];
+  const fl = await loadFloors(opts);
+  sources.push(...fl.sources);
+  const eff = mergeProfiles({ chain: chainFiles, level, floors: fl.floors, sources });
+  if (!eff.unconfined && opts.seccomp !== false) loadSeccomp(eff, opts.seccompDefault ?? defaultSeccompPath());
+  return eff;
+}
+
+/** The floors in force (the machine's, then $SDOCKER_FLOOR's), with their sources. */
+export async function loadFloors(opts: Pick<LoadOptions, 'cwd' | 'env' | 'machineFloor'>): Promise<{ floors: FloorInput[]; sources: ProfileSource[] }> {
+  const sources: ProfileSource[] = [];
+  const floors: FloorInput[] = [];
   const machine = opts.machineFloor ?? MACHINE_FLOOR;
   const floorPaths: string[] = [];
   if (existsSync(machine)) {
@@ -236,13 +252,16 @@ export async function loadEffectiveProfile(opts: LoadOptions): Promise<Effective
     floors.push({ chain: ch.files.map((f) => f.file), level: ch.level ?? 'restricted', path: fp });
     sources.push(...ch.sources.map((s) => ({ ...s, role: 'floor' as const })));
   }
-
-  const eff = mergeProfiles({ chain: chainFiles, level, floors, sources });
-  if (!eff.unconfined && opts.seccomp !== false) loadSeccomp(eff, opts.seccompDefault ?? defaultSeccompPath());
-  return eff;
+  return { floors, sources };
 }
 
-function loadSeccomp(eff: EffectiveProfile, shipped: string): void {
+/** One more floor, read as a floor is (its audit.log refused): the door's ceiling over project profiles. */
+export async function loadExtraFloor(path: string): Promise<{ floor: FloorInput; sources: ProfileSource[] }> {
+  const ch = await readChain(path, 'floor');
+  return { floor: { chain: ch.files.map((f) => f.file), level: ch.level ?? 'restricted', path }, sources: ch.sources.map((s) => ({ ...s, role: 'floor' as const })) };
+}
+
+export function loadSeccomp(eff: EffectiveProfile, shipped: string): void {
   const s = eff.defaults.seccomp;
   if (s === 'engine') return;
   const path = s === 'default' ? shipped : s;

@@ -13,6 +13,8 @@ export const LABEL_PREFIX = 'io.sdocker.';
 export const LABEL_LEVEL = 'io.sdocker.level';
 export const LABEL_MODE = 'io.sdocker.mode';
 export const LABEL_OWNER = 'io.sdocker.owner';
+/** On a container made through a TLS door: the sha256 of the client certificate that asked (no uid there). */
+export const LABEL_CLIENT = 'io.sdocker.client.sha256';
 
 /** Strictness: a container may join one created under a level at least as strict as its own. */
 export const LEVEL_STRENGTH: Record<LevelName, number> = { privileged: 0, baseline: 1, restricted: 2 };

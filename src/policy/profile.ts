@@ -14,6 +14,7 @@ import { canonicalIp } from '../flags/values/kv.js';
 import type { AllowSpec, LevelName, PolicyMode, ProfileDefaults, ProfileFile, Reasoned } from './types.js';
 import { HOST_NAMESPACES, LEVELS, MODES, UNLIMITED_RESOURCES } from './types.js';
 import { validateImages } from '../trust/profile-images.js';
+import { validateDoor } from './profile-door.js';
 
 export type KeyPath = (string | number)[];
 export type Locate = (path: KeyPath) => { line: number; col: number } | undefined;
@@ -54,7 +55,7 @@ export const LIST_ALLOW: Record<string, { field: string; check?: (v: string) => 
   volumeOptions: { field: 'type', check: (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? undefined : 'not a filesystem type (e.g. nfs, tmpfs)') },
 };
 
-const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', 'images', '$schema'];
+const TOP_KEYS = ['extends', 'level', 'mode', 'defaults', 'allow', 'limits', 'audit', 'images', 'door', '$schema'];
 /** An address in a profile is compared as text with the engine's HostIp: only its canonical form. */
 function ipProblem(v: string): string | undefined {
   const c = canonicalIp(v);
@@ -106,6 +107,8 @@ export function validateProfile(doc: unknown, file: string, locate?: Locate): Pr
   if (doc.defaults !== undefined) out.defaults = validateDefaults(doc.defaults, file, locate);
   if (doc.allow !== undefined) out.allow = validateAllow(doc.allow, file, locate);
   if (doc.images !== undefined) out.images = validateImages(doc.images, (path, msg) => fail(file, locate, path, msg));
+  // door: sdocker serve's socket profile only (profile-door.ts); the CLI ignores it.
+  if (doc.door !== undefined) out.door = validateDoor(doc.door, (path, msg) => fail(file, locate, path, msg));
   if (doc.limits !== undefined) {
     if (!isObj(doc.limits)) fail(file, locate, ['limits'], 'must be a mapping');
     const { limits, errors } = validateLimits(doc.limits);

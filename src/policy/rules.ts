@@ -364,6 +364,11 @@ export const RULES = {
     why: 'the engine makes a service\'s containers itself from the service spec: a hardening the policy requires that the spec of this API version cannot carry would be silently lost',
     allow: none,
   },
+  'SD-DOOR-007': {
+    id: 'SD-DOOR-007', guideline: 15, title: 'a project profile the door may not use', flag: 'label io.sdocker.project, com.docker.compose.project.working_dir',
+    why: 'the door reads a project\'s sdocker.yaml for the client only where the socket\'s profile allows it (door.projectProfiles.roots), through real directories owned by the client or root and writable by no one else, from a regular file the client can read: anything else could make the door, running as root, apply or reveal a file the client could not have written or read',
+    allow: none,
+  },
 } satisfies Record<string, Rule>;
 
 export type RuleId = keyof typeof RULES;

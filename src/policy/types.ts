@@ -172,6 +172,8 @@ export interface ProfileFile {
   audit?: { log?: string };
   /** Which images may run and how they are pinned (src/trust). */
   images?: ImagesSpec;
+  /** sdocker serve's settings (the socket's profile only: profile-door.ts). */
+  door?: import('./profile-door.js').DoorSpec;
 }
 
 export interface ProfileSource {

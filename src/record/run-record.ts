@@ -48,6 +48,8 @@ export interface RunRecord {
   setuidNote?: string;
   /** The client of `sdocker serve` that asked (SO_PEERCRED on the door's unix socket), when the request came through the door. */
   peer?: { uid: number; gid: number; pid: number };
+  /** The client certificate of a TLS door's client (no uid there): its subject and sha256. */
+  client?: { subject: string; sha256: string };
 }
 
 export interface ChainedRecord extends RunRecord {

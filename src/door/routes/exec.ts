@@ -54,7 +54,7 @@ export async function judgeExecRequest(req: DoorRequest, container: string, opts
   const p = opts.profile;
   const body = judgeExecBody(req.body, container, p, false, opts.warn);
   if (body.action === 'refuse' && body.status === 400) return body;
-  const untrusted = await refuseUntrusted(opts, container, req.peer, 'exec');
+  const untrusted = await refuseUntrusted(opts, container, req.peer, 'exec', req.client);
   if (untrusted) return untrusted;
   const remap = !p.unconfined && execNeedsUsernsFact(p) ? engineFactsFrom(await opts.client.json<EngineInfo>('GET', '/info')).usernsRemap : false;
   return judgeExecBody(req.body, container, p, remap, opts.warn);

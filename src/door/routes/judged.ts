@@ -12,6 +12,7 @@ import { judgeNetworkCreate, refuseSwarm } from './misc.js';
 import { judgePluginEnable, judgePluginInstall, judgePluginSet } from './plugins.js';
 import { judgeServiceRequest } from './services.js';
 import { refuseUntrusted } from './owned.js';
+import { optsForContainer } from './scoped.js';
 import { judgeStartRequest } from './start.js';
 import { judgeUpdateRequest } from './update.js';
 import { judgeVolumeCreateRequest } from './volume.js';
@@ -27,13 +28,18 @@ function route(method: string, path: string, name: string, body: Route['body'], 
 
 export function judgedRoutes(opts: JudgeOptions): Route[] {
   const p = opts.profile;
-  const trusted = (what: string): Judgement => async (req, m) => (await refuseUntrusted(opts, m[1]!, req.peer, what)) ?? { action: 'pass' };
+  // On an existing container: judged under the profile it was made under (a project's: scoped.ts).
+  const scoped = (j: (req: DoorRequest, m: RegExpMatchArray, o: JudgeOptions) => Promise<Verdict>): Judgement => async (req, m) => {
+    const s = await optsForContainer(opts, m[1]!, req.peer);
+    return 'verdict' in s ? s.verdict : j(req, m, s.opts);
+  };
+  const trusted = (what: string): Judgement => scoped(async (req, m, o) => (await refuseUntrusted(o, m[1]!, req.peer, what, req.client)) ?? { action: 'pass' });
   return [
     route('POST', '/containers/create', 'container.create', 'json', createRoute(opts)),
-    route('POST', `/containers/${ID}/start`, 'container.start', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'start', opts)),
-    route('POST', `/containers/${ID}/restart`, 'container.restart', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'restart', opts)),
-    route('POST', `/containers/${ID}/exec`, 'container.exec', 'json', (req, m) => judgeExecRequest(req, m[1]!, opts)),
-    route('POST', `/containers/${ID}/update`, 'container.update', 'json', async (req, m) => (await refuseUntrusted(opts, m[1]!, req.peer, 'update')) ?? judgeUpdateRequest(req, p, opts.warn)),
+    route('POST', `/containers/${ID}/start`, 'container.start', 'stream', scoped((req, m, o) => judgeStartRequest(req, m[1]!, 'start', o))),
+    route('POST', `/containers/${ID}/restart`, 'container.restart', 'stream', scoped((req, m, o) => judgeStartRequest(req, m[1]!, 'restart', o))),
+    route('POST', `/containers/${ID}/exec`, 'container.exec', 'json', scoped((req, m, o) => judgeExecRequest(req, m[1]!, o))),
+    route('POST', `/containers/${ID}/update`, 'container.update', 'json', scoped(async (req, m, o) => (await refuseUntrusted(o, m[1]!, req.peer, 'update', req.client)) ?? judgeUpdateRequest(req, o.profile, o.warn))),
     // Acting inside an existing container: only one the policy made for this client (owned.ts).
     route('POST', `/containers/${ID}/attach`, 'container.attach', 'stream', trusted('attach')),
     route('GET', `/containers/${ID}/attach/ws`, 'container.attach.ws', 'stream', trusted('attach')),

@@ -8,7 +8,8 @@
  * the door — would hand the client what the policy refuses it (a root shell in a privileged
  * container, files of a host bind through `docker cp`): refused (SD-DOOR-004) unless the profile's
  * `allow.joinContainers` names it. Without a peer (a TLS client) users cannot be told apart: the
- * owner is not compared. A container the engine does not know: the engine says so.
+ * owner is not compared; a TLS client's certificate is (the door labels what it makes for one with
+ * the certificate's sha256, LABEL_CLIENT). A container the engine does not know: the engine says so.
  */
 import type { CreateBody, EngineInfo } from '../../api/types.js';
 import { httpApi } from '../../engine/http-api.js';
@@ -16,30 +17,33 @@ import { inspectJoined } from '../../pipeline/facts.js';
 import { engineFactsFrom } from '../../policy/facts.js';
 import { rootAllowed } from '../../policy/identity.js';
 import { distrust, joinAllowance } from '../../policy/join-trust.js';
-import { LABEL_OWNER } from '../../policy/own-labels.js';
+import { LABEL_CLIENT, LABEL_OWNER } from '../../policy/own-labels.js';
 import type { JoinedContainer } from '../../policy/types.js';
 import type { JudgeOptions } from '../judge.js';
-import type { Peer, Verdict } from '../types.js';
+import type { Peer, TlsClient, Verdict } from '../types.js';
 import { judgeOne, verdictOf } from './verdict.js';
 
 const ANY_OWNER = -1;
 
 /** Pure: why the client may not act in container `x` (as its inspect shows it), or undefined. */
-export function distrustFor(x: JoinedContainer, opts: Pick<JudgeOptions, 'profile'>, peer: Peer | undefined, usernsRemap: boolean): string | undefined {
+export function distrustFor(x: JoinedContainer, opts: Pick<JudgeOptions, 'profile'>, peer: Peer | undefined, usernsRemap: boolean, client?: TlsClient): string | undefined {
   const p = opts.profile;
+  if (!peer && client && x.Labels?.[LABEL_CLIENT] !== client.sha256) {
+    return `container ${x.Name.replace(/^\//, '')} was not made through the door for this client certificate (${client.subject})`;
+  }
   const seen = peer ? x : { ...x, Labels: { ...(x.Labels ?? {}), [LABEL_OWNER]: String(ANY_OWNER) } };
   return distrust(seen, { level: p.level, owner: peer ? peer.uid : ANY_OWNER, allow: p.allow, rootAllowed: rootAllowed(p.allow, usernsRemap) });
 }
 
 /** A refusal when the client may not act in container `id` (`what`: `exec`, `docker cp`...); undefined when it may. */
-export async function refuseUntrusted(opts: JudgeOptions, id: string, peer: Peer | undefined, what: string): Promise<Verdict | undefined> {
+export async function refuseUntrusted(opts: JudgeOptions, id: string, peer: Peer | undefined, what: string, client?: TlsClient): Promise<Verdict | undefined> {
   const p = opts.profile;
   if (p.unconfined) return undefined;
   const found = await inspectJoined(httpApi(opts.client), { Image: '', HostConfig: { PidMode: `container:${id}` } } as CreateBody);
   const x = found[id];
   if (!x) return undefined;
   const remap = p.allow.root ? engineFactsFrom(await opts.client.json<EngineInfo>('GET', '/info')).usernsRemap : false;
-  const why = distrustFor(x, opts, peer, remap);
+  const why = distrustFor(x, opts, peer, remap, client);
   if (!why) return undefined;
   const j = judgeOne(p, 'SD-DOOR-004', joinAllowance(p.allow, id, x), {
     flag: what, subject: x.Name.replace(/^\//, '') || id, field: 'container', why: `${why}; create it through sdocker, or allow it`,

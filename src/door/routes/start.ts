@@ -30,7 +30,7 @@ export async function judgeStartRequest(req: DoorRequest, id: string, command: '
     const j = judgeOne(profile, 'SD-DOOR-004', undefined, { flag: `POST /containers/{id}/${command}`, subject: 'a request body (HostConfig at start)', field: 'HostConfig', allowWith: [] });
     return verdictOf(j.violations, undefined, profile, command);
   }
-  const untrusted = await refuseUntrusted(opts, id, req.peer, command);
+  const untrusted = await refuseUntrusted(opts, id, req.peer, command, req.client);
   if (untrusted) return untrusted;
   const problems = await recheckContainer(httpApi(opts.client), id);
   if (problems === undefined) return { action: 'pass' }; // no such container: the engine says so itself
