@@ -12,7 +12,8 @@ import type { EffectiveProfile } from '../../policy/types.js';
 import type { JudgeOptions } from '../judge.js';
 import type { DoorRequest, Verdict } from '../types.js';
 import { canonicalKeys, caseDuplicates, isObject, unknownFields } from './body.js';
-import { refuseUntrusted } from './owned.js';
+import { ownedContainer } from './owned.js';
+import { pinContainerPath, pinned } from './pin.js';
 import { cannotJudge, forwardJudged, verdictOf } from './verdict.js';
 
 export const EXEC_FIELDS: ReadonlySet<string> = new Set([
@@ -54,8 +55,9 @@ export async function judgeExecRequest(req: DoorRequest, container: string, opts
   const p = opts.profile;
   const body = judgeExecBody(req.body, container, p, false, opts.warn);
   if (body.action === 'refuse' && body.status === 400) return body;
-  const untrusted = await refuseUntrusted(opts, container, req.peer, 'exec');
-  if (untrusted) return untrusted;
+  const owned = await ownedContainer(opts, container, req.peer, 'exec');
+  if ('verdict' in owned) return owned.verdict;
   const remap = !p.unconfined && execNeedsUsernsFact(p) ? engineFactsFrom(await opts.client.json<EngineInfo>('GET', '/info')).usernsRemap : false;
-  return judgeExecBody(req.body, container, p, remap, opts.warn);
+  // The exec is created in the container judged, by its full id (pin.ts).
+  return pinned(judgeExecBody(req.body, container, p, remap, opts.warn), owned.id === undefined ? undefined : pinContainerPath(req.path, owned.id));
 }

@@ -9,7 +9,9 @@ import { judgeBuildRequest } from './build.js';
 import { createRoute } from './create.js';
 import { judgeExecRequest } from './exec.js';
 import { judgeNetworkCreate, refusePlugin, refuseSwarm } from './misc.js';
-import { refuseUntrusted } from './owned.js';
+import { judgeCommit, judgeExecStart } from './foreign.js';
+import { ownedContainer } from './owned.js';
+import { pinContainerPath, pinned } from './pin.js';
 import { judgeStartRequest } from './start.js';
 import { judgeUpdateRequest } from './update.js';
 import { judgeVolumeCreateRequest } from './volume.js';
@@ -25,13 +27,25 @@ function route(method: string, path: string, name: string, body: Route['body'], 
 
 export function judgedRoutes(opts: JudgeOptions): Route[] {
   const p = opts.profile;
-  const trusted = (what: string): Judgement => async (req, m) => (await refuseUntrusted(opts, m[1]!, req.peer, what)) ?? { action: 'pass' };
+  // The container checked is the one the engine acts on: the path forwarded names its full id (pin.ts).
+  const owned = (what: string, then: (req: DoorRequest) => Verdict | Promise<Verdict>): Judgement => async (req, m) => {
+    const o = await ownedContainer(opts, m[1]!, req.peer, what);
+    if ('verdict' in o) return o.verdict;
+    return pinned(await then(req), o.id === undefined ? undefined : pinContainerPath(req.path, o.id));
+  };
+  const trusted = (what: string): Judgement => owned(what, () => ({ action: 'pass' }));
   return [
     route('POST', '/containers/create', 'container.create', 'json', createRoute(opts)),
     route('POST', `/containers/${ID}/start`, 'container.start', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'start', opts)),
     route('POST', `/containers/${ID}/restart`, 'container.restart', 'stream', (req, m) => judgeStartRequest(req, m[1]!, 'restart', opts)),
     route('POST', `/containers/${ID}/exec`, 'container.exec', 'json', (req, m) => judgeExecRequest(req, m[1]!, opts)),
-    route('POST', `/containers/${ID}/update`, 'container.update', 'json', async (req, m) => (await refuseUntrusted(opts, m[1]!, req.peer, 'update')) ?? judgeUpdateRequest(req, p, opts.warn)),
+    route('POST', `/containers/${ID}/update`, 'container.update', 'json', owned('update', (req) => judgeUpdateRequest(req, p, opts.warn))),
+    // A name given to another's container would redirect what the client's later requests name.
+    route('POST', `/containers/${ID}/rename`, 'container.rename', 'stream', trusted('rename')),
+    // Exec instances are global: one root created (in its own container) is not the client's to start.
+    route('POST', `/exec/${ID}/start`, 'exec.start', 'stream', (req, m) => judgeExecStart(opts, m[1]!, req.peer)),
+    // A commit copies a container's files into an image the client can run or save: only its own.
+    route('POST', '/commit', 'image.commit', 'stream', (req) => judgeCommit(opts, req)),
     // Acting inside an existing container: only one the policy made for this client (owned.ts).
     route('POST', `/containers/${ID}/attach`, 'container.attach', 'stream', trusted('attach')),
     route('GET', `/containers/${ID}/attach/ws`, 'container.attach.ws', 'stream', trusted('attach')),
