@@ -354,6 +354,11 @@ export const RULES = {
     why: 'macvlan, ipvlan and plugin network drivers put containers on the host\'s own networks, outside the engine\'s bridge and its rules',
     allow: single('privileged'),
   },
+  'SD-DOOR-006': {
+    id: 'SD-DOOR-006', guideline: 15, title: 'host paths of other users', flag: 'HostConfig.Binds',
+    why: 'the engine mounts a bind source with root\'s rights: through the door a client would read files behind directories closed to it, or act on them as another host uid or group; a host path must exist and be readable by the client\'s own uid, and the container using it run as the client\'s uid or 65534',
+    allow: single('privileged'),
+  },
 } satisfies Record<string, Rule>;
 
 export type RuleId = keyof typeof RULES;

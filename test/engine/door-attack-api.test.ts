@@ -6,7 +6,7 @@
  * its fix (the proof: the secret read by uid 1000, or the engine's own state), and what the door
  * now answers; and the same request on the client's own container still works.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,13 @@ beforeAll(async () => {
   chmodSync(root, 0o755);
   mkdirSync(hostDir, { mode: 0o700 });
   writeFileSync(join(hostDir, 'secret'), `${SECRET}\n`, { mode: 0o600 });
+  // Host files of other users: one readable by all behind a root-only directory, one of uid 1001's.
+  mkdirSync(join(root, 'closed'), { mode: 0o700 });
+  writeFileSync(join(root, 'closed', 'pub'), `${SECRET}\n`, { mode: 0o644 });
+  mkdirSync(join(root, 'open'), { mode: 0o755 });
+  writeFileSync(join(root, 'open', 'bob'), `${SECRET}\n`, { mode: 0o600 });
+  chownSync(join(root, 'open', 'bob'), 1001, 1001);
+  writeFileSync(join(root, 'open', 'shared'), 'for everyone\n', { mode: 0o644 });
   const state = join(root, 'state');
   mkdirSync(state);
   const env = { ...process.env, SDOCKER_STATE_DIR: state };
@@ -170,4 +177,53 @@ describe('a name that changes between the check and the forward', () => {
     expect(r.stdout).not.toContain(SECRET);
     expect(r.stdout).toMatch(/tries=150/);
   }, 300_000);
+});
+
+/** A create through the door as the client; when the engine made it, its output once run. */
+async function createAndRun(hostConfig: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ status: number; body: string; output?: string }> {
+  const labels = Object.fromEntries(TEST_LABEL_ARGS.filter((_, i) => i % 2 === 1).map((l) => l.split('=') as [string, string]));
+  const c = await request('POST', '/containers/create', { Image: IMAGES.root, Cmd: ['sh', '-c', 'id; cat /x 2>&1'], Labels: labels, ...extra, HostConfig: { NetworkMode: 'none', ...hostConfig } });
+  if (c.status !== 201) return c;
+  const id = (JSON.parse(c.body) as { Id: string }).Id;
+  await docker(['start', '-a', id]);
+  return { ...c, output: (await docker(['logs', id])).stdout };
+}
+
+describe('host paths through the door are the client\'s (SD-DOOR-006)', () => {
+  it('a file readable by all behind a root-only directory: the bind is refused, nothing created', async () => {
+    expect((await asClient(`cat ${root}/closed/pub`)).code).not.toBe(0);
+    for (const hc of [{ Binds: [`${root}/closed/pub:/x:ro`] }, { Mounts: [{ Type: 'bind', Source: `${root}/closed/pub`, Target: '/x' }] }]) {
+      const r = await createAndRun(hc);
+      expect(r.output ?? '').not.toContain(SECRET);
+      expect(r.status, r.body).toBe(403);
+      expect(r.body).toContain('SD-DOOR-006');
+    }
+  }, 60_000);
+
+  it('a container running as another host user (or group) on a bind: refused, and removed', async () => {
+    for (const user of ['1001:1001', '1001', '1000:1001']) {
+      const r = await createAndRun({ Binds: [`${root}/open:/o:ro`] }, { User: user, Cmd: ['sh', '-c', 'id; cat /o/bob 2>&1'] });
+      expect(r.output ?? '').not.toContain(SECRET);
+      expect(r.status, `${user}: ${r.body}`).toBe(403);
+      expect(r.body).toContain('SD-DOOR-006');
+    }
+    const listed = await client.json<unknown[]>('GET', '/containers/json', { query: { all: 1, filters: JSON.stringify({ label: [`sdocker.test.owner=${process.pid}`], ancestor: [IMAGES.root] }) } });
+    const withOpen = await Promise.all(listed.map(async (c) => JSON.stringify(await client.json('GET', `/containers/${(c as { Id: string }).Id}/json`))));
+    expect(withOpen.filter((j) => j.includes(`${root}/open`))).toEqual([]);
+  }, 60_000);
+
+  it('a missing source is not made on the host as root', async () => {
+    const r = await createAndRun({ Binds: [`${root}/made-by-root/deep:/x`] });
+    expect(r.status, r.body).toBe(403);
+    expect(r.body).toContain('SD-DOOR-006');
+    expect(existsSync(join(root, 'made-by-root'))).toBe(false);
+  }, 60_000);
+
+  it('a host file the client can read, as the default user or its own uid: created and read', async () => {
+    for (const extra of [{}, { User: '1000:1000' }]) {
+      const r = await createAndRun({ Binds: [`${root}/open/shared:/x:ro`] }, extra);
+      expect(r.status, r.body).toBe(201);
+      expect(r.output).toContain('for everyone');
+    }
+  }, 60_000);
 });

@@ -1,14 +1,17 @@
 /**
  * `POST /containers/create` (any version prefix, `?name=`, `?platform=`): the body canonicalised
  * as the engine reads it (create-fields.ts; what the door cannot classify is a 400, nothing
- * created), then the run pipeline through the door's single adapter (../core.ts).
+ * created), then the run pipeline through the door's single adapter (../core.ts), with the host
+ * paths a client may reach checked before and after (host-paths.ts, SD-DOOR-006).
  */
+import type { ContainerInspect } from '../../api/types.js';
 import type { JudgeOptions } from '../judge.js';
 import { createThroughPolicy } from '../core.js';
-import type { DoorRequest, Verdict } from '../types.js';
+import type { DoorRequest, Peer, Verdict } from '../types.js';
 import { canonicalCreateBody } from './create-fields.js';
+import { foreignUser, hostPathsOf, hostSourcesOf, unreachable } from './host-paths.js';
 import { socketsOf } from './sockets.js';
-import { cannotJudge } from './verdict.js';
+import { cannotJudge, judgeOne, verdictOf } from './verdict.js';
 
 /** Pure: the body the policy will judge, or the 400 that says what the door cannot read. */
 export function readCreateBody(raw: unknown): { body: import('../../api/types.js').CreateBody } | { verdict: Verdict } {
@@ -17,13 +20,54 @@ export function readCreateBody(raw: unknown): { body: import('../../api/types.js
   return r;
 }
 
+/** SD-DOOR-006 for these problems (a pass when there are none, or the profile allows it). */
+function hostPathVerdict(opts: JudgeOptions, problems: string[]): Verdict {
+  if (problems.length === 0) return { action: 'pass' };
+  const p = opts.profile;
+  const j = judgeOne(p, 'SD-DOOR-006', p.allow.privileged, {
+    flag: 'HostConfig.Binds', subject: problems.join('; '), field: 'host path', denialKey: 'privileged',
+    why: `${problems.join('; ')}: a client of the door reaches only host paths its own uid can read, as its own uid or ${65534}`,
+  });
+  return verdictOf(j.violations, undefined, p, 'container');
+}
+
+/** After the create: what the engine made, judged for this client; the container removed when refused. */
+async function checkCreated(opts: JudgeOptions, id: string, peer: Peer): Promise<Verdict> {
+  const c = await opts.client.json<ContainerInspect>('GET', `/containers/${id}/json`);
+  const mounts = c.Mounts ?? [];
+  const volumes: Record<string, Record<string, string> | null | undefined> = {};
+  for (const m of mounts) {
+    if (m.Type === 'volume' && m.Name) volumes[m.Name] = (await opts.client.json<{ Options?: Record<string, string> | null }>('GET', `/volumes/${encodeURIComponent(m.Name)}`)).Options;
+  }
+  const paths = hostPathsOf(mounts, volumes);
+  if (paths.length === 0) return { action: 'pass' };
+  const problems = paths.map((p) => unreachable(p, peer)).filter((w): w is string => w !== undefined);
+  const user = foreignUser(c.Config.User, c.HostConfig.GroupAdd, peer);
+  if (user) problems.push(`${user}, with host paths ${paths.join(', ')}`);
+  return hostPathVerdict(opts, problems);
+}
+
 export function createRoute(opts: JudgeOptions) {
   return async (req: DoorRequest): Promise<Verdict> => {
     const read = readCreateBody(req.body);
     if ('verdict' in read) return read.verdict;
+    const peer = req.peer && req.peer.uid !== 0 && !opts.profile.unconfined ? req.peer : undefined;
+    if (peer) {
+      const before = hostPathVerdict(opts, hostSourcesOf(read.body).map((p) => unreachable(p, peer)).filter((w): w is string => w !== undefined));
+      if (before.action === 'refuse') return before;
+    }
     const ctx: Parameters<typeof createThroughPolicy>[2] = { client: opts.client, profile: opts.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts) };
     if (req.peer) ctx.peer = req.peer;
     if (opts.warn) ctx.warn = opts.warn;
-    return createThroughPolicy(read.body, req.query, ctx);
+    const v = await createThroughPolicy(read.body, req.query, ctx);
+    if (!peer || v.action !== 'respond' || v.status !== 201) return v;
+    const id = (v.body as { Id: string }).Id;
+    const after = await checkCreated(opts, id, peer).catch(async (err: unknown) => {
+      await opts.client.call('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
+      throw err;
+    });
+    if (after.action !== 'refuse') return v;
+    await opts.client.call('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
+    return after;
   };
 }
