@@ -355,8 +355,8 @@ export const RULES = {
     allow: single('privileged'),
   },
   'SD-DOOR-006': {
-    id: 'SD-DOOR-006', guideline: 15, title: 'host paths of other users', flag: 'HostConfig.Binds',
-    why: 'the engine mounts a bind source with root\'s rights: through the door a client would read files behind directories closed to it, or act on them as another host uid or group; a host path must exist and be readable by the client\'s own uid, and the container using it run as the client\'s uid or 65534',
+    id: 'SD-DOOR-006', guideline: 15, title: 'host paths, volumes and networks of other users', flag: 'HostConfig.Binds',
+    why: 'the engine mounts a bind source with root\'s rights: through the door a client would read files behind directories closed to it, or act on them as another host uid or group; a host path must exist and be readable by the client\'s own uid, and the container using it run as the client\'s uid or 65534; a named volume or a network (and a container connected to one) must have been made through the door for the same client',
     allow: single('privileged'),
   },
 } satisfies Record<string, Rule>;

@@ -30,6 +30,8 @@ const root = mkdtempSync(join(tmpdir(), 'sdocker-attack-api-'));
 const hostDir = join(root, 'hostdir');
 const SECRET = `PLANTED-${randomBytes(8).toString('hex')}`;
 const images: string[] = [];
+const networks: string[] = [];
+const volumes: string[] = [];
 let socket = '';
 let server: Server | undefined;
 let victim = '';
@@ -66,6 +68,8 @@ afterAll(async () => {
   server?.close();
   await cleanupTestObjects();
   for (const i of images) await docker(['rmi', '-f', i]);
+  for (const v of volumes) await docker(['volume', 'rm', '-f', v]);
+  for (const n of networks) await docker(['network', 'rm', n]);
   client.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -226,4 +230,70 @@ describe('host paths through the door are the client\'s (SD-DOOR-006)', () => {
       expect(r.output).toContain('for everyone');
     }
   }, 60_000);
+});
+
+describe('volumes and networks of other users (SD-DOOR-006)', () => {
+  it('root\'s named volume is not mounted; a new one is made labelled as the client\'s, and mounted again', async () => {
+    const rootVol = testName('sdt-rootvol');
+    volumes.push(rootVol);
+    expect((await docker(['volume', 'create', ...TEST_LABEL_ARGS, rootVol])).code).toBe(0);
+    expect((await docker(['run', '--rm', ...TEST_LABEL_ARGS, '-v', `${rootVol}:/v`, IMAGES.root, 'sh', '-c', `echo ${SECRET} > /v/x; chmod 644 /v/x`])).code).toBe(0);
+    for (const hc of [{ Binds: [`${rootVol}:/v`] }, { Mounts: [{ Type: 'volume', Source: rootVol, Target: '/v' }] }]) {
+      const r = await createAndRun(hc, { Cmd: ['cat', '/v/x'] });
+      expect(r.output ?? '').not.toContain(SECRET);
+      expect(r.status, r.body).toBe(403);
+      expect(r.body).toContain('SD-DOOR-006');
+    }
+    const mine = testName('sdt-myvol');
+    volumes.push(mine);
+    for (let i = 0; i < 2; i++) {
+      const r = await createAndRun({ Binds: [`${mine}:/v`] }, { Cmd: ['sh', '-c', 'ls /v; echo ok'] });
+      expect(r.status, r.body).toBe(201);
+      expect(r.output).toContain('ok');
+    }
+    const labels = JSON.parse((await docker(['volume', 'inspect', '--format', '{{json .Labels}}', mine])).stdout) as Record<string, string>;
+    expect(labels['io.sdocker.owner']).toBe(String(UID));
+    const made = testName('sdt-apivol');
+    volumes.push(made);
+    expect((await request('POST', '/volumes/create', { Name: made, Labels: { 'io.sdocker.owner': '0' } })).status).toBe(201);
+    const madeLabels = JSON.parse((await docker(['volume', 'inspect', '--format', '{{json .Labels}}', made])).stdout) as Record<string, string>;
+    expect(madeLabels['io.sdocker.owner']).toBe(String(UID));
+  }, 90_000);
+
+  it('root\'s internal network is not joined, nor root\'s service connected to the client\'s network', async () => {
+    const priv = testName('sdt-rootnet');
+    networks.push(priv);
+    expect((await docker(['network', 'create', '--internal', ...TEST_LABEL_ARGS, priv])).code).toBe(0);
+    const svc = await docker(['run', '-d', ...TEST_LABEL_ARGS, '--network', priv, '-v', `${hostDir}:/hostdir`, IMAGES.root, 'sh', '-c', 'while true; do nc -l -p 7000 -e cat /hostdir/secret; done']);
+    expect(svc.code, svc.stderr).toBe(0);
+    const svcId = svc.stdout.trim();
+    const ipOn = async (net: string) => ((await client.json<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>('GET', `/containers/${svcId}/json`)).NetworkSettings.Networks[net]?.IPAddress);
+    // the client's container on root's network
+    const joined = await createAndRun({ NetworkMode: priv }, { Cmd: ['sh', '-c', `nc -w 3 ${await ipOn(priv)} 7000 </dev/null`] });
+    expect(joined.output ?? '').not.toContain(SECRET);
+    expect(joined.status, joined.body).toBe(403);
+    expect(joined.body).toContain('SD-DOOR-006');
+    // root's service connected to the client's own network
+    const mine = testName('sdt-mynet');
+    networks.push(mine);
+    const labels = Object.fromEntries(TEST_LABEL_ARGS.filter((_, i) => i % 2 === 1).map((l) => l.split('=') as [string, string]));
+    expect((await request('POST', '/networks/create', { Name: mine, Labels: labels })).status).toBe(201);
+    const netLabels = JSON.parse((await docker(['network', 'inspect', '--format', '{{json .Labels}}', mine])).stdout) as Record<string, string>;
+    expect(netLabels['io.sdocker.owner']).toBe(String(UID));
+    const connect = await request('POST', `/networks/${mine}/connect`, { Container: svcId.slice(0, 12) });
+    expect(connect.status, connect.body).toBe(403);
+    expect(connect.body).toContain('SD-DOOR-004');
+    expect(await ipOn(mine)).toBeUndefined();
+    const reached = await createAndRun({ NetworkMode: mine }, { Cmd: ['sh', '-c', 'echo on-my-net'] });
+    expect(reached.status, reached.body).toBe(201);
+    expect(reached.output).toContain('on-my-net');
+    // the client's own container, connected to root's network: refused; to its own: done
+    const own = await ownContainer(testName('sdt-own'));
+    const toRoot = await request('POST', `/networks/${priv}/connect`, { Container: own });
+    expect(toRoot.status, toRoot.body).toBe(403);
+    expect(toRoot.body).toContain('SD-DOOR-006');
+    const ownOnBridge = await request('POST', '/containers/create', { Image: IMAGES.root, Cmd: ['sleep', '60'], Labels: labels });
+    const ownBridge = (JSON.parse(ownOnBridge.body) as { Id: string }).Id;
+    expect((await request('POST', `/networks/${mine}/connect`, { Container: ownBridge })).status).toBe(200);
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 /** The door's host-path judgement (src/door/routes/host-paths.ts), on a file system described here. */
 import { describe, expect, it } from 'vitest';
 import { foreignUser, hostPathsOf, hostSourcesOf, permits, unreachable } from '../../src/door/routes/host-paths.js';
+import { namedVolumesIn, networksIn, withOwner } from '../../src/door/routes/owners.js';
 
 const DIR = 0o040000;
 const FILE = 0o100000;
@@ -74,5 +75,21 @@ describe('host paths named', () => {
       { Type: 'bind', Source: '/a', Destination: '/a' }, { Type: 'volume', Name: 'v', Source: '/var/lib/docker/volumes/v/_data', Destination: '/v' },
       { Type: 'volume', Name: 'plain', Source: '/var/lib/docker/volumes/plain/_data', Destination: '/p' }, { Type: 'tmpfs', Source: '', Destination: '/t' },
     ], { v: { type: 'none', o: 'bind', device: '/d' }, plain: null })).toEqual(['/a', '/d']);
+  });
+});
+
+describe('owners (src/door/routes/owners.ts)', () => {
+  it('labels with the client\'s uid, replacing a client-given owner in any case', () => {
+    expect(withOwner({ a: '1', 'IO.SDOCKER.OWNER': '0', 'io.sdocker.owner': '0' }, 1000)).toEqual({ a: '1', 'io.sdocker.owner': '1000' });
+    expect(withOwner(undefined, 1000)).toEqual({ 'io.sdocker.owner': '1000' });
+  });
+  it('finds the named volumes and the networks a create names', () => {
+    const body = { Image: 'x', HostConfig: {
+      Binds: ['/host:/h', 'data:/d', 'data:/e:ro'], NetworkMode: 'backend',
+      Mounts: [{ Type: 'volume' as const, Source: 'cache', Target: '/c' }, { Type: 'volume' as const, Target: '/anon' }],
+    }, NetworkingConfig: { EndpointsConfig: { backend: {}, other: {} } } };
+    expect(namedVolumesIn(body).map((v) => v.name)).toEqual(['data', 'cache']);
+    expect(networksIn(body)).toEqual(['backend', 'other']);
+    for (const mode of ['', 'default', 'bridge', 'none', 'host', 'container:x']) expect(networksIn({ Image: 'x', HostConfig: { NetworkMode: mode } })).toEqual([]);
   });
 });

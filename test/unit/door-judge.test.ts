@@ -59,6 +59,7 @@ describe('routeFor', () => {
     ['HEAD', '/containers/abc/archive', 'container.archive.get', 'stream'], ['PUT', '/containers/abc/archive', 'container.archive.put', 'stream'],
     ['GET', '/containers/abc/export', 'container.export', 'stream'], ['POST', '/exec/e1/start', 'exec.start', 'stream'],
     ['POST', '/containers/abc/rename', 'container.rename', 'stream'], ['POST', '/commit', 'image.commit', 'stream'],
+    ['POST', '/networks/n1/connect', 'network.connect', 'json'], ['POST', '/networks/n1/disconnect', 'network.disconnect', 'json'],
   ])('%s %s is judged (%s, body %s)', (method, path, name, body) => {
     const m = judge.routeFor(method, path);
     expect(m?.route.name).toBe(name);

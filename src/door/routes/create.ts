@@ -2,7 +2,8 @@
  * `POST /containers/create` (any version prefix, `?name=`, `?platform=`): the body canonicalised
  * as the engine reads it (create-fields.ts; what the door cannot classify is a 400, nothing
  * created), then the run pipeline through the door's single adapter (../core.ts), with the host
- * paths a client may reach checked before and after (host-paths.ts, SD-DOOR-006).
+ * paths a client may reach checked before and after (host-paths.ts), and the volumes and
+ * networks it names its own (owners.ts): SD-DOOR-006.
  */
 import type { ContainerInspect } from '../../api/types.js';
 import type { JudgeOptions } from '../judge.js';
@@ -10,6 +11,7 @@ import { createThroughPolicy } from '../core.js';
 import type { DoorRequest, Peer, Verdict } from '../types.js';
 import { canonicalCreateBody } from './create-fields.js';
 import { foreignUser, hostPathsOf, hostSourcesOf, unreachable } from './host-paths.js';
+import { claimCreate, dropVolumes, ownerPeer } from './owners.js';
 import { socketsOf } from './sockets.js';
 import { cannotJudge, judgeOne, verdictOf } from './verdict.js';
 
@@ -51,23 +53,38 @@ export function createRoute(opts: JudgeOptions) {
   return async (req: DoorRequest): Promise<Verdict> => {
     const read = readCreateBody(req.body);
     if ('verdict' in read) return read.verdict;
-    const peer = req.peer && req.peer.uid !== 0 && !opts.profile.unconfined ? req.peer : undefined;
+    const peer = ownerPeer(opts, req.peer);
+    let made: string[] = [];
     if (peer) {
       const before = hostPathVerdict(opts, hostSourcesOf(read.body).map((p) => unreachable(p, peer)).filter((w): w is string => w !== undefined));
       if (before.action === 'refuse') return before;
+      const claimed = await claimCreate(opts, read.body, peer);
+      if ('verdict' in claimed) return claimed.verdict;
+      made = claimed.made;
     }
     const ctx: Parameters<typeof createThroughPolicy>[2] = { client: opts.client, profile: opts.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts) };
     if (req.peer) ctx.peer = req.peer;
     if (opts.warn) ctx.warn = opts.warn;
-    const v = await createThroughPolicy(read.body, req.query, ctx);
-    if (!peer || v.action !== 'respond' || v.status !== 201) return v;
+    const removeAll = async (id?: string) => {
+      if (id) await opts.client.call('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
+      await dropVolumes(opts, made);
+    };
+    const v = await createThroughPolicy(read.body, req.query, ctx).catch(async (err: unknown) => {
+      await removeAll();
+      throw err;
+    });
+    if (!peer) return v;
+    if (v.action !== 'respond' || v.status !== 201) {
+      await removeAll();
+      return v;
+    }
     const id = (v.body as { Id: string }).Id;
     const after = await checkCreated(opts, id, peer).catch(async (err: unknown) => {
-      await opts.client.call('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
+      await removeAll(id);
       throw err;
     });
     if (after.action !== 'refuse') return v;
-    await opts.client.call('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
+    await removeAll(id);
     return after;
   };
 }

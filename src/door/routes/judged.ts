@@ -11,6 +11,7 @@ import { judgeExecRequest } from './exec.js';
 import { judgeNetworkCreate, refusePlugin, refuseSwarm } from './misc.js';
 import { judgeCommit, judgeExecStart } from './foreign.js';
 import { ownedContainer } from './owned.js';
+import { judgeNetworkJoin, ownerPeer, withOwner } from './owners.js';
 import { pinContainerPath, pinned } from './pin.js';
 import { judgeStartRequest } from './start.js';
 import { judgeUpdateRequest } from './update.js';
@@ -54,7 +55,14 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
     route('GET', `/containers/${ID}/export`, 'container.export', 'stream', trusted('export')),
     route('POST', '/build', 'image.build', 'stream', async (req) => judgeBuildRequest(req, p, opts.warn)),
     route('POST', '/volumes/create', 'volume.create', 'json', (req) => judgeVolumeCreateRequest(req, opts)),
-    route('POST', '/networks/create', 'network.create', 'json', async (req) => judgeNetworkCreate(req, p)),
+    route('POST', '/networks/create', 'network.create', 'json', async (req) => {
+      const v = judgeNetworkCreate(req, p);
+      const peer = ownerPeer(opts, req.peer);
+      // A network made for this client is labelled its own (owners.ts): others cannot join it, nor it theirs.
+      return v.action === 'pass' && peer ? { action: 'forward', body: { ...(req.body as object), Labels: withOwner((req.body as { Labels?: unknown }).Labels, peer.uid) } } : v;
+    }),
+    route('POST', `/networks/${ID}/connect`, 'network.connect', 'json', (req, m) => judgeNetworkJoin(opts, req, m[1]!, 'connect')),
+    route('POST', `/networks/${ID}/disconnect`, 'network.disconnect', 'json', (req, m) => judgeNetworkJoin(opts, req, m[1]!, 'disconnect')),
     // BuildKit's session for a build judged at POST /build (files and credentials from the client)
     route('POST', '/session', 'build.session', 'stream', async () => ({ action: 'pass' })),
     route('POST', '/plugins/pull', 'plugin.pull', 'stream', async (req) => refusePlugin(req, p)),

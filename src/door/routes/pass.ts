@@ -63,11 +63,9 @@ export const PASS_ROUTES: readonly Route[] = [
   // builds: the classic build is judged (judged.ts); these only read or clean the cache
   pass('POST', '/build/prune', 'build.prune'),
   pass('POST', '/build/cancel', 'build.cancel'),
-  // networks: connect/disconnect (the engine refuses connecting the host network itself)
+  // networks: reads and removal (create, connect and disconnect are judged: routes/owners.ts)
   pass('GET', '/networks', 'network.list'),
   pass('GET', '/networks/{id}', 'network.inspect'),
-  pass('POST', '/networks/{id}/connect', 'network.connect'),
-  pass('POST', '/networks/{id}/disconnect', 'network.disconnect'),
   pass('POST', '/networks/prune', 'network.prune'),
   pass('DELETE', '/networks/{id}', 'network.delete'),
   // volumes: reads and removal (create is judged)
