@@ -5,6 +5,7 @@
  * paths a client may reach checked before and after (host-paths.ts), and the volumes and
  * networks it names its own (owners.ts): SD-DOOR-006.
  */
+import { existsSync } from 'node:fs';
 import type { ContainerInspect } from '../../api/types.js';
 import type { JudgeOptions } from '../judge.js';
 import { createThroughPolicy } from '../core.js';
@@ -56,7 +57,9 @@ export function createRoute(opts: JudgeOptions) {
     const peer = ownerPeer(opts, req.peer);
     let made: string[] = [];
     if (peer) {
-      const before = hostPathVerdict(opts, hostSourcesOf(read.body).map((p) => unreachable(p, peer)).filter((w): w is string => w !== undefined));
+      // Before: only that each source exists (the engine would make it as root); the policy's own
+      // rules (sockets, sensitive paths) speak first, and reachability is judged on what was made.
+      const before = hostPathVerdict(opts, hostSourcesOf(read.body).filter((p) => !existsSync(p)).map((p) => `${p} does not exist on the host (the door makes nothing on the host for a client)`));
       if (before.action === 'refuse') return before;
       const claimed = await claimCreate(opts, read.body, peer);
       if ('verdict' in claimed) return claimed.verdict;
