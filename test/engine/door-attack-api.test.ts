@@ -70,6 +70,9 @@ afterAll(async () => {
   for (const i of images) await docker(['rmi', '-f', i]);
   for (const v of volumes) await docker(['volume', 'rm', '-f', v]);
   for (const n of networks) await docker(['network', 'rm', n]);
+  // by id too: a duplicate name (what the door now refuses) cannot be removed by name
+  const left = (await docker(['network', 'ls', '-q', '--filter', `label=sdocker.test.owner=${process.pid}`])).stdout.trim();
+  for (const id of left ? left.split('\n') : []) await docker(['network', 'rm', id]);
   client.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -223,6 +226,28 @@ describe('host paths through the door are the client\'s (SD-DOOR-006)', () => {
     expect(existsSync(join(root, 'made-by-root'))).toBe(false);
   }, 60_000);
 
+  it('an exec as another host user in the client\'s own container with a bind: refused; as the client, it runs', async () => {
+    const labels = Object.fromEntries(TEST_LABEL_ARGS.filter((_, i) => i % 2 === 1).map((l) => l.split('=') as [string, string]));
+    const c = await request('POST', '/containers/create', { Image: IMAGES.root, Cmd: ['sleep', '300'], Labels: labels, HostConfig: { NetworkMode: 'none', Binds: [`${root}/open:/o:ro`] } });
+    expect(c.status, c.body).toBe(201);
+    const id = (JSON.parse(c.body) as { Id: string }).Id;
+    expect((await request('POST', `/containers/${id}/start`)).status).toBe(204);
+    const run = async (user: string) => {
+      const e = await request('POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', 'id; cat /o/bob 2>&1'], AttachStdout: true, User: user });
+      if (e.status !== 201) return e;
+      return request('POST', `/exec/${(JSON.parse(e.body) as { Id: string }).Id}/start`, { Detach: false, Tty: false });
+    };
+    for (const user of ['1001', '1001:1001', '1000:0']) {
+      const r = await run(user);
+      expect(r.body).not.toContain(SECRET);
+      expect(r.status, `${user}: ${r.body}`).toBe(403);
+      expect(r.body).toContain('SD-DOOR-006');
+    }
+    const mine = await run('1000:1000');
+    expect(mine.status).toBe(200);
+    expect(mine.body).toContain('uid=1000');
+  }, 60_000);
+
   it('a host file the client can read, as the default user or its own uid: created and read', async () => {
     for (const extra of [{}, { User: '1000:1000' }]) {
       const r = await createAndRun({ Binds: [`${root}/open/shared:/x:ro`] }, extra);
@@ -278,6 +303,10 @@ describe('volumes and networks of other users (SD-DOOR-006)', () => {
     networks.push(mine);
     const labels = Object.fromEntries(TEST_LABEL_ARGS.filter((_, i) => i % 2 === 1).map((l) => l.split('=') as [string, string]));
     expect((await request('POST', '/networks/create', { Name: mine, Labels: labels })).status).toBe(201);
+    // a second network under root's network's name: refused by the engine (CheckDuplicate)
+    const dup = await request('POST', '/networks/create', { Name: priv, Labels: labels });
+    expect(dup.status, dup.body).toBe(409);
+    expect((await docker(['network', 'ls', '-q', '--filter', `name=^${priv}$`])).stdout.trim().split('\n')).toHaveLength(1);
     const netLabels = JSON.parse((await docker(['network', 'inspect', '--format', '{{json .Labels}}', mine])).stdout) as Record<string, string>;
     expect(netLabels['io.sdocker.owner']).toBe(String(UID));
     const connect = await request('POST', `/networks/${mine}/connect`, { Container: svcId.slice(0, 12) });

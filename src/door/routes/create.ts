@@ -24,7 +24,7 @@ export function readCreateBody(raw: unknown): { body: import('../../api/types.js
 }
 
 /** SD-DOOR-006 for these problems (a pass when there are none, or the profile allows it). */
-function hostPathVerdict(opts: JudgeOptions, problems: string[]): Verdict {
+export function hostPathVerdict(opts: JudgeOptions, problems: string[]): Verdict {
   if (problems.length === 0) return { action: 'pass' };
   const p = opts.profile;
   const j = judgeOne(p, 'SD-DOOR-006', p.allow.privileged, {
@@ -34,15 +34,20 @@ function hostPathVerdict(opts: JudgeOptions, problems: string[]): Verdict {
   return verdictOf(j.violations, undefined, p, 'container');
 }
 
-/** After the create: what the engine made, judged for this client; the container removed when refused. */
-async function checkCreated(opts: JudgeOptions, id: string, peer: Peer): Promise<Verdict> {
+/** The host paths container `id` reaches (its binds, its volumes' bind devices), with its inspect. */
+export async function containerHostPaths(opts: JudgeOptions, id: string): Promise<{ c: ContainerInspect; paths: string[] }> {
   const c = await opts.client.json<ContainerInspect>('GET', `/containers/${id}/json`);
   const mounts = c.Mounts ?? [];
   const volumes: Record<string, Record<string, string> | null | undefined> = {};
   for (const m of mounts) {
     if (m.Type === 'volume' && m.Name) volumes[m.Name] = (await opts.client.json<{ Options?: Record<string, string> | null }>('GET', `/volumes/${encodeURIComponent(m.Name)}`)).Options;
   }
-  const paths = hostPathsOf(mounts, volumes);
+  return { c, paths: hostPathsOf(mounts, volumes) };
+}
+
+/** After the create: what the engine made, judged for this client; the container removed when refused. */
+async function checkCreated(opts: JudgeOptions, id: string, peer: Peer): Promise<Verdict> {
+  const { c, paths } = await containerHostPaths(opts, id);
   if (paths.length === 0) return { action: 'pass' };
   const problems = paths.map((p) => unreachable(p, peer)).filter((w): w is string => w !== undefined);
   const user = foreignUser(c.Config.User, c.HostConfig.GroupAdd, peer);

@@ -59,7 +59,8 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
       const v = judgeNetworkCreate(req, p);
       const peer = ownerPeer(opts, req.peer);
       // A network made for this client is labelled its own (owners.ts): others cannot join it, nor it theirs.
-      return v.action === 'pass' && peer ? { action: 'forward', body: { ...(req.body as object), Labels: withOwner((req.body as { Labels?: unknown }).Labels, peer.uid) } } : v;
+      // CheckDuplicate: a second network under the name of root's would make root's own requests ambiguous.
+      return v.action === 'pass' && peer ? { action: 'forward', body: { ...(req.body as object), CheckDuplicate: true, Labels: withOwner((req.body as { Labels?: unknown }).Labels, peer.uid) } } : v;
     }),
     route('POST', `/networks/${ID}/connect`, 'network.connect', 'json', (req, m) => judgeNetworkJoin(opts, req, m[1]!, 'connect')),
     route('POST', `/networks/${ID}/disconnect`, 'network.disconnect', 'json', (req, m) => judgeNetworkJoin(opts, req, m[1]!, 'disconnect')),
