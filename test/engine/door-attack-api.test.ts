@@ -248,6 +248,23 @@ describe('host paths through the door are the client\'s (SD-DOOR-006)', () => {
     expect(mine.body).toContain('uid=1000');
   }, 60_000);
 
+  it('docker cp out of (or into) the client\'s own container with a bind: refused, the engine would copy as root; without a bind it works', async () => {
+    const labels = Object.fromEntries(TEST_LABEL_ARGS.filter((_, i) => i % 2 === 1).map((l) => l.split('=') as [string, string]));
+    const c = await request('POST', '/containers/create', { Image: IMAGES.root, Cmd: ['sleep', '300'], Labels: labels, HostConfig: { NetworkMode: 'none', Binds: [`${root}/open:/o`] } });
+    expect(c.status, c.body).toBe(201);
+    const id = (JSON.parse(c.body) as { Id: string }).Id;
+    expect((await request('POST', `/containers/${id}/start`)).status).toBe(204);
+    const out = await request('GET', `/containers/${id}/archive?path=/o/bob`);
+    expect(out.body).not.toContain(SECRET);
+    expect(out.status, out.body).toBe(403);
+    expect(out.body).toContain('SD-DOOR-006');
+    const into = await request('PUT', `/containers/${id}/archive?path=/o`);
+    expect(into.status, into.body).toBe(403);
+    const own = await ownContainer();
+    const plain = await request('GET', `/containers/${own}/archive?path=/etc/hostname`);
+    expect(plain.status).toBe(200);
+  }, 60_000);
+
   it('a host file the client can read, as the default user or its own uid: created and read', async () => {
     for (const extra of [{}, { User: '1000:1000' }]) {
       const r = await createAndRun({ Binds: [`${root}/open/shared:/x:ro`] }, extra);

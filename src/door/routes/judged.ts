@@ -9,6 +9,7 @@ import { judgeBuildRequest } from './build.js';
 import { createRoute } from './create.js';
 import { judgeExecRequest } from './exec.js';
 import { judgeNetworkCreate, refusePlugin, refuseSwarm } from './misc.js';
+import { judgeCopy } from './copy.js';
 import { judgeCommit, judgeExecStart } from './foreign.js';
 import { ownedContainer } from './owned.js';
 import { judgeNetworkJoin, ownerPeer, withOwner } from './owners.js';
@@ -29,11 +30,12 @@ function route(method: string, path: string, name: string, body: Route['body'], 
 export function judgedRoutes(opts: JudgeOptions): Route[] {
   const p = opts.profile;
   // The container checked is the one the engine acts on: the path forwarded names its full id (pin.ts).
-  const owned = (what: string, then: (req: DoorRequest) => Verdict | Promise<Verdict>): Judgement => async (req, m) => {
+  const owned = (what: string, then: (req: DoorRequest, id: string | undefined) => Verdict | Promise<Verdict>): Judgement => async (req, m) => {
     const o = await ownedContainer(opts, m[1]!, req.peer, what);
     if ('verdict' in o) return o.verdict;
-    return pinned(await then(req), o.id === undefined ? undefined : pinContainerPath(req.path, o.id));
+    return pinned(await then(req, o.id), o.id === undefined ? undefined : pinContainerPath(req.path, o.id));
   };
+  const copy: Judgement = owned('docker cp', (req, id) => (id === undefined ? { action: 'pass' } : judgeCopy(opts, id, req.peer)));
   const trusted = (what: string): Judgement => owned(what, () => ({ action: 'pass' }));
   return [
     route('POST', '/containers/create', 'container.create', 'json', createRoute(opts)),
@@ -50,8 +52,8 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
     // Acting inside an existing container: only one the policy made for this client (owned.ts).
     route('POST', `/containers/${ID}/attach`, 'container.attach', 'stream', trusted('attach')),
     route('GET', `/containers/${ID}/attach/ws`, 'container.attach.ws', 'stream', trusted('attach')),
-    route('GET', `/containers/${ID}/archive`, 'container.archive.get', 'stream', trusted('docker cp')),
-    route('PUT', `/containers/${ID}/archive`, 'container.archive.put', 'stream', trusted('docker cp')),
+    route('GET', `/containers/${ID}/archive`, 'container.archive.get', 'stream', copy),
+    route('PUT', `/containers/${ID}/archive`, 'container.archive.put', 'stream', copy),
     route('GET', `/containers/${ID}/export`, 'container.export', 'stream', trusted('export')),
     route('POST', '/build', 'image.build', 'stream', async (req) => judgeBuildRequest(req, p, opts.warn)),
     route('POST', '/volumes/create', 'volume.create', 'json', (req) => judgeVolumeCreateRequest(req, opts)),
