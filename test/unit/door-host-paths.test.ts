@@ -1,7 +1,7 @@
 /** The door's host-path judgement (src/door/routes/host-paths.ts), on a file system described here. */
 import { describe, expect, it } from 'vitest';
 import { foreignUser, hostPathsOf, hostSourcesOf, permits, unreachable } from '../../src/door/routes/host-paths.js';
-import { namedVolumesIn, networksIn, withOwner } from '../../src/door/routes/owners.js';
+import { namedVolumesIn, networksIn, ownerPeer, withOwner } from '../../src/door/routes/owners.js';
 
 const DIR = 0o040000;
 const FILE = 0o100000;
@@ -91,5 +91,17 @@ describe('owners (src/door/routes/owners.ts)', () => {
     expect(namedVolumesIn(body).map((v) => v.name)).toEqual(['data', 'cache']);
     expect(networksIn(body)).toEqual(['backend', 'other']);
     for (const mode of ['', 'default', 'bridge', 'none', 'host', 'container:x']) expect(networksIn({ Image: 'x', HostConfig: { NetworkMode: mode } })).toEqual([]);
+  });
+});
+
+describe('ownerPeer', () => {
+  const restricted = { unconfined: false } as unknown as Parameters<typeof ownerPeer>[0]['profile'];
+  const peer = { uid: 1000, gid: 1000, pid: 1 };
+  it('compares a non-root client of sdocker serve; not root, not a TLS client, not the CLI\'s own private door, not level privileged', () => {
+    expect(ownerPeer({ profile: restricted }, peer)).toBe(peer);
+    expect(ownerPeer({ profile: restricted }, { ...peer, uid: 0 })).toBeUndefined();
+    expect(ownerPeer({ profile: restricted }, undefined)).toBeUndefined();
+    expect(ownerPeer({ profile: restricted, hostUser: true }, peer)).toBeUndefined();
+    expect(ownerPeer({ profile: { unconfined: true } as unknown as typeof restricted }, peer)).toBeUndefined();
   });
 });

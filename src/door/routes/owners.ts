@@ -26,9 +26,9 @@ import { cannotJudge, judgeOne, verdictOf } from './verdict.js';
 /** The networks every client shares: the engine's default bridge and no network. */
 const SHARED_NETWORKS = new Set(['', 'default', 'bridge', 'none']);
 
-/** The client whose ownership is compared, or undefined (root, a TLS client, level privileged). */
-export function ownerPeer(opts: Pick<JudgeOptions, 'profile'>, peer: Peer | undefined): Peer | undefined {
-  return peer && peer.uid !== 0 && !opts.profile.unconfined ? peer : undefined;
+/** The client whose ownership is compared, or undefined (root, a TLS client, level privileged, the CLI's private door). */
+export function ownerPeer(opts: Pick<JudgeOptions, 'profile' | 'hostUser'>, peer: Peer | undefined): Peer | undefined {
+  return peer && peer.uid !== 0 && !opts.profile.unconfined && opts.hostUser !== true ? peer : undefined;
 }
 
 /** Pure: labels with the owner's uid set (any client-given `io.sdocker.owner`, in any case, replaced). */
