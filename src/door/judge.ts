@@ -46,6 +46,12 @@ export interface JudgeOptions {
   fixIn?: string;
   /** The socket profile's `door.projectProfiles`, read (project-profile.ts); absent: project profiles are not read. */
   projects?: ProjectProfiles;
+  /**
+   * The client is the host's own user (the CLI's private door: the user who runs sdocker, who
+   * has the engine anyway): other users' host paths, volumes and networks are not compared
+   * (SD-DOOR-006, routes/owners.ts). `sdocker serve` leaves it unset: its clients are tenants.
+   */
+  hostUser?: boolean;
 }
 
 const FIX_IN_PROJECT = 'add to the profile (sdocker.yaml):';

@@ -50,7 +50,7 @@ export async function startPrivateDoor(o: PrivateDoorOptions): Promise<PrivateDo
   const socket = join(dir, 'docker.sock');
   const client = new EngineClient(o.endpoint);
   const upstream = await upstreamFor(o.endpoint);
-  const judge = createJudge({ client, profile: o.profile, env: o.env, cwd: o.cwd, sockets: [socket], warn: o.warn, fixIn: 'the profile (sdocker.yaml)' });
+  const judge = createJudge({ client, profile: o.profile, env: o.env, cwd: o.cwd, sockets: [socket], warn: o.warn, fixIn: 'the profile (sdocker.yaml)', hostUser: true });
   const door = new Door({ routes: judge, upstream, log: () => undefined, warn: o.warn, peerCredentials: true });
   const server = createUnixDoorServer(door, { headersTimeoutMs: 60_000, checkIntervalMs: 5_000 });
   try {

@@ -163,6 +163,7 @@ export class Door {
       this.opts.warn(`judge ${route.name} failed on ${method} ${path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       return this.refuse(req, path, route.name, 500, `sdocker serve: the door could not judge ${method} ${path} (${(err as Error).message ?? err}); nothing was sent to the engine`, 'judge failed');
     }
+    if ((verdict.action === 'pass' || verdict.action === 'forward') && verdict.path !== undefined) req.url = pinnedUrl(req.url ?? '', apiVersion, verdict.path);
     switch (verdict.action) {
       case 'pass':
         this.line(req, path, { route: route.name, action: 'pass' });
@@ -254,6 +255,12 @@ export class Door {
         rawAnswer(socket, 500, 'Internal Server Error', 'sdocker serve: internal error; nothing was sent to the engine');
       });
   }
+}
+
+/** The client's target with the judge's path instead of its own: the version prefix kept, and the raw query unless the judge's path has its own. */
+export function pinnedUrl(url: string, apiVersion: string | undefined, path: string): string {
+  const q = url.indexOf('?');
+  return `${apiVersion !== undefined ? `/v${apiVersion}` : ''}${path}${q >= 0 && !path.includes('?') ? url.slice(q) : ''}`;
 }
 
 /**

@@ -38,10 +38,15 @@ export interface DoorRequest {
 
 /** What the judge decides; the server carries it out. */
 export type Verdict =
-  /** Forward unchanged (the body, if any, streamed through as received). */
-  | { action: 'pass' }
+  /**
+   * Forward unchanged (the body, if any, streamed through as received). `path`: the unversioned
+   * path to send instead of the client's (the version prefix is kept, and the query unless the
+   * path carries its own after a `?`): the judge
+   * pins a container it checked to its full id, so that the engine acts on the one judged.
+   */
+  | { action: 'pass'; path?: string }
   /** Forward with this JSON body instead of the client's (a hardened create, say). */
-  | { action: 'forward'; body: unknown }
+  | { action: 'forward'; body: unknown; path?: string }
   /** Answer as the engine answers errors: HTTP status and `{"message": ...}`. */
   | { action: 'refuse'; status: number; message: string; rules?: string[] }
   /** The judge did the work itself (create, verify after create, record): send this answer. */

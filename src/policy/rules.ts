@@ -354,6 +354,11 @@ export const RULES = {
     why: 'macvlan, ipvlan and plugin network drivers put containers on the host\'s own networks, outside the engine\'s bridge and its rules',
     allow: single('privileged'),
   },
+  'SD-DOOR-006': {
+    id: 'SD-DOOR-006', guideline: 15, title: 'host paths, volumes and networks of other users', flag: 'HostConfig.Binds',
+    why: 'the engine mounts a bind source with root\'s rights: through the door a client would read files behind directories closed to it, or act on them as another host uid or group; a host path must exist and be readable by the client\'s own uid, and the container using it run as the client\'s uid or 65534; a named volume or a network (and a container connected to one) must have been made through the door for the same client',
+    allow: single('privileged'),
+  },
   'SD-PLUGIN-001': {
     id: 'SD-PLUGIN-001', guideline: 5, title: 'plugin privileges', flag: 'plugin privilege',
     why: 'a plugin runs as root on the host, with docker\'s default capabilities, no seccomp and no user namespace; each privilege it declares (host network or namespaces, a host path mounted read-write, a device, a capability) is granted to that root process',

@@ -16,6 +16,8 @@ import { judgeExecBody } from '../../src/door/routes/exec.js';
 import { judgeNetworkCreate, refuseSwarm } from '../../src/door/routes/misc.js';
 import { judgePluginInstall } from '../../src/door/routes/plugins.js';
 import { distrustFor } from '../../src/door/routes/owned.js';
+import { pinContainerPath, pinned } from '../../src/door/routes/pin.js';
+import { pinnedUrl } from '../../src/door/server.js';
 import { hasBody } from '../../src/door/routes/start.js';
 import type { JoinedContainer } from '../../src/policy/types.js';
 import { judgeUpdateRequest, updateArgs } from '../../src/door/routes/update.js';
@@ -41,7 +43,7 @@ describe('routeFor', () => {
     ['GET', '/containers/abc/logs', 'container.logs'],
     ['POST', '/containers/abc/wait', 'container.wait'], ['DELETE', '/containers/abc', 'container.delete'],
     ['GET', '/images/library/busybox:1.36/json', 'image.inspect'], ['POST', '/images/localhost:5000/a/b/tag', 'image.tag'],
-    ['DELETE', '/images/reg.io/x/y:z', 'image.delete'], ['POST', '/exec/e1/start', 'exec.start'], ['GET', '/events', 'system.events'],
+    ['DELETE', '/images/reg.io/x/y:z', 'image.delete'], ['GET', '/events', 'system.events'],
   ])('%s %s passes (%s)', async (method, path, name) => {
     const m = judge.routeFor(method, path);
     expect(m?.route.name).toBe(name);
@@ -56,7 +58,9 @@ describe('routeFor', () => {
     ['POST', '/plugins/vieux/sshfs:latest/enable', 'plugin.enable', 'stream'], ['POST', '/services/create', 'service.create', 'json'],
     ['POST', '/containers/abc/attach', 'container.attach', 'stream'], ['GET', '/containers/abc/attach/ws', 'container.attach.ws', 'stream'],
     ['HEAD', '/containers/abc/archive', 'container.archive.get', 'stream'], ['PUT', '/containers/abc/archive', 'container.archive.put', 'stream'],
-    ['GET', '/containers/abc/export', 'container.export', 'stream'],
+    ['GET', '/containers/abc/export', 'container.export', 'stream'], ['POST', '/exec/e1/start', 'exec.start', 'stream'],
+    ['POST', '/containers/abc/rename', 'container.rename', 'stream'], ['POST', '/commit', 'image.commit', 'stream'],
+    ['POST', '/networks/n1/connect', 'network.connect', 'json'], ['POST', '/networks/n1/disconnect', 'network.disconnect', 'json'],
   ])('%s %s is judged (%s, body %s)', (method, path, name, body) => {
     const m = judge.routeFor(method, path);
     expect(m?.route.name).toBe(name);
@@ -271,5 +275,25 @@ describe('the CLI through the door: which commands', () => {
     const e = doorEnv({ DOCKER_HOST: 'tcp://x:2376', DOCKER_CONTEXT: 'remote', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/c', HOME: '/h' }, 'unix:///d.sock');
     expect(e).toEqual({ DOCKER_HOST: 'unix:///d.sock', HOME: '/h' });
     expect(doorGlobals({ host: 'tcp://x', context: 'c', tlsVerify: true, debug: true, configDir: '/cfg', logLevel: 'warn' })).toEqual(['--config=/cfg', '--debug', '--log-level=warn']);
+  });
+});
+
+describe('pinning the container judged (routes/pin.ts, server pinnedUrl)', () => {
+  it('replaces the client\'s reference by the full id, keeping the rest of the path', () => {
+    const id = 'a'.repeat(64);
+    expect(pinContainerPath('/containers/web/archive', id)).toBe(`/containers/${id}/archive`);
+    expect(pinContainerPath('/containers/ab12/attach/ws', id)).toBe(`/containers/${id}/attach/ws`);
+  });
+  it('pins only verdicts that forward', () => {
+    expect(pinned({ action: 'pass' }, '/containers/x/start')).toEqual({ action: 'pass', path: '/containers/x/start' });
+    expect(pinned({ action: 'forward', body: {} }, '/p')).toEqual({ action: 'forward', body: {}, path: '/p' });
+    const refuse: Verdict = { action: 'refuse', status: 403, message: 'no' };
+    expect(pinned(refuse, '/p')).toBe(refuse);
+    expect(pinned({ action: 'pass' }, undefined)).toEqual({ action: 'pass' });
+  });
+  it('keeps the version prefix, and the raw query unless the judge gives its own', () => {
+    expect(pinnedUrl('/v1.41/containers/web/archive?path=%2Fetc', '1.41', '/containers/ID/archive')).toBe('/v1.41/containers/ID/archive?path=%2Fetc');
+    expect(pinnedUrl('/containers/web/start', undefined, '/containers/ID/start')).toBe('/containers/ID/start');
+    expect(pinnedUrl('/v1.41/commit?container=web&repo=x', '1.41', '/commit?container=ID&repo=x')).toBe('/v1.41/commit?container=ID&repo=x');
   });
 });

@@ -12,7 +12,11 @@ import type { EffectiveProfile } from '../../policy/types.js';
 import type { JudgeOptions } from '../judge.js';
 import type { DoorRequest, Verdict } from '../types.js';
 import { canonicalKeys, caseDuplicates, isObject, unknownFields } from './body.js';
-import { refuseUntrusted } from './owned.js';
+import { containerHostPaths, hostPathVerdict } from './create.js';
+import { foreignUser } from './host-paths.js';
+import { ownedContainer } from './owned.js';
+import { ownerPeer } from './owners.js';
+import { pinContainerPath, pinned } from './pin.js';
 import { cannotJudge, forwardJudged, verdictOf } from './verdict.js';
 
 export const EXEC_FIELDS: ReadonlySet<string> = new Set([
@@ -54,8 +58,21 @@ export async function judgeExecRequest(req: DoorRequest, container: string, opts
   const p = opts.profile;
   const body = judgeExecBody(req.body, container, p, false, opts.warn);
   if (body.action === 'refuse' && body.status === 400) return body;
-  const untrusted = await refuseUntrusted(opts, container, req.peer, 'exec', req.client);
-  if (untrusted) return untrusted;
+  const owned = await ownedContainer(opts, container, req.peer, 'exec', req.client);
+  if ('verdict' in owned) return owned.verdict;
+  // In a container with host paths, an exec's own User would act on them as another host user
+  // (`-u 1001`, or `-u 1001` with gid 0): only the client's uid:gid or 65534 (SD-DOOR-006).
+  const peer = ownerPeer(opts, req.peer);
+  const user = isObject(req.body) ? canonicalKeys(req.body, EXEC_FIELDS).User : undefined;
+  if (peer && owned.id !== undefined && typeof user === 'string' && user !== '') {
+    const { paths } = await containerHostPaths(opts, owned.id);
+    const why = paths.length > 0 ? foreignUser(user, [], peer) : undefined;
+    if (why) {
+      const v = hostPathVerdict(opts, [`exec: ${why}, with host paths ${paths.join(', ')}`]);
+      if (v.action === 'refuse') return v;
+    }
+  }
   const remap = !p.unconfined && execNeedsUsernsFact(p) ? engineFactsFrom(await opts.client.json<EngineInfo>('GET', '/info')).usernsRemap : false;
-  return judgeExecBody(req.body, container, p, remap, opts.warn);
+  // The exec is created in the container judged, by its full id (pin.ts).
+  return pinned(judgeExecBody(req.body, container, p, remap, opts.warn), owned.id === undefined ? undefined : pinContainerPath(req.path, owned.id));
 }

@@ -11,8 +11,12 @@ import { judgeExecRequest } from './exec.js';
 import { judgeNetworkCreate, refuseSwarm } from './misc.js';
 import { judgePluginEnable, judgePluginInstall, judgePluginSet } from './plugins.js';
 import { judgeServiceRequest } from './services.js';
-import { refuseUntrusted } from './owned.js';
 import { optsForContainer } from './scoped.js';
+import { judgeCopy } from './copy.js';
+import { judgeCommit, judgeExecStart } from './foreign.js';
+import { ownedContainer } from './owned.js';
+import { judgeNetworkJoin, ownerPeer, withOwner } from './owners.js';
+import { containerIdOf, pinContainerPath, pinned } from './pin.js';
 import { judgeStartRequest } from './start.js';
 import { judgeUpdateRequest } from './update.js';
 import { judgeVolumeCreateRequest } from './volume.js';
@@ -28,27 +32,52 @@ function route(method: string, path: string, name: string, body: Route['body'], 
 
 export function judgedRoutes(opts: JudgeOptions): Route[] {
   const p = opts.profile;
-  // On an existing container: judged under the profile it was made under (a project's: scoped.ts).
-  const scoped = (j: (req: DoorRequest, m: RegExpMatchArray, o: JudgeOptions) => Promise<Verdict>): Judgement => async (req, m) => {
-    const s = await optsForContainer(opts, m[1]!, req.peer);
-    return 'verdict' in s ? s.verdict : j(req, m, s.opts);
+  // On an existing container: the client's name resolved once to the full id (pin.ts), judged
+  // under the profile that container was made under (a project's: scoped.ts), forwarded by that id.
+  const scoped = (j: (req: DoorRequest, ref: string, o: JudgeOptions) => Promise<Verdict>): Judgement => async (req, m) => {
+    if (!opts.projects || p.unconfined) return j(req, m[1]!, opts);
+    const r = await containerIdOf(opts.client, m[1]!);
+    if ('verdict' in r) return r.verdict;
+    const s = await optsForContainer(opts, r.id, req.peer);
+    return 'verdict' in s ? s.verdict : j(req, r.id, s.opts);
   };
-  const trusted = (what: string): Judgement => scoped(async (req, m, o) => (await refuseUntrusted(o, m[1]!, req.peer, what, req.client)) ?? { action: 'pass' });
+  const owned = (what: string, then: (req: DoorRequest, id: string | undefined, o: JudgeOptions) => Verdict | Promise<Verdict>): Judgement =>
+    scoped(async (req, ref, o) => {
+      const x = await ownedContainer(o, ref, req.peer, what, req.client);
+      if ('verdict' in x) return x.verdict;
+      return pinned(await then(req, x.id, o), x.id === undefined ? undefined : pinContainerPath(req.path, x.id));
+    });
+  const copy: Judgement = owned('docker cp', (req, id, o) => (id === undefined ? { action: 'pass' } : judgeCopy(o, id, req.peer)));
+  const trusted = (what: string): Judgement => owned(what, () => ({ action: 'pass' }));
   return [
     route('POST', '/containers/create', 'container.create', 'json', createRoute(opts)),
-    route('POST', `/containers/${ID}/start`, 'container.start', 'stream', scoped((req, m, o) => judgeStartRequest(req, m[1]!, 'start', o))),
-    route('POST', `/containers/${ID}/restart`, 'container.restart', 'stream', scoped((req, m, o) => judgeStartRequest(req, m[1]!, 'restart', o))),
-    route('POST', `/containers/${ID}/exec`, 'container.exec', 'json', scoped((req, m, o) => judgeExecRequest(req, m[1]!, o))),
-    route('POST', `/containers/${ID}/update`, 'container.update', 'json', scoped(async (req, m, o) => (await refuseUntrusted(o, m[1]!, req.peer, 'update', req.client)) ?? judgeUpdateRequest(req, o.profile, o.warn))),
+    route('POST', `/containers/${ID}/start`, 'container.start', 'stream', scoped((req, ref, o) => judgeStartRequest(req, ref, 'start', o))),
+    route('POST', `/containers/${ID}/restart`, 'container.restart', 'stream', scoped((req, ref, o) => judgeStartRequest(req, ref, 'restart', o))),
+    route('POST', `/containers/${ID}/exec`, 'container.exec', 'json', scoped((req, ref, o) => judgeExecRequest(req, ref, o))),
+    route('POST', `/containers/${ID}/update`, 'container.update', 'json', owned('update', (req, _id, o) => judgeUpdateRequest(req, o.profile, o.warn))),
+    // A name given to another's container would redirect what the client's later requests name.
+    route('POST', `/containers/${ID}/rename`, 'container.rename', 'stream', trusted('rename')),
+    // Exec instances are global: one root created (in its own container) is not the client's to start.
+    route('POST', `/exec/${ID}/start`, 'exec.start', 'stream', (req, m) => judgeExecStart(opts, m[1]!, req.peer)),
+    // A commit copies a container's files into an image the client can run or save: only its own.
+    route('POST', '/commit', 'image.commit', 'stream', (req) => judgeCommit(opts, req)),
     // Acting inside an existing container: only one the policy made for this client (owned.ts).
     route('POST', `/containers/${ID}/attach`, 'container.attach', 'stream', trusted('attach')),
     route('GET', `/containers/${ID}/attach/ws`, 'container.attach.ws', 'stream', trusted('attach')),
-    route('GET', `/containers/${ID}/archive`, 'container.archive.get', 'stream', trusted('docker cp')),
-    route('PUT', `/containers/${ID}/archive`, 'container.archive.put', 'stream', trusted('docker cp')),
+    route('GET', `/containers/${ID}/archive`, 'container.archive.get', 'stream', copy),
+    route('PUT', `/containers/${ID}/archive`, 'container.archive.put', 'stream', copy),
     route('GET', `/containers/${ID}/export`, 'container.export', 'stream', trusted('export')),
     route('POST', '/build', 'image.build', 'stream', async (req) => judgeBuildRequest(req, p, opts.warn)),
     route('POST', '/volumes/create', 'volume.create', 'json', (req) => judgeVolumeCreateRequest(req, opts)),
-    route('POST', '/networks/create', 'network.create', 'json', async (req) => judgeNetworkCreate(req, p)),
+    route('POST', '/networks/create', 'network.create', 'json', async (req) => {
+      const v = judgeNetworkCreate(req, p);
+      const peer = ownerPeer(opts, req.peer);
+      // A network made for this client is labelled its own (owners.ts): others cannot join it, nor it theirs.
+      // CheckDuplicate: a second network under the name of root's would make root's own requests ambiguous.
+      return v.action === 'pass' && peer ? { action: 'forward', body: { ...(req.body as object), CheckDuplicate: true, Labels: withOwner((req.body as { Labels?: unknown }).Labels, peer.uid) } } : v;
+    }),
+    route('POST', `/networks/${ID}/connect`, 'network.connect', 'json', (req, m) => judgeNetworkJoin(opts, req, m[1]!, 'connect')),
+    route('POST', `/networks/${ID}/disconnect`, 'network.disconnect', 'json', (req, m) => judgeNetworkJoin(opts, req, m[1]!, 'disconnect')),
     // BuildKit's session for a build judged at POST /build (files and credentials from the client)
     route('POST', '/session', 'build.session', 'stream', async () => ({ action: 'pass' })),
     route('POST', '/plugins/pull', 'plugin.pull', 'json', async (req) => judgePluginInstall(req, p, opts.warn)),

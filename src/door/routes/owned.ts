@@ -21,6 +21,7 @@ import { LABEL_CLIENT, LABEL_OWNER } from '../../policy/own-labels.js';
 import type { JoinedContainer } from '../../policy/types.js';
 import type { JudgeOptions } from '../judge.js';
 import type { Peer, TlsClient, Verdict } from '../types.js';
+import { containerIdOf } from './pin.js';
 import { judgeOne, verdictOf } from './verdict.js';
 
 const ANY_OWNER = -1;
@@ -51,4 +52,17 @@ export async function refuseUntrusted(opts: JudgeOptions, id: string, peer: Peer
   });
   const v = verdictOf(j.violations, undefined, p, what, opts.warn);
   return v.action === 'pass' ? undefined : v;
+}
+
+/**
+ * The container `ref` names, resolved once to its full id (pin.ts), when the client may act in it;
+ * otherwise the refusal (or the engine's answer: no such container). At level privileged nothing
+ * is judged and nothing resolved (`id` undefined: forward the client's path as it is).
+ */
+export async function ownedContainer(opts: JudgeOptions, ref: string, peer: Peer | undefined, what: string, client?: TlsClient): Promise<{ id: string | undefined } | { verdict: Verdict }> {
+  if (opts.profile.unconfined) return { id: undefined };
+  const r = await containerIdOf(opts.client, ref);
+  if ('verdict' in r) return r;
+  const refused = await refuseUntrusted(opts, r.id, peer, what, client);
+  return refused ? { verdict: refused } : r;
 }

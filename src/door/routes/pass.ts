@@ -28,7 +28,7 @@ export const PASS_ROUTES: readonly Route[] = [
   pass('GET', '/events', 'system.events'),
   pass('GET', '/system/df', 'system.df'),
   pass('POST', '/auth', 'system.auth'),
-  // containers: reads, logs, lifecycle (exec, attach, cp, export, start are judged: routes/owned.ts)
+  // containers: reads, logs, lifecycle (exec, attach, cp, export, start, rename are judged: routes/owned.ts)
   pass('GET', '/containers/json', 'container.list'),
   pass('GET', '/containers/{id}/json', 'container.inspect'),
   pass('GET', '/containers/{id}/top', 'container.top'),
@@ -41,21 +41,18 @@ export const PASS_ROUTES: readonly Route[] = [
   pass('POST', '/containers/{id}/stop', 'container.stop'),
   pass('POST', '/containers/{id}/pause', 'container.pause'),
   pass('POST', '/containers/{id}/unpause', 'container.unpause'),
-  pass('POST', '/containers/{id}/rename', 'container.rename'),
   pass('DELETE', '/containers/{id}', 'container.delete'),
   pass('POST', '/containers/prune', 'container.prune'),
-  // exec instances: made by the judged exec create
-  pass('POST', '/exec/{id}/start', 'exec.start'),
+  // exec instances: made by the judged exec create (start is judged: judged.ts)
   pass('POST', '/exec/{id}/resize', 'exec.resize'),
   pass('GET', '/exec/{id}/json', 'exec.inspect'),
-  // images: the policy judges an image when a container is created from it
+  // images: the policy judges an image when a container is created from it (commit is judged)
   pass('GET', '/images/json', 'image.list'),
   pass('GET', '/images/search', 'image.search'),
   pass('GET', '/images/get', 'image.get'),
   pass('POST', '/images/create', 'image.create'),
   pass('POST', '/images/load', 'image.load'),
   pass('POST', '/images/prune', 'image.prune'),
-  pass('POST', '/commit', 'image.commit'),
   pass('GET', '/images/{name}/json', 'image.inspect'),
   pass('GET', '/images/{name}/history', 'image.history'),
   pass('GET', '/images/{name}/get', 'image.get.one'),
@@ -66,11 +63,9 @@ export const PASS_ROUTES: readonly Route[] = [
   // builds: the classic build is judged (judged.ts); these only read or clean the cache
   pass('POST', '/build/prune', 'build.prune'),
   pass('POST', '/build/cancel', 'build.cancel'),
-  // networks: connect/disconnect (the engine refuses connecting the host network itself)
+  // networks: reads and removal (create, connect and disconnect are judged: routes/owners.ts)
   pass('GET', '/networks', 'network.list'),
   pass('GET', '/networks/{id}', 'network.inspect'),
-  pass('POST', '/networks/{id}/connect', 'network.connect'),
-  pass('POST', '/networks/{id}/disconnect', 'network.disconnect'),
   pass('POST', '/networks/prune', 'network.prune'),
   pass('DELETE', '/networks/{id}', 'network.delete'),
   // volumes: reads and removal (create is judged)

@@ -13,7 +13,8 @@ import { bindRefusal, recheckContainer } from '../../pipeline/bind-guard.js';
 import type { PolicyError } from '../../errors.js';
 import type { JudgeOptions } from '../judge.js';
 import type { DoorRequest, Verdict } from '../types.js';
-import { refuseUntrusted } from './owned.js';
+import { ownedContainer } from './owned.js';
+import { pinContainerPath, pinned } from './pin.js';
 import { judgeOne, refusal, verdictOf } from './verdict.js';
 
 /** Whether the request carries a body (a start body is an old API's HostConfig). */
@@ -30,13 +31,16 @@ export async function judgeStartRequest(req: DoorRequest, id: string, command: '
     const j = judgeOne(profile, 'SD-DOOR-004', undefined, { flag: `POST /containers/{id}/${command}`, subject: 'a request body (HostConfig at start)', field: 'HostConfig', allowWith: [] });
     return verdictOf(j.violations, undefined, profile, command);
   }
-  const untrusted = await refuseUntrusted(opts, id, req.peer, command, req.client);
-  if (untrusted) return untrusted;
-  const problems = await recheckContainer(httpApi(opts.client), id);
-  if (problems === undefined) return { action: 'pass' }; // no such container: the engine says so itself
+  const owned = await ownedContainer(opts, id, req.peer, command, req.client);
+  if ('verdict' in owned) return owned.verdict;
+  const full = owned.id ?? id;
+  const problems = await recheckContainer(httpApi(opts.client), full);
+  // The container judged is the one started: by its full id (pin.ts).
+  const path = owned.id === undefined ? undefined : pinContainerPath(req.path, owned.id);
+  if (problems === undefined) return pinned({ action: 'pass' }, path); // gone meanwhile: the engine says so itself
   if (problems.length > 0) {
     const err: PolicyError = bindRefusal(problems, `container ${id} was not ${command}ed`);
     return refusal(err.message, ['SD-MNT-007']);
   }
-  return { action: 'pass' };
+  return pinned({ action: 'pass' }, path);
 }

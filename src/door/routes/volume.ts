@@ -13,6 +13,7 @@ import type { DoorRequest, Verdict } from '../types.js';
 import { canonicalKeys, caseDuplicates, isObject, unknownFields } from './body.js';
 import { cannotJudge, verdictOf } from './verdict.js';
 import { socketsOf } from './sockets.js';
+import { ownerPeer, withOwner } from './owners.js';
 
 export const VOLUME_FIELDS: ReadonlySet<string> = new Set(['Name', 'Driver', 'DriverOpts', 'Labels']);
 
@@ -49,5 +50,10 @@ export async function judgeVolumeCreateRequest(req: DoorRequest, opts: JudgeOpti
   const spec = volumeSpecOf(req.body);
   const needs = !opts.profile.unconfined && typeof spec !== 'string' && volumeNeedsJudging(spec);
   const engine = needs ? engineFactsFrom(await opts.client.json<EngineInfo>('GET', '/info'), socketsOf(opts)) : undefined;
-  return judgeVolumeBody(req.body, opts.profile, engine, opts.cwd, opts.warn);
+  const v = judgeVolumeBody(req.body, opts.profile, engine, opts.cwd, opts.warn);
+  const peer = ownerPeer(opts, req.peer);
+  // A volume made for this client is labelled its own (owners.ts): only its containers mount it.
+  if (v.action !== 'pass' || !peer || !isObject(req.body)) return v;
+  const body = canonicalKeys(req.body, VOLUME_FIELDS);
+  return { action: 'forward', body: { ...body, Labels: withOwner(body.Labels, peer.uid) } };
 }
