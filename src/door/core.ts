@@ -14,8 +14,7 @@
  * record gets the decision with the client's uid and pid.
  */
 import { PassThrough } from 'node:stream';
-import type { EngineClient } from '../engine/client.js';
-import { httpApi } from '../engine/http-api.js';
+import type { EngineApi } from '../engine/api.js';
 import type { CreateBody } from '../api/types.js';
 import { EngineError, PolicyError } from '../errors.js';
 import type { RunRequest } from '../flags/request.js';
@@ -31,7 +30,8 @@ import type { Peer, Verdict } from './types.js';
 
 /** What a create through the door needs from the door. */
 export interface CoreContext {
-  client: EngineClient;
+  /** The engine (node:http on the door's client; the unit tests' in-memory fake). */
+  api: EngineApi;
   profile: EffectiveProfile;
   env: Record<string, string | undefined>;
   cwd: string;
@@ -131,7 +131,7 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
     profile = { ...profile, seccompChecks: gatherSeccompChecks(req, profile, io) };
   }
   const steps = doorPolicy(ctx);
-  const api = httpApi(ctx.client);
+  const api = ctx.api;
   try {
     // Image trust (allowlist, digests, sdocker.lock, content trust) on the reference, as for the CLI.
     const trust = trustBeforePull(req, profile, io, steps);

@@ -6,6 +6,7 @@
 import type { JudgeOptions } from '../judge.js';
 import { createThroughPolicy } from '../core.js';
 import { doorMemory } from '../memory.js';
+import { httpApi } from '../../engine/http-api.js';
 import type { DoorRequest, Verdict } from '../types.js';
 import { canonicalCreateBody } from './create-fields.js';
 import { socketsOf } from './sockets.js';
@@ -21,10 +22,11 @@ export function readCreateBody(raw: unknown): { body: import('../../api/types.js
 export function createRoute(opts: JudgeOptions) {
   // The engine's answers remembered across this door's creates (../memory.ts).
   const memory = doorMemory();
+  const api = httpApi(opts.client);
   return async (req: DoorRequest): Promise<Verdict> => {
     const read = readCreateBody(req.body);
     if ('verdict' in read) return read.verdict;
-    const ctx: Parameters<typeof createThroughPolicy>[2] = { client: opts.client, profile: opts.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts), memory };
+    const ctx: Parameters<typeof createThroughPolicy>[2] = { api, profile: opts.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts), memory };
     if (req.peer) ctx.peer = req.peer;
     if (opts.warn) ctx.warn = opts.warn;
     return createThroughPolicy(read.body, req.query, ctx);
