@@ -25,7 +25,9 @@ import { requestFromBody } from '../pipeline/request.js';
 import { runPipeline, type PolicyModule } from '../pipeline/run.js';
 import * as policy from '../pipeline/run-policy.js';
 import { trustBeforePull } from '../pipeline/run-trust.js';
+import type { EngineWatch } from './engine-watch.js';
 import type { DoorMemory } from './memory.js';
+import { requestFacts } from './request-facts.js';
 import type { Peer, Verdict } from './types.js';
 
 /** What a create through the door needs from the door. */
@@ -40,6 +42,8 @@ export interface CoreContext {
   warn?: (text: string) => void;
   /** The door's remembered engine answers (memory.ts), kept across requests; none: always wait for the engine's. */
   memory?: DoorMemory | undefined;
+  /** The engine's event stream, on which a remembered GET /info stands (engine-watch.ts); none: /info is asked for every create. */
+  watch?: EngineWatch | undefined;
 }
 
 /**
@@ -135,7 +139,8 @@ export async function createThroughPolicy(body: CreateBody, query: URLSearchPara
   try {
     // Image trust (allowlist, digests, sdocker.lock, content trust) on the reference, as for the CLI.
     const trust = trustBeforePull(req, profile, io, steps);
-    const result = await runPipeline(api, req, profile, { io, policy: steps, memory: ctx.memory, trust, createOnly: true, diagnose: false });
+    const remembered = ctx.memory ? requestFacts(api, req.image, ctx.memory, ctx.watch) : undefined;
+    const result = await runPipeline(api, req, profile, { io, policy: steps, trust, createOnly: true, diagnose: false, ...remembered });
     if (result.refused) {
       const outcome = result.outcome!;
       return { action: 'refuse', status: 403, message: `sdocker: ${explainText(req, profile, outcome).trimEnd()}`, rules: [...new Set(outcome.violations.map((v) => v.rule))] };

@@ -1,16 +1,20 @@
 /**
  * The door's create (src/door/core.ts: THE run pipeline in create-only mode) with the engine's
- * answers remembered across requests (src/door/memory.ts), on the in-memory engine: a remembered
- * answer lets the door decide at once, and never decides what is made: a stale one (the tag moved
- * to another image, the daemon restarted with another configuration) sends the request to a
- * second attempt on the engine's own answers, the container made on the stale ones removed.
+ * answers remembered across requests (src/door/memory.ts, request-facts.ts), on the in-memory
+ * engine with an event stream the test writes (src/door/engine-watch.ts): a remembered answer
+ * lets the door decide at once (and not ask GET /info at all), and never decides what is made: a
+ * stale one (the tag moved to another image, the daemon reconfigured, the stream broken) sends the
+ * request to a second attempt on the engine's own answers, the container made on the stale ones
+ * removed before the client sees it.
  */
+import { PassThrough } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineInfo } from '../../src/api/types.js';
 import { createThroughPolicy, loadDoorProfile, type CoreContext } from '../../src/door/core.js';
+import { EngineWatch } from '../../src/door/engine-watch.js';
 import { doorMemory, type DoorMemory } from '../../src/door/memory.js';
 import type { Verdict } from '../../src/door/types.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
@@ -24,17 +28,39 @@ let dir: string;
 let engine: FakeEngine;
 let memory: DoorMemory;
 let ctx: CoreContext;
+let events: PassThrough;
+let watch: EngineWatch;
+/** Whether the fake engine reports its creates on the event stream (as dockerd does). */
+let reportCreates = true;
+
+const emit = (e: Record<string, unknown>) => events.write(`${JSON.stringify(e)}\n`);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sdocker-door-memory-'));
   const env = { HOME: dir, SDOCKER_STATE_DIR: join(dir, 'state'), PATH: '/usr/bin:/bin' };
   engine = new FakeEngine();
   engine.addImage({ tags: ['app:1'], config: { User: 'app' }, files: FILES });
+  const create = engine.containers.create.bind(engine.containers);
+  reportCreates = true;
+  engine.containers.create = async (body, opts) => {
+    const made = await create(body, opts);
+    if (reportCreates) emit({ Type: 'container', Action: 'create', Actor: { ID: made.Id } });
+    return made;
+  };
   memory = doorMemory();
-  ctx = { api: engine, profile: await loadDoorProfile({ env, cwd: dir }), env, cwd: dir, sockets: ['/run/door-test.sock'], peer, memory };
+  events = new PassThrough();
+  watch = new EngineWatch(async () => {
+    const s = new PassThrough();
+    events = s;
+    return s;
+  }, 5);
+  watch.start();
+  await until(() => watch.connected);
+  ctx = { api: engine, profile: await loadDoorProfile({ env, cwd: dir }), env, cwd: dir, sockets: ['/run/door-test.sock'], peer, memory, watch };
 });
 
 afterEach(() => {
+  watch.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -71,24 +97,35 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 describe("the door's create through the run pipeline, with remembered engine answers", () => {
-  it("the first create decides on the engine's answers and remembers them; the next is created before GET /info answers, then verified on it", async () => {
+  it("the first create asks the engine and remembers its answers; the next is decided on them and asks no GET /info at all", async () => {
     idOf(await create());
-    expect(memory.facts()?.NCPU).toBe(2);
+    expect(count('info')).toBe(1);
+    expect(memory.info()?.value.NCPU).toBe(2);
     expect(memory.image('app:1')?.Config?.User).toBe('app');
     engine.calls.length = 0;
-    const held = holdInfo();
-    const pending = create();
-    // Decided on the memory: the container is made while the engine's /info is still unanswered ...
-    await until(() => count('containers.create app:1') === 1);
-    held.release();
-    // ... and the answer waits for the engine's /info (the verification), which agrees: no second container.
-    const id = idOf(await pending);
-    expect(count('info')).toBe(1);
+    const id = idOf(await create());
+    expect(count('info')).toBe(0);
+    // The image is asked for all the same (cheap), and agrees: one container.
+    expect(count('images.inspect app:1')).toBe(1);
     expect(lifecycle()).toEqual(['containers.create']);
     const made = await engine.containers.inspect(id);
     expect(made?.Config?.User).toBe('1000:1000');
     expect(made?.State?.Status).toBe('created');
     expect(records().at(-1)).toMatchObject({ event: 'create', containerId: id, peer });
+  });
+
+  it('without the event stream, GET /info is asked for, and waited for, on every create', async () => {
+    ctx = { ...ctx, watch: undefined };
+    idOf(await create());
+    engine.calls.length = 0;
+    const held = holdInfo();
+    const pending = create();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(count('containers.create app:1')).toBe(0);
+    held.release();
+    idOf(await pending);
+    expect(count('info')).toBe(1);
+    expect(lifecycle()).toEqual(['containers.create']);
   });
 
   it('the tag moved to an image that runs as root: the container made on the remembered image is removed, and the create decided again on the new one', async () => {
@@ -111,17 +148,61 @@ describe("the door's create through the run pipeline, with remembered engine ans
     expect(records().map((r) => r.event)).toEqual(['create', 'create']);
   });
 
-  it('the daemon restarted with another configuration: the create made on the remembered /info is removed, and decided again on the new one', async () => {
+  it('the daemon reloaded its configuration (a daemon event): the remembered /info is not used, the next create asks for it', async () => {
     const first = await engine.containers.inspect(idOf(await create()));
     // The engine's default log driver now sends logs off the host: the policy's log options differ.
     engine.engineInfo = { ...engine.engineInfo, LoggingDriver: 'gelf' } as EngineInfo;
+    emit({ Type: 'daemon', Action: 'reload', Actor: { ID: 'daemon' } });
+    await until(() => !watch.holds(memory.info()!.epoch));
     engine.calls.length = 0;
+    const id = idOf(await create());
+    expect(count('info')).toBe(1);
+    expect(lifecycle()).toEqual(['containers.create']);
+    const made = await engine.containers.inspect(id);
+    expect(made?.HostConfig.LogConfig).not.toEqual(first?.HostConfig.LogConfig);
+    expect(memory.info()?.value.LoggingDriver).toBe('gelf');
+  });
+
+  it('a reload that lands between the decision and the create: seen before the create\'s event, the container is removed and made again on a fresh /info', async () => {
+    const first = await engine.containers.inspect(idOf(await create()));
+    engine.calls.length = 0;
+    // The reload comes after the door decided on its memory, before the engine made the container.
+    const create0 = engine.containers.create;
+    engine.containers.create = async (body, opts) => {
+      if (engine.engineInfo.LoggingDriver !== 'gelf') {
+        engine.engineInfo = { ...engine.engineInfo, LoggingDriver: 'gelf' } as EngineInfo;
+        emit({ Type: 'daemon', Action: 'reload', Actor: { ID: 'daemon' } });
+      }
+      return create0(body, opts);
+    };
     const id = idOf(await create());
     expect(lifecycle()).toEqual(['containers.create', 'containers.remove', 'containers.create']);
     const made = await engine.containers.inspect(id);
     expect(made?.HostConfig.LogConfig).not.toEqual(first?.HostConfig.LogConfig);
-    expect(memory.facts()?.LoggingDriver).toBe('gelf');
     expect(engine.containerIds().sort()).toEqual([first!.Id, id].sort());
+  });
+
+  it('the event stream broke (the daemon restarting): nothing remembered is used until a /info asked on the new stream', async () => {
+    idOf(await create());
+    events.end();
+    await until(() => !watch.connected);
+    engine.calls.length = 0;
+    idOf(await create());
+    expect(count('info')).toBe(1);
+    await until(() => watch.connected);
+    idOf(await create());
+    engine.calls.length = 0;
+    idOf(await create());
+    expect(count('info')).toBe(0);
+  });
+
+  it("a create whose event never arrives is not confirmed: removed, and made again on a fresh /info", { timeout: 10_000 }, async () => {
+    idOf(await create());
+    reportCreates = false;
+    engine.calls.length = 0;
+    idOf(await create());
+    expect(lifecycle()).toEqual(['containers.create', 'containers.remove', 'containers.create']);
+    expect(count('info')).toBe(1);
   });
 
   it('a refusal is never made on remembered answers: an image remembered with a USER nobody can resolve is asked again, and created', async () => {
@@ -152,9 +233,9 @@ describe("the door's create through the run pipeline, with remembered engine ans
 
   it('the engine out of reach: the request fails and the memory is forgotten', async () => {
     idOf(await create());
-    engine.info = () => Promise.reject(new Error('connect ECONNREFUSED /var/run/docker.sock'));
+    engine.images.inspect = () => Promise.reject(new Error('connect ECONNREFUSED /var/run/docker.sock'));
     await expect(create()).rejects.toThrow(/ECONNREFUSED/);
-    expect(memory.facts()).toBeUndefined();
+    expect(memory.info()).toBeUndefined();
     expect(memory.image('app:1')).toBeUndefined();
   });
 });
@@ -164,13 +245,13 @@ describe('doorMemory', () => {
 
   it("another engine (a new daemon ID) forgets the images remembered from the previous one", () => {
     const m = doorMemory();
-    m.rememberFacts(info('A'));
+    m.rememberInfo(info('A'), 1);
     m.rememberImage('app:1', { Id: 'sha256:1' });
-    m.rememberFacts(info('A'));
+    m.rememberInfo(info('A'), 2);
     expect(m.image('app:1')?.Id).toBe('sha256:1');
-    m.rememberFacts(info('B'));
+    m.rememberInfo(info('B'), 3);
     expect(m.image('app:1')).toBeUndefined();
-    expect((m.facts() as { ID?: string }).ID).toBe('B');
+    expect(m.info()).toMatchObject({ epoch: 3, value: { ID: 'B' } });
   });
 
   it('keeps copies (a caller changing its object changes nothing remembered) and at most 256 references', () => {
@@ -184,5 +265,33 @@ describe('doorMemory', () => {
     expect(m.image('i:299')?.Id).toBe('sha256:299');
     expect(m.image('i:43')).toBeUndefined();
     expect(m.image('i:44')?.Id).toBe('sha256:44');
+  });
+});
+
+describe('EngineWatch', () => {
+  it('confirms a create seen before or after it is asked for, not one after a daemon event or a break', async () => {
+    emit({ Type: 'container', Action: 'create', Actor: { ID: 'a' } });
+    await new Promise((r) => setTimeout(r, 5));
+    const e = watch.epoch;
+    expect(await watch.confirm('a', e)).toBe(true);
+    const b = watch.confirm('b', e);
+    emit({ Type: 'container', Action: 'create', Actor: { ID: 'b' } });
+    expect(await b).toBe(true);
+    const c = watch.confirm('c', e);
+    emit({ Type: 'daemon', Action: 'reload' });
+    emit({ Type: 'container', Action: 'create', Actor: { ID: 'c' } });
+    expect(await c).toBe(false);
+    const e2 = watch.epoch;
+    const d = watch.confirm('d', e2);
+    events.end();
+    expect(await d).toBe(false);
+    expect(await watch.confirm('x', e2)).toBe(false);
+  });
+
+  it('a line it cannot read counts as a change', async () => {
+    const e = watch.epoch;
+    events.write('not json\n');
+    await until(() => watch.epoch !== e);
+    expect(watch.holds(e)).toBe(false);
   });
 });
