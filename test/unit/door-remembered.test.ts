@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EngineInfo } from '../../src/api/types.js';
+import type { CreateBody, EngineInfo } from '../../src/api/types.js';
+import { inspectJoined } from '../../src/pipeline/facts.js';
 import { createThroughPolicy, loadDoorProfile, type CoreContext } from '../../src/door/core.js';
 import { EngineWatch } from '../../src/door/engine-watch.js';
 import { doorMemory, type DoorMemory } from '../../src/door/memory.js';
@@ -293,5 +294,20 @@ describe('EngineWatch', () => {
     events.write('not json\n');
     await until(() => watch.epoch !== e);
     expect(watch.holds(e)).toBe(false);
+  });
+});
+
+describe("a joined container's image labels (the door's attach and start checks)", () => {
+  it('are asked for once per image id: an id names its configuration, whose labels never change', async () => {
+    const made = await engine.containers.create({ Image: 'app:1', Cmd: ['true'], HostConfig: {} });
+    const image = (await engine.containers.inspect(made.Id))!.Image!;
+    const join = { Image: '', HostConfig: { PidMode: `container:${made.Id}` } } as unknown as CreateBody;
+    engine.calls.length = 0;
+    const first = await inspectJoined(engine, join);
+    const second = await inspectJoined(engine, join);
+    expect(first[made.Id]?.ImageSdockerLabels).toBe(false);
+    expect(second).toEqual(first);
+    expect(engine.calls.filter((c) => c === `images.inspect ${image}`)).toHaveLength(1);
+    expect(count('containers.inspect')).toBe(2);
   });
 });
