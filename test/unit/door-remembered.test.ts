@@ -8,7 +8,7 @@
  * removed before the client sees it.
  */
 import { PassThrough } from 'node:stream';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -309,5 +309,18 @@ describe("a joined container's image labels (the door's attach and start checks)
     expect(second).toEqual(first);
     expect(engine.calls.filter((c) => c === `images.inspect ${image}`)).toHaveLength(1);
     expect(count('containers.inspect')).toBe(2);
+  });
+});
+
+describe("the door's create judges image trust as the CLI does", () => {
+  it("an image outside the door's profile's allowlist is refused before the engine is asked (SD-IMG-001), with the peer in the record", async () => {
+    const file = join(dir, 'door.yaml');
+    writeFileSync(file, 'images:\n  allow: ["registry.example/team/**"]\n');
+    const profile = await loadDoorProfile({ profile: file, env: ctx.env, cwd: dir });
+    engine.calls.length = 0;
+    const v = await create({}, { ...ctx, profile });
+    expect(v).toMatchObject({ action: 'refuse', status: 403, rules: ['SD-IMG-001'] });
+    expect(engine.calls).toEqual([]);
+    expect(records().at(-1)).toMatchObject({ event: 'refused', peer });
   });
 });
