@@ -9,7 +9,9 @@
  *     and each door's own CPU time (utime + stime from /proc/PID/stat) per run;
  *  3. 1000 sequential `GET /_ping` on one keep-alive connection: p50 and p99 latency.
  * Containers run with --network none (the same on every side; no bridge needed).
- * Usage: npm run bench:door [-- --runs 21 --stream-runs 5 --pings 1000]
+ * `--base PATH` (another build's bin/sdocker) adds that build's `sdocker serve` to the runs:
+ * build against build, in the same rotation.
+ * Usage: npm run bench:door [-- --runs 21 --stream-runs 5 --pings 1000 --base ../other/bin/sdocker]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -125,14 +127,23 @@ async function main() {
   const runs = arg('runs', 21);
   const streamRuns = arg('stream-runs', 5);
   const n = arg('pings', 1000);
+  console.log(`load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'sdocker-bench-door-'));
   const sock = join(dir, 'door.sock');
   const passSock = join(dir, 'pass.sock');
   const doorProc: ChildProcess = spawn(SDOCKER, ['serve', '--socket', sock], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DOCKER_HOST: `unix://${DIRECT}`, SDOCKER_STATE_DIR: join(dir, 'state') } });
   // The proxy alone (every request passed untouched): what the server costs, apart from the judge.
+  const baseBin = (() => {
+    const i = process.argv.indexOf('--base');
+    return i > 0 ? process.argv[i + 1] : undefined;
+  })();
+  const baseSock = join(dir, 'base.sock');
+  const baseProc: ChildProcess | undefined = baseBin
+    ? spawn(baseBin, ['serve', '--socket', baseSock], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DOCKER_HOST: `unix://${DIRECT}`, SDOCKER_STATE_DIR: join(dir, 'base-state') } })
+    : undefined;
   const passProc: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist-bench', 'bench', 'pass-door.js'), passSock], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DOCKER_HOST: `unix://${DIRECT}` } });
   try {
-    for (let i = 0; i < 100 && !(existsSync(sock) && existsSync(passSock)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !(existsSync(sock) && existsSync(passSock) && (!baseProc || existsSync(baseSock))); i++) await new Promise((r) => setTimeout(r, 100));
     const door = `unix://${sock}`;
     const pass = `unix://${passSock}`;
     const direct = `unix://${DIRECT}`;
@@ -145,10 +156,11 @@ async function main() {
       { label: 'direct, docker CLI with the hardened flags', cmd: ['sh', '-c', runH], host: direct, pid: 0 },
       { label: 'pass-through door, the same hardened flags', cmd: ['sh', '-c', runH], host: pass, pid: passPid },
       { label: 'sdocker serve (judged, hardened by the door)', cmd: ['docker', 'run', '--rm', '--network', 'none', IMG, 'true'], host: door, pid },
+      ...(baseProc ? [{ label: 'sdocker serve of --base (the other build)', cmd: ['docker', 'run', '--rm', '--network', 'none', IMG, 'true'], host: `unix://${baseSock}`, pid: baseProc.pid! }] : []),
     ], () => undefined);
     const gib = ['sh', '-c', `head -c ${GIB} /dev/zero`];
     const streamH = hardenedCmd(gib);
-    await compare('1 GiB through attach (stdout)', streamRuns, [
+    if (streamRuns > 0) await compare('1 GiB through attach (stdout)', streamRuns, [
       { label: 'direct, docker CLI with the hardened flags', cmd: ['sh', '-c', streamH], host: direct, pid: 0 },
       { label: 'pass-through door, the same hardened flags', cmd: ['sh', '-c', streamH], host: pass, pid: passPid },
       { label: 'sdocker serve (judged, hardened by the door)', cmd: ['docker', 'run', '--rm', '--network', 'none', IMG, ...gib], host: door, pid },
@@ -168,6 +180,7 @@ async function main() {
     console.log(`\n(load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
   } finally {
     passProc.kill('SIGTERM');
+    baseProc?.kill('SIGTERM');
     doorProc.kill('SIGTERM');
     await new Promise((r) => doorProc.once('exit', r));
     rmSync(dir, { recursive: true, force: true });

@@ -1,38 +1,50 @@
 /**
- * The door's ONE adapter to the run pipeline of `sdocker run`/`create` (facts → decide → explain
- * → record → verify after create): the door calls the CLI's own pieces, through this file only,
- * so that when the one pipeline (src/pipeline/) lands, this is the single file to rewire.
+ * The door's ONE adapter to THE run pipeline of `sdocker run`/`create` (src/pipeline/run.ts:
+ * facts → decide → explain → record → verify after create), the pipeline the CLI runs.
  *
  * A create through the door: the API body (canonicalised, routes/create-fields.ts) becomes the
- * request the policy takes; the facts are read from the engine (GET /info, the image, the named
- * volumes, the joined containers; never a pull: a missing image is answered 404 as the engine
- * answers it, and the client pulls and asks again); the decision refuses or hardens; the hardened
- * body is created; the created container is read back and judged (removed on a difference in
- * enforce mode); the run record gets the decision with the client's uid and pid.
+ * request the policy takes (pipeline/request.ts: mode create, pull never, detached); image trust
+ * (the profile's `images:`, content trust) and the image's setuid files are judged as for the
+ * CLI; the facts are the engine's (GET /info, the image, the named volumes, the joined
+ * containers), decided on at once from the door's memory when it has them (memory.ts; checked
+ * against the engine's answers before the create is answered); never a pull: a missing image is
+ * answered 404 as the engine answers it, and the client pulls and asks again. The decision
+ * refuses or hardens; the session only creates (the client attaches and starts by itself); the
+ * created container is read back and judged (removed on a difference in enforce mode); the run
+ * record gets the decision with the client's uid and pid.
  */
-import { mkdirSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import type { EngineClient } from '../engine/client.js';
-import { httpApi } from '../engine/http-api.js';
+import type { EngineApi } from '../engine/api.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import { EngineError, PolicyError } from '../errors.js';
 import type { RunRequest } from '../flags/request.js';
 import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile.js';
 import type { EffectiveProfile, PolicyOutcome, Violation } from '../policy/types.js';
 import type { ProcessIO } from '../io/process-io.js';
-import { gatherFacts, startFacts } from '../pipeline/facts.js';
+import { requestFromBody } from '../pipeline/request.js';
+import { runPipeline, type PolicyModule } from '../pipeline/run.js';
 import * as policy from '../pipeline/run-policy.js';
+import { trustBeforePull } from '../pipeline/run-trust.js';
+import type { EngineWatch } from './engine-watch.js';
+import type { DoorMemory } from './memory.js';
+import { requestFacts } from './request-facts.js';
+import { gatherFacts, startFacts } from '../pipeline/facts.js';
 import type { Peer, TlsClient, Verdict } from './types.js';
 
 /** What a create through the door needs from the door. */
 export interface CoreContext {
-  client: EngineClient;
+  /** The engine (node:http on the door's client; the unit tests' in-memory fake). */
+  api: EngineApi;
   profile: EffectiveProfile;
   env: Record<string, string | undefined>;
   cwd: string;
   sockets: string[];
   peer?: Peer;
   warn?: (text: string) => void;
+  /** The door's remembered engine answers (memory.ts), kept across requests; none: always wait for the engine's. */
+  memory?: DoorMemory | undefined;
+  /** The engine's event stream, on which a remembered GET /info stands (engine-watch.ts); none: /info is asked for every create. */
+  watch?: EngineWatch | undefined;
   /** On a TLS listener: the client certificate (the record names it). */
   tlsClient?: TlsClient;
   /** Labels the door sets on what it creates (the project profile that judged it: project-profile.ts). */
@@ -76,17 +88,7 @@ function doorIO(ctx: CoreContext): ProcessIO & { text(): string } {
   return io;
 }
 
-/**
- * What the API body asked for, as the policy's provenance (`-m 0` typed is an asked-for
- * "unlimited"; the same 0 in an API body is the engine's default, which the docker CLI sends for
- * every flag not typed): nothing. A negative value is unlimited whoever sent it, and the policy
- * judges it so without provenance.
- */
-function provenanceOf(): Map<string, string[]> {
-  return new Map();
-}
-
-/** For the explanation: each violation's field and value as the API client sent them (`as`: the command the flag belongs to). */
+/** For the explanation: each violation's field and value as the API client sent them. */
 function typedOf(violations: readonly Violation[], as = 'docker run'): Map<string, string[]> {
   const p = new Map<string, string[]>();
   for (const v of violations) {
@@ -97,16 +99,16 @@ function typedOf(violations: readonly Violation[], as = 'docker run'): Map<strin
   return p;
 }
 
+/**
+ * The request the policy takes. What the API body asked for is no provenance (`-m 0` typed is an
+ * asked-for "unlimited"; the same 0 in an API body is the engine's default, which the docker CLI
+ * sends for every flag not typed): none. A negative value is unlimited whoever sent it, and the
+ * policy judges it so without provenance.
+ */
 function requestOf(body: CreateBody, query: URLSearchParams): RunRequest {
-  const req: RunRequest = {
-    mode: 'create', argv: ['POST', '/containers/create', ...[...query].map(([k, v]) => `${k}=${v}`)], help: false,
-    image: body.Image ?? '', args: [], body, pull: 'never', quiet: true, detach: true, sigProxy: false,
-    sdocker: { dryRun: false, output: 'text' }, typed: provenanceOf(), notices: [],
-  };
-  const name = query.get('name');
-  if (name) req.name = name;
-  const platform = query.get('platform');
-  if (platform) req.platform = platform;
+  const req = requestFromBody(body, { name: query.get('name') ?? undefined, platform: query.get('platform') ?? undefined });
+  // The run record's argv: what the client asked.
+  req.argv = ['POST', '/containers/create', ...[...query].map(([k, v]) => `${k}=${v}`)];
   return req;
 }
 
@@ -114,70 +116,66 @@ function explainText(req: RunRequest, profile: EffectiveProfile, outcome: Policy
   return policy.explain({ ...req, typed: typedOf(outcome.violations, as) }, profile, outcome);
 }
 
-function engineAnswer(err: EngineError): Verdict {
-  return { action: 'respond', status: err.statusCode, body: { message: err.message } };
+/** The rule ids a refusal's text names (a refusal thrown after create carries no outcome). */
+function rulesIn(text: string): string[] {
+  return [...new Set(text.match(/\bSD-[A-Z]+-\d{3}\b/g) ?? [])];
+}
+
+/** The pipeline's policy step, for this door: its sockets kept out of containers, its client in every record. */
+function doorPolicy(ctx: CoreContext): PolicyModule {
+  const who = { ...(ctx.peer ? { peer: ctx.peer } : {}), ...(ctx.tlsClient ? { client: ctx.tlsClient } : {}) };
+  return {
+    ...policy,
+    decide: (req, profile, info, image, volumes, io, containers, files) => {
+      const outcome = policy.decide(req, profile, info, image, volumes, io, containers, files, ctx.sockets);
+      // The door's own labels (the project profile that judged it, the TLS client): part of the
+      // body created, so the verification after create compares them too.
+      if (ctx.labels && !outcome.refused) outcome.body.Labels = { ...(outcome.body.Labels ?? {}), ...ctx.labels };
+      return outcome;
+    },
+    record: (r) => policy.record({ ...r, ...who }),
+  };
 }
 
 /** POST /containers/create through the policy: refuse, or create the hardened body and verify it. */
 export async function createThroughPolicy(body: CreateBody, query: URLSearchParams, ctx: CoreContext): Promise<Verdict> {
+  let profile = ctx.profile;
+  if (profile.unconfined) return { action: 'forward', body };
   const io = doorIO(ctx);
   const req = requestOf(body, query);
-  let profile = ctx.profile;
-  const base: policy.RunRecordInput = { req, profile, io, ...(ctx.peer ? { peer: ctx.peer } : {}), ...(ctx.tlsClient ? { client: ctx.tlsClient } : {}) };
-  if (profile.unconfined) return { action: 'forward', body };
-  if (seccompCheckNeeded(body, profile)) {
+  if (seccompCheckNeeded(req.body, profile)) {
     const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
     profile = { ...profile, seccompChecks: gatherSeccompChecks(req, profile, io) };
   }
-  const client = ctx.client;
-  const api = httpApi(client);
-  // req.pull is 'never': a missing image is the engine's 404, so the pull options are never used.
-  const facts = await gatherFacts(api, req, policy.namedVolumesOf(body), startFacts(api, req), { pull: { progress: null, env: io.env, quiet: true } });
-  const image: ImageInspect | undefined = facts.image;
-  // The engine's own answer to a missing image: the client pulls it and asks again.
-  if (!image) return { action: 'respond', status: 404, body: { message: `No such image: ${req.image}` } };
-  const identityFiles = await policy.identityFilesFor(api, profile, facts.info, image, io);
-  const outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles, ctx.sockets);
-  const rules = outcome.violations.map((v) => v.rule);
-  if (outcome.refused) {
-    policy.record({ ...base, profile, outcome, image, event: 'refused' });
-    return { action: 'refuse', status: 403, message: `sdocker: ${explainText(req, profile, outcome).trimEnd()}`, rules: [...new Set(rules)] };
-  }
-  if (outcome.violations.length > 0) ctx.warn?.(explainText(req, profile, outcome));
-  if (ctx.labels) outcome.body.Labels = { ...(outcome.body.Labels ?? {}), ...ctx.labels };
-  for (const dir of outcome.createDirs) mkdirSync(dir, { recursive: true });
-  const q: Record<string, string> = {};
-  if (req.name) q.name = req.name;
-  if (req.platform) q.platform = req.platform;
-  let created: { Id: string; Warnings?: string[] | null };
+  const steps = doorPolicy(ctx);
+  const api = ctx.api;
   try {
-    created = await client.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', { query: q, body: outcome.body });
+    // Image trust (allowlist, digests, sdocker.lock, content trust) on the reference, as for the CLI.
+    const trust = trustBeforePull(req, profile, io, steps);
+    const remembered = ctx.memory ? requestFacts(api, req.image, ctx.memory, ctx.watch) : undefined;
+    const result = await runPipeline(api, req, profile, { io, policy: steps, trust, createOnly: true, diagnose: false, ...remembered });
+    if (result.refused) {
+      const outcome = result.outcome!;
+      return { action: 'refuse', status: 403, message: `sdocker: ${explainText(req, profile, outcome).trimEnd()}`, rules: [...new Set(outcome.violations.map((v) => v.rule))] };
+    }
+    const warned = io.text();
+    if (warned) ctx.warn?.(warned);
+    return { action: 'respond', status: 201, body: { Id: result.containerId, Warnings: [...(result.warnings ?? []), ...(ctx.notes ?? [])] } };
   } catch (err) {
+    // The engine's own answer (a missing image: the client pulls it and asks again), or a
+    // refusal after create (the container removed, the record written) or before the pull.
+    const answered = err instanceof EngineError && err.statusCode >= 400 && err.statusCode < 500;
+    // The engine failing or out of reach may be restarting, perhaps with another configuration.
+    if (!answered && !(err instanceof PolicyError)) ctx.memory?.clear();
     if (err instanceof EngineError) {
-      policy.record({ ...base, profile, outcome, image, event: 'error', error: err.message });
-      return engineAnswer(err);
+      return { action: 'respond', status: err.statusCode, body: { message: err.message } };
+    }
+    if (err instanceof PolicyError) {
+      const text = io.text().trimEnd();
+      return { action: 'refuse', status: 403, message: `sdocker: ${text}`, rules: rulesIn(text) };
     }
     throw err;
   }
-  try {
-    // What the engine made, read back and judged apart from the code that built the request.
-    await policy.verifyCreated(api, created.Id, profile, outcome, facts.info, io, image);
-    if (identityFiles && policy.groupFileMayChange(outcome.body)) {
-      await policy.checkMountedGroups(api, created.Id, req, profile, outcome, identityFiles, io);
-    }
-  } catch (err) {
-    if (!(err instanceof PolicyError)) {
-      await removeQuietly(client, created.Id);
-      throw err;
-    }
-    await removeQuietly(client, created.Id);
-    policy.record({ ...base, profile, outcome, image, event: 'refused', containerId: created.Id });
-    return { action: 'refuse', status: 403, message: `sdocker: ${io.text().trimEnd()}`, rules: [...new Set(outcome.violations.map((v) => v.rule))] };
-  }
-  const warned = io.text();
-  if (warned) ctx.warn?.(warned);
-  policy.record({ ...base, profile, outcome, image, event: 'create', containerId: created.Id });
-  return { action: 'respond', status: 201, body: { Id: created.Id, Warnings: [...(created.Warnings ?? []), ...(ctx.notes ?? [])] } };
 }
 
 /** A decision without a create (swarm services: the engine makes the containers from the spec). */
@@ -198,14 +196,15 @@ export async function decideThroughPolicy(body: CreateBody, what: string, ctx: C
     const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
     profile = { ...profile, seccompChecks: gatherSeccompChecks(req, profile, io) };
   }
-  const api = httpApi(ctx.client);
+  const api = ctx.api;
+  const steps = doorPolicy(ctx);
   const facts = await gatherFacts(api, req, policy.namedVolumesOf(body), startFacts(api, req), { pull: { progress: null, env: io.env, quiet: true } });
   const image: ImageInspect | undefined = facts.image;
   if (!image) return { verdict: { action: 'respond', status: 404, body: { message: `No such image: ${req.image} (the door judges a service against its image: pull it on this node first)` } } };
   const identityFiles = await policy.identityFilesFor(api, profile, facts.info, image, io);
-  const outcome = policy.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles, ctx.sockets);
-  const base: policy.RunRecordInput = { req, profile, io, outcome, image, ...(ctx.peer ? { peer: ctx.peer } : {}) };
-  const record = (event: 'create' | 'refused', extra: { error?: string; containerId?: string } = {}) => policy.record({ ...base, event, ...extra });
+  const outcome = steps.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
+  const base: policy.RunRecordInput = { req, profile, io, outcome, image };
+  const record = (event: 'create' | 'refused', extra: { error?: string; containerId?: string } = {}) => steps.record({ ...base, event, ...extra });
   // Worded for what was asked: "refused this service", "(its service's containers as docker run --cap-add SYS_ADMIN)".
   const text = () => explainText(req, profile, outcome, o.noun === 'container' ? undefined : `its ${o.noun}'s containers as docker run`).replace(' this container:', ` this ${o.noun}:`).trimEnd();
   if (outcome.refused) {
@@ -214,12 +213,4 @@ export async function decideThroughPolicy(body: CreateBody, what: string, ctx: C
   }
   if (outcome.violations.length > 0) ctx.warn?.(text());
   return { outcome, info: facts.info, record };
-}
-
-async function removeQuietly(client: EngineClient, id: string): Promise<void> {
-  try {
-    await client.call('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { v: 1, force: 1 } });
-  } catch {
-    // gone already; the refusal stands either way
-  }
 }

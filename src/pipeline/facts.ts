@@ -35,13 +35,26 @@ export interface Facts {
   containers: JoinedContainers;
 }
 
+/**
+ * The answers below, per image id: an id names the image's configuration (its digest), so its
+ * labels never change; a long-lived door asks once per image, not on every attach or start.
+ */
+const ownLabelsById = new Map<string, boolean>();
+
 /** Whether an image's labels (which its containers inherit) include sdocker's own keys. */
 async function imageHasOwnLabels(api: EngineApi, image: string | undefined): Promise<boolean> {
   if (!image) return false;
+  const known = ownLabelsById.get(image);
+  if (known !== undefined) return known;
   const img = await api.images.inspect(image);
   // An image removed since: its labels cannot be checked, so they prove nothing.
   if (!img) return true;
-  return Object.keys(img.Config?.Labels ?? {}).some(isOwnLabelKey);
+  const own = Object.keys(img.Config?.Labels ?? {}).some(isOwnLabelKey);
+  if (/^sha256:[0-9a-f]{64}$/.test(image) && img.Id === image) {
+    ownLabelsById.set(image, own);
+    if (ownLabelsById.size > 1024) ownLabelsById.delete(ownLabelsById.keys().next().value as string);
+  }
+  return own;
 }
 
 /**

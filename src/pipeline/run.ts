@@ -14,7 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import type { EngineApi } from '../engine/api.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
-import { PolicyError } from '../errors.js';
+import { EngineError, PolicyError } from '../errors.js';
 import type { RunRequest } from '../flags/request.js';
 import type { Change, EffectiveProfile, PolicyOutcome } from '../policy/types.js';
 import type { IdentityFiles } from '../policy/user-names.js';
@@ -52,6 +52,12 @@ export interface PipelineContext {
   recordChanges?: Change[] | undefined;
   /** Image trust (allowlist, sdocker.lock, content trust), judged before the pull by the caller (run-trust.ts). */
   trust?: TrustStep | undefined;
+  /**
+   * The Engine API door's create (src/door/core.ts): a request that only creates (mode create,
+   * pull never, detached). An image the engine does not have is its own 404, thrown as an
+   * EngineError before anything is decided: the client pulls it and asks again.
+   */
+  createOnly?: boolean | undefined;
 }
 
 export interface PipelineResult {
@@ -65,6 +71,8 @@ export interface PipelineResult {
   containerId?: string | undefined;
   /** The image as the engine knows it (when read). */
   image?: ImageInspect | undefined;
+  /** The engine's warnings on the create. */
+  warnings?: string[] | undefined;
 }
 
 /** The run lifecycle's request for a decided body. `pulled`: the image was pulled for the policy already. */
@@ -134,6 +142,7 @@ async function once(
     remembered: remembered.info,
     rememberedImage: remembered.image,
   });
+  if (ctx.createOnly && !facts.image) throw new EngineError(`No such image: ${req.image}`, 404);
   const identityFiles = await policy.identityFilesFor(api, profile, facts.info, facts.image, io);
   // sdocker.lock and ids: judged on the image the engine has; the create is pinned to it (req.body.Image).
   const trustViolations = ctx.trust?.apply(req, facts.image, io) ?? [];
@@ -259,7 +268,7 @@ async function session(api: EngineApi, req: RunRequest, profile: EffectiveProfil
     if (result.discarded) return 'discarded';
     const status = diag && plan ? await diag.diagnoseRun(api, plan, req, body, profile, image(), result, io) : result.exitCode;
     policy.record({ ...base, image: image(), event: req.mode, containerId: result.containerId, exitStatus: status });
-    return { status, refused: false, outcome, containerId: result.containerId, image: image() };
+    return { status, refused: false, outcome, containerId: result.containerId, image: image(), ...(result.warnings ? { warnings: result.warnings } : {}) };
   } catch (err) {
     if (err instanceof PolicyError && outcome?.refused) {
       policy.record({ ...base, image: image(), event: 'refused', ...(createdId ? { containerId: createdId } : {}) });

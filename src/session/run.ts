@@ -49,7 +49,7 @@ export function pullOptions(req: Pick<SessionRequest, 'quiet' | 'platform' | 'co
   return opts;
 }
 
-async function createContainer(api: EngineApi, req: SessionRequest, body: CreateBody, io: ProcessIO): Promise<string> {
+async function createContainer(api: EngineApi, req: SessionRequest, body: CreateBody, io: ProcessIO): Promise<{ id: string; warnings: string[] }> {
   if (req.pull === 'always') await (await import('../engine/pull.js')).pullImage(api, req.image, pullOptions(req, io));
   const create = () => api.containers.create(body, { name: req.name, platform: req.platform });
   let res;
@@ -63,7 +63,7 @@ async function createContainer(api: EngineApi, req: SessionRequest, body: Create
     res = await create();
   }
   for (const w of res.Warnings ?? []) io.stderr.write(`WARNING: ${w}\n`);
-  return res.Id;
+  return { id: res.Id, warnings: res.Warnings ?? [] };
 }
 
 /** Remove a container and the volumes sdocker made for it; errors are reported, not thrown. */
@@ -89,8 +89,9 @@ export async function runSession(api: EngineApi, req: SessionRequest, io: Proces
   // create (+ pull), cidfile
   const cid = req.cidfile ? await CidFile.create(req.cidfile) : undefined;
   let id: string;
+  let warnings: string[];
   try {
-    id = await createContainer(api, req, body, io);
+    ({ id, warnings } = await createContainer(api, req, body, io));
   } catch (err) {
     await cid?.remove();
     // The volumes were made for a container that will not exist.
@@ -124,7 +125,7 @@ export async function runSession(api: EngineApi, req: SessionRequest, io: Proces
 
   if (!run) {
     io.stdout.write(`${id}\n`);
-    return { containerId: id, exitCode: 0 };
+    return { containerId: id, exitCode: 0, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   const attachAny = !req.detach && !!(body.AttachStdin || body.AttachStdout || body.AttachStderr);
@@ -208,7 +209,7 @@ export async function runSession(api: EngineApi, req: SessionRequest, io: Proces
   if (!attachAny || !attached || !wait) {
     cleanup();
     io.stdout.write(`${id}\n`);
-    return { containerId: id, exitCode: 0 };
+    return { containerId: id, exitCode: 0, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   try {

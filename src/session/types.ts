@@ -42,4 +42,6 @@ export interface SessionResult {
   exitCode: number;
   /** beforeStart discarded the container (removed, never started). */
   discarded?: boolean;
+  /** The engine's warnings on the create (also written to stderr as docker does). */
+  warnings?: string[];
 }

@@ -9,6 +9,9 @@ import { existsSync } from 'node:fs';
 import type { ContainerInspect } from '../../api/types.js';
 import type { JudgeOptions } from '../judge.js';
 import { createThroughPolicy } from '../core.js';
+import { doorMemory } from '../memory.js';
+import { EngineWatch, EVENT_FILTERS } from '../engine-watch.js';
+import { httpApi } from '../../engine/http-api.js';
 import type { DoorRequest, Peer, Verdict } from '../types.js';
 import { canonicalCreateBody } from './create-fields.js';
 import { foreignUser, hostPathsOf, hostSourcesOf, unreachable } from './host-paths.js';
@@ -67,7 +70,18 @@ async function checkCreated(opts: JudgeOptions, id: string, peer: Peer): Promise
 }
 
 export function createRoute(opts: JudgeOptions) {
+  // The engine's answers remembered across this door's creates (../memory.ts).
+  const memory = doorMemory();
+  const api = httpApi(opts.client);
+  // The engine's event stream, opened at the first create: what a remembered /info stands on.
+  const watch = new EngineWatch(async () => {
+    const res = await opts.client.request('GET', '/events', { query: { filters: EVENT_FILTERS } });
+    // It never keeps the door (or a command's private door) running by itself.
+    res.socket?.unref();
+    return res;
+  });
   return async (req: DoorRequest): Promise<Verdict> => {
+    watch.start();
     const read = readCreateBody(req.body);
     if ('verdict' in read) return read.verdict;
     // The socket's profile, or the project's the request names (project-profile.ts), or a refusal.
@@ -85,7 +99,7 @@ export function createRoute(opts: JudgeOptions) {
       if ('verdict' in claimed) return fixInProject(claimed.verdict, chosen);
       made = claimed.made;
     }
-    const ctx: Parameters<typeof createThroughPolicy>[2] = { client: opts.client, profile: chosen.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts), labels: chosen.labels, notes: chosen.warnings };
+    const ctx: Parameters<typeof createThroughPolicy>[2] = { api, profile: chosen.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts), memory, watch, labels: chosen.labels, notes: chosen.warnings };
     if (req.peer) ctx.peer = req.peer;
     // A TLS client has no uid: what it makes is labelled with its certificate, which owned.ts compares.
     if (req.client) {

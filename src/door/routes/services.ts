@@ -12,6 +12,7 @@
 import { EngineError } from '../../errors.js';
 import { Judge } from '../../policy/commands/common.js';
 import type { Provenance } from '../../policy/types.js';
+import { httpApi } from '../../engine/http-api.js';
 import { decideThroughPolicy } from '../core.js';
 import type { JudgeOptions } from '../judge.js';
 import { droppedForVersion, hardenedServiceSpec, readServiceSpec, serviceCreateBody, type Inexpressible, type NetworkKind } from '../service-body.js';
@@ -65,7 +66,7 @@ async function judgeSpec(req: DoorRequest, what: string, opts: JudgeOptions): Pr
   const created = readCreateBody(serviceCreateBody(read, kinds as Record<string, NetworkKind>));
   if ('verdict' in created) return cannotJudge(`${what}: ${created.verdict.action === 'refuse' ? created.verdict.message.replace(/^sdocker: POST \/containers\/create: /, '') : 'the spec'}`);
   const asked = structuredClone(created.body);
-  const ctx: Parameters<typeof decideThroughPolicy>[2] = { client: opts.client, profile: opts.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts) };
+  const ctx: Parameters<typeof decideThroughPolicy>[2] = { api: httpApi(opts.client), profile: opts.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts) };
   if (req.peer) ctx.peer = req.peer;
   if (opts.warn) ctx.warn = opts.warn;
   const d = await decideThroughPolicy(created.body, what, ctx, { noun: 'service' });

@@ -24,6 +24,8 @@ export function hasBody(req: Pick<DoorRequest, 'headers'>): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
+const FULL_ID = /^[0-9a-f]{64}$/;
+
 export async function judgeStartRequest(req: DoorRequest, id: string, command: 'start' | 'restart', opts: JudgeOptions): Promise<Verdict> {
   const profile = opts.profile;
   if (profile.unconfined) return { action: 'pass' };
@@ -31,10 +33,15 @@ export async function judgeStartRequest(req: DoorRequest, id: string, command: '
     const j = judgeOne(profile, 'SD-DOOR-004', undefined, { flag: `POST /containers/{id}/${command}`, subject: 'a request body (HostConfig at start)', field: 'HostConfig', allowWith: [] });
     return verdictOf(j.violations, undefined, profile, command);
   }
+  // The bind recheck and the ownership check read the engine independently: asked together when
+  // the client named the full id (one round trip less on every start); a name is resolved first,
+  // so that the container rechecked is the one judged and started (pin.ts).
+  const early = FULL_ID.test(id) ? recheckContainer(httpApi(opts.client), id) : undefined;
+  early?.catch(() => undefined);
   const owned = await ownedContainer(opts, id, req.peer, command, req.client);
   if ('verdict' in owned) return owned.verdict;
   const full = owned.id ?? id;
-  const problems = await recheckContainer(httpApi(opts.client), full);
+  const problems = await (early && full === id ? early : recheckContainer(httpApi(opts.client), full));
   // The container judged is the one started: by its full id (pin.ts).
   const path = owned.id === undefined ? undefined : pinContainerPath(req.path, owned.id);
   if (problems === undefined) return pinned({ action: 'pass' }, path); // gone meanwhile: the engine says so itself
