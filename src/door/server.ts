@@ -60,7 +60,8 @@ type Outcome =
 /** Reads the body when (and only when) the route asks for it. */
 type BodyReader = () => Promise<{ ok: true; bytes: Buffer } | { ok: false; status: number; message: string }>;
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 413: 'Payload Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 508: 'Loop Detected' };
+/** The reason phrase of a status the door answers itself on a hijacked socket: the standard one, as the engine (Go's net/http) writes it. */
+const STATUS_TEXT = http.STATUS_CODES;
 
 function idOf(body: unknown): string | undefined {
   const id = (body as { Id?: unknown } | null | undefined)?.Id;

@@ -359,6 +359,11 @@ export const RULES = {
     why: 'the engine mounts a bind source with root\'s rights: through the door a client would read files behind directories closed to it, or act on them as another host uid or group; a host path must exist and be readable by the client\'s own uid, and the container using it run as the client\'s uid or 65534; a named volume or a network (and a container connected to one) must have been made through the door for the same client',
     allow: single('privileged'),
   },
+  'SD-DOOR-008': {
+    id: 'SD-DOOR-008', guideline: 15, title: 'a URL the engine would fetch for a client', flag: 'POST /build?remote=, POST /images/create?fromSrc=',
+    why: 'the engine fetches a remote build context, a git repository or an import URL itself, as root from the host\'s network namespace with root\'s git and ssh configuration: a client of the door would reach services on the host\'s loopback or a metadata address and read their answers back',
+    allow: single('privileged'),
+  },
   'SD-PLUGIN-001': {
     id: 'SD-PLUGIN-001', guideline: 5, title: 'plugin privileges', flag: 'plugin privilege',
     why: 'a plugin runs as root on the host, with docker\'s default capabilities, no seccomp and no user namespace; each privilege it declares (host network or namespaces, a host path mounted read-write, a device, a capability) is granted to that root process',

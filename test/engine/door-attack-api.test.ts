@@ -119,7 +119,7 @@ describe('exec instances are global: starting root\'s exec', () => {
     const seen = await request('GET', `/containers/${victimName}/json`);
     expect(seen.body).toContain(made.Id);
     const r = await request('POST', `/exec/${made.Id}/start`, { Detach: false, Tty: false });
-    expect(r.body).not.toContain(SECRET);
+    expect(r.body.toUpperCase()).not.toContain(SECRET.toUpperCase());
     expect(r.status).toBe(403);
     expect(r.body).toContain('SD-DOOR-004');
     const after = await client.json<{ Running: boolean; ExitCode: number | null; Pid: number }>('GET', `/exec/${made.Id}/json`);
@@ -239,7 +239,7 @@ describe('host paths through the door are the client\'s (SD-DOOR-006)', () => {
     };
     for (const user of ['1001', '1001:1001', '1000:0']) {
       const r = await run(user);
-      expect(r.body).not.toContain(SECRET);
+      expect(r.body.toUpperCase()).not.toContain(SECRET.toUpperCase());
       expect(r.status, `${user}: ${r.body}`).toBe(403);
       expect(r.body).toContain('SD-DOOR-006');
     }
@@ -341,5 +341,44 @@ describe('volumes and networks of other users (SD-DOOR-006)', () => {
     const ownOnBridge = await request('POST', '/containers/create', { Image: IMAGES.root, Cmd: ['sleep', '60'], Labels: labels });
     const ownBridge = (JSON.parse(ownOnBridge.body) as { Id: string }).Id;
     expect((await request('POST', `/networks/${mine}/connect`, { Container: ownBridge })).status).toBe(200);
+  }, 120_000);
+});
+
+describe('URLs the engine would fetch for a client (SD-DOOR-008)', () => {
+  it('refuses a build from a URL and an import from a URL: the daemon would fetch them as root from the host network (a loopback-only service leaked its first line through the build error)', async () => {
+    const { createServer } = await import('node:http');
+    const seen: string[] = [];
+    const hostOnly = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(`${SECRET}-HOST-ONLY-TOKEN\n`);
+    });
+    await new Promise<void>((r) => hostOnly.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(hostOnly.address() as { port: number }).port}`;
+      // The attack is real: the engine itself fetches the URL (asked on the engine socket as root)
+      // and its error quotes the host-only answer.
+      const direct = await docker(['build', '-t', testName('sdt-ssrf'), `${url}/direct`]);
+      expect(direct.code).not.toBe(0);
+      // (the parser's error upper-cases the instruction it quotes)
+      expect(`${direct.stdout}${direct.stderr}`.toUpperCase()).toContain(SECRET.toUpperCase());
+      expect(seen).toContain('/direct');
+      // Through the door, as uid 1000: refused before anything is fetched.
+      for (const [path, what] of [[`/v1.41/build?remote=${encodeURIComponent(`${url}/door-build`)}`, 'remote'], [`/v1.41/images/create?fromSrc=${encodeURIComponent(`${url}/door-import`)}&repo=${testName('sdt-ssrf')}`, 'fromSrc']] as const) {
+        const r = await request('POST', path);
+        expect(r.status, r.body).toBe(403);
+        expect(r.body).toContain('SD-DOOR-008');
+        expect(r.body).toContain(what);
+        expect(r.body.toUpperCase()).not.toContain(SECRET.toUpperCase());
+      }
+      expect(seen.filter((u) => u.startsWith('/door'))).toEqual([]);
+      // A context in the body still builds through the door.
+      const tag = testName('sdt-body-build');
+      images.push(tag);
+      const built = await asClient(`printf 'FROM ${IMAGES.root}\\nLABEL ok=1\\n' | DOCKER_HOST=unix://$SOCK docker build -q -t ${tag} -`);
+      expect(built.code, built.stderr).toBe(0);
+    } finally {
+      hostOnly.close();
+    }
   }, 120_000);
 });

@@ -11,10 +11,11 @@
  */
 import { EngineError } from '../../errors.js';
 import type { JudgeOptions } from '../judge.js';
-import type { DoorRequest, Peer, Verdict } from '../types.js';
+import type { DoorRequest, Peer, Verdict, TlsClient } from '../types.js';
 import { ownedContainer } from './owned.js';
+import { containerScope } from './scoped.js';
 
-export async function judgeExecStart(opts: JudgeOptions, execId: string, peer: Peer | undefined): Promise<Verdict> {
+export async function judgeExecStart(opts: JudgeOptions, execId: string, peer: Peer | undefined, client?: TlsClient): Promise<Verdict> {
   if (opts.profile.unconfined) return { action: 'pass' };
   let container: unknown;
   try {
@@ -24,7 +25,9 @@ export async function judgeExecStart(opts: JudgeOptions, execId: string, peer: P
     throw err;
   }
   if (typeof container !== 'string' || container === '') return { action: 'respond', status: 502, body: { message: `sdocker serve: the engine named no container for exec ${execId}` } };
-  const o = await ownedContainer(opts, container, peer, 'exec start');
+  const scope = await containerScope(opts, container, peer);
+  if ('verdict' in scope) return scope.verdict;
+  const o = await ownedContainer(scope.opts, scope.ref, peer, 'exec start', client);
   return 'verdict' in o ? o.verdict : { action: 'pass' };
 }
 
@@ -33,7 +36,9 @@ export async function judgeCommit(opts: JudgeOptions, req: DoorRequest): Promise
   // The engine reads the first value (r.Form.Get); an absent one is the engine's own error.
   const ref = req.query.get('container');
   if (ref === null || ref === '') return { action: 'pass' };
-  const o = await ownedContainer(opts, ref, req.peer, 'commit');
+  const scope = await containerScope(opts, ref, req.peer);
+  if ('verdict' in scope) return scope.verdict;
+  const o = await ownedContainer(scope.opts, scope.ref, req.peer, 'commit', req.client);
   if ('verdict' in o) return o.verdict;
   if (o.id === undefined) return { action: 'pass' };
   const q = new URLSearchParams(req.query);

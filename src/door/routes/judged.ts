@@ -8,15 +8,16 @@ import type { DoorRequest, Route, Verdict } from '../types.js';
 import { judgeBuildRequest } from './build.js';
 import { createRoute } from './create.js';
 import { judgeExecRequest } from './exec.js';
+import { judgeEngineFetch } from './fetch.js';
 import { judgeNetworkCreate, refuseSwarm } from './misc.js';
 import { judgePluginEnable, judgePluginInstall, judgePluginSet } from './plugins.js';
 import { judgeServiceRequest } from './services.js';
-import { optsForContainer } from './scoped.js';
+import { containerScope } from './scoped.js';
 import { judgeCopy } from './copy.js';
 import { judgeCommit, judgeExecStart } from './foreign.js';
 import { ownedContainer } from './owned.js';
 import { judgeNetworkJoin, ownerPeer, withOwner } from './owners.js';
-import { containerIdOf, pinContainerPath, pinned } from './pin.js';
+import { pinContainerPath, pinned } from './pin.js';
 import { judgeStartRequest } from './start.js';
 import { judgeUpdateRequest } from './update.js';
 import { judgeVolumeCreateRequest } from './volume.js';
@@ -35,11 +36,8 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
   // On an existing container: the client's name resolved once to the full id (pin.ts), judged
   // under the profile that container was made under (a project's: scoped.ts), forwarded by that id.
   const scoped = (j: (req: DoorRequest, ref: string, o: JudgeOptions) => Promise<Verdict>): Judgement => async (req, m) => {
-    if (!opts.projects || p.unconfined) return j(req, m[1]!, opts);
-    const r = await containerIdOf(opts.client, m[1]!);
-    if ('verdict' in r) return r.verdict;
-    const s = await optsForContainer(opts, r.id, req.peer);
-    return 'verdict' in s ? s.verdict : j(req, r.id, s.opts);
+    const s = await containerScope(opts, m[1]!, req.peer);
+    return 'verdict' in s ? s.verdict : j(req, s.ref, s.opts);
   };
   const owned = (what: string, then: (req: DoorRequest, id: string | undefined, o: JudgeOptions) => Verdict | Promise<Verdict>): Judgement =>
     scoped(async (req, ref, o) => {
@@ -58,7 +56,7 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
     // A name given to another's container would redirect what the client's later requests name.
     route('POST', `/containers/${ID}/rename`, 'container.rename', 'stream', trusted('rename')),
     // Exec instances are global: one root created (in its own container) is not the client's to start.
-    route('POST', `/exec/${ID}/start`, 'exec.start', 'stream', (req, m) => judgeExecStart(opts, m[1]!, req.peer)),
+    route('POST', `/exec/${ID}/start`, 'exec.start', 'stream', (req, m) => judgeExecStart(opts, m[1]!, req.peer, req.client)),
     // A commit copies a container's files into an image the client can run or save: only its own.
     route('POST', '/commit', 'image.commit', 'stream', (req) => judgeCommit(opts, req)),
     // Acting inside an existing container: only one the policy made for this client (owned.ts).
@@ -67,7 +65,9 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
     route('GET', `/containers/${ID}/archive`, 'container.archive.get', 'stream', copy),
     route('PUT', `/containers/${ID}/archive`, 'container.archive.put', 'stream', copy),
     route('GET', `/containers/${ID}/export`, 'container.export', 'stream', trusted('export')),
-    route('POST', '/build', 'image.build', 'stream', async (req) => judgeBuildRequest(req, p, opts.warn)),
+    // A URL the engine would fetch itself, as root on the host's network, first (fetch.ts).
+    route('POST', '/build', 'image.build', 'stream', async (req) => judgeEngineFetch('build', req, opts) ?? judgeBuildRequest(req, p, opts.warn)),
+    route('POST', '/images/create', 'image.create', 'stream', async (req) => judgeEngineFetch('import', req, opts) ?? { action: 'pass' }),
     route('POST', '/volumes/create', 'volume.create', 'json', (req) => judgeVolumeCreateRequest(req, opts)),
     route('POST', '/networks/create', 'network.create', 'json', async (req) => {
       const v = judgeNetworkCreate(req, p);

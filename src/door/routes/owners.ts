@@ -21,6 +21,7 @@ import type { JudgeOptions } from '../judge.js';
 import type { DoorRequest, Peer, Verdict } from '../types.js';
 import { canonicalKeys, caseDuplicates, isObject, unknownFields } from './body.js';
 import { ownedContainer } from './owned.js';
+import { containerScope } from './scoped.js';
 import { cannotJudge, judgeOne, verdictOf } from './verdict.js';
 
 /** The networks every client shares: the engine's default bridge and no network. */
@@ -127,7 +128,10 @@ export async function judgeNetworkJoin(opts: JudgeOptions, req: DoorRequest, net
   const unknown = unknownFields(body, CONNECT_FIELDS);
   if (unknown.length) return cannotJudge(`network ${how}: unknown field ${unknown.join(', ')}`);
   if (typeof body.Container !== 'string' || body.Container === '') return cannotJudge(`network ${how}: Container is not a container name or id`);
-  const owned = await ownedContainer(opts, body.Container, req.peer, `network ${how}`);
+  // The container judged under the profile it was made under (a project's: scoped.ts), by its full id.
+  const scope = await containerScope(opts, body.Container, req.peer);
+  if ('verdict' in scope) return scope.verdict;
+  const owned = await ownedContainer(scope.opts, scope.ref, req.peer, `network ${how}`, req.client);
   if ('verdict' in owned) return owned.verdict;
   const peer = ownerPeer(opts, req.peer);
   let path: string | undefined;

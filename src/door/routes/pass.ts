@@ -46,11 +46,10 @@ export const PASS_ROUTES: readonly Route[] = [
   // exec instances: made by the judged exec create (start is judged: judged.ts)
   pass('POST', '/exec/{id}/resize', 'exec.resize'),
   pass('GET', '/exec/{id}/json', 'exec.inspect'),
-  // images: the policy judges an image when a container is created from it (commit is judged)
+  // images: the policy judges an image when a container is created from it (commit and create: judged)
   pass('GET', '/images/json', 'image.list'),
   pass('GET', '/images/search', 'image.search'),
   pass('GET', '/images/get', 'image.get'),
-  pass('POST', '/images/create', 'image.create'),
   pass('POST', '/images/load', 'image.load'),
   pass('POST', '/images/prune', 'image.prune'),
   pass('GET', '/images/{name}/json', 'image.inspect'),

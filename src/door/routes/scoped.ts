@@ -8,6 +8,7 @@ import { EngineError } from '../../errors.js';
 import type { JudgeOptions } from '../judge.js';
 import { containerProfile } from '../project-profile.js';
 import type { Peer, Verdict } from '../types.js';
+import { containerIdOf } from './pin.js';
 
 export async function optsForContainer(opts: JudgeOptions, id: string, peer: Peer | undefined): Promise<{ opts: JudgeOptions } | { verdict: Verdict }> {
   if (!opts.projects) return { opts };
@@ -20,4 +21,17 @@ export async function optsForContainer(opts: JudgeOptions, id: string, peer: Pee
   }
   const c = await containerProfile(labels, peer, opts.profile, opts.projects);
   return 'verdict' in c ? c : { opts: { ...opts, profile: c.profile } };
+}
+
+/**
+ * A container the client names (in the path, or a body's `Container`), resolved once to its full id
+ * (pin.ts) and given the options it is judged under (its project profile, if any). Without
+ * `door.projectProfiles` nothing is looked up here: the owner check resolves the name itself.
+ */
+export async function containerScope(opts: JudgeOptions, ref: string, peer: Peer | undefined): Promise<{ ref: string; opts: JudgeOptions } | { verdict: Verdict }> {
+  if (!opts.projects || opts.profile.unconfined) return { ref, opts };
+  const r = await containerIdOf(opts.client, ref);
+  if ('verdict' in r) return r;
+  const s = await optsForContainer(opts, r.id, peer);
+  return 'verdict' in s ? s : { ref: r.id, opts: s.opts };
 }
