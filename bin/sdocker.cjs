@@ -22,7 +22,8 @@ function load(name) {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+  // latin1: the build checks that the bundles are ASCII, and this is twice as fast as UTF-8.
+  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'latin1')), { filename: file, cachedData });
   if (process.env.SDOCKER_WRITE_CODE_CACHE === cacheFile) {
     process.once('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()));
   }
