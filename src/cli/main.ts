@@ -1,7 +1,8 @@
 /**
  * The entry point: the only module that touches `process`. dispatch.ts decides (pure) which
  * command the line is, as docker would: run/create go to sdocker's pipeline, exec/update/build are
- * judged then handed to docker, sdocker's own commands to theirs, everything else to docker. Modules load lazily so `run` pays only for what it uses.
+ * judged then handed to docker, sdocker's own commands to theirs, everything else to docker. Modules load lazily so `run` pays only for what it uses;
+ * sdocker's own commands come from bundles of their own (scripts/bundle.mjs), so an error they throw is read by its brand (sdockerErrorOf).
  */
 import { fileURLToPath } from 'node:url';
 import { sdockerErrorOf } from '../errors.js';
