@@ -3,8 +3,7 @@
  * with npm run build), on the same engine and image, in ALTERNATING runs in one process run:
  * `run --rm IMG true` at the restricted and the privileged level, the `--dry-run` of it (no
  * container: sdocker's start-up, the policy, one image inspect, libseccomp for the summary), docker,
- * and node's floor
- * (`node -e 0`). Per run: wall time, and the client's CPU time (user + sys of the process tree,
+ * and node's floor (`node -e 0`). Per run: wall time, and the client's CPU time (user + sys of the process tree,
  * from bash's `times`: steadier than wall time on a loaded machine). Medians, the ratio of each
  * median to docker's, and ours minus base.
  * Usage: npm run bench:startup -- --against /path/to/other/checkout [--runs 25]

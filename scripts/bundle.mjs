@@ -11,11 +11,12 @@
 //   the plain arguments main.ts hands it, and what it returns or throws. instanceof does not hold
 //   across copies: main.ts reads a thrown error by its brand (src/errors.ts, sdockerErrorOf).
 import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startWarmEngine, WARM_IMAGE } from './warm-engine.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'dist', 'bundle');
@@ -34,10 +35,12 @@ export const BUNDLES = {
 };
 
 /**
- * main.cjs's cache comes from a dry run that needs no engine (it fails without one, after the
- * policy has run): the functions of a run, compiled.
+ * main.cjs's cache comes from a dry run at the default level against a stand-in engine
+ * (scripts/warm-engine.mjs): the functions of a run, compiled. Should that fail, from a dry run at
+ * level privileged, which needs no engine at all.
  */
-const MAIN_WARM = ['run', '--rm', '--policy', 'privileged', '--dry-run', '--output', 'json', '-e', 'A=1', '-p', '127.0.0.1:8080:80', '-v', '/tmp:/t', 'busybox', 'true'];
+const MAIN_WARM = ['run', '--rm', '--dry-run', '--output', 'json', '-e', 'A=1', '-p', '127.0.0.1:8080:80', WARM_IMAGE, 'true'];
+const MAIN_WARM_NO_ENGINE = ['run', '--rm', '--policy', 'privileged', '--dry-run', '--output', 'json', '-e', 'A=1', '-p', '127.0.0.1:8080:80', '-v', '/tmp:/t', 'busybox', 'true'];
 
 const bundleOf = new Map(Object.entries(BUNDLES).flatMap(([name, b]) => b.modules.map((f) => [resolve(ROOT, f), name])));
 
@@ -106,12 +109,32 @@ for (const name of ['main', ...Object.keys(BUNDLES)]) {
 // the cache SDOCKER_WRITE_CODE_CACHE names when the process exits). Commands the user runs
 // compile what the warm-up did not; a missing cache only costs start-up time.
 const state = mkdtempSync(join(tmpdir(), 'sdocker-build-'));
-for (const [name, warm] of [['main', MAIN_WARM], ...Object.entries(BUNDLES).map(([n, b]) => [n, b.warm])]) {
-  const cache = join(OUT, `${name}.cache`);
-  spawnSync(process.execPath, [join(ROOT, 'bin', 'sdocker.cjs'), ...warm], {
-    stdio: 'ignore',
-    env: { ...process.env, SDOCKER_WRITE_CODE_CACHE: cache, SDOCKER_STATE_DIR: state },
+const socket = join(state, 'engine.sock');
+const stopEngine = await startWarmEngine(socket);
+// The warm-up's own environment: the stand-in engine, nothing of the user's engine, state or caches.
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DOCKER_|SDOCKER_)/.test(k)));
+Object.assign(env, { DOCKER_HOST: `unix://${socket}`, SDOCKER_STATE_DIR: join(state, 'state'), XDG_CACHE_HOME: join(state, 'cache'), XDG_STATE_HOME: join(state, 'state') });
+
+/** Run bin/sdocker.cjs with ARGS, writing `cache` when it exits; resolves to its exit code. */
+function warm(cache, args) {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'sdocker.cjs'), ...args], { stdio: 'ignore', env: { ...env, SDOCKER_WRITE_CODE_CACHE: cache } });
+    child.on('error', () => done(-1));
+    child.on('close', (code) => done(code ?? -1));
   });
-  if (!(statSync(cache, { throwIfNoEntry: false })?.size > 0)) console.error(`bundle.mjs: no code cache for ${name}.cjs (sdocker still works, starting a little slower)`);
 }
-rmSync(state, { recursive: true, force: true });
+
+try {
+  const mainCache = join(OUT, 'main.cache');
+  if ((await warm(mainCache, MAIN_WARM)) !== 0) {
+    console.error('bundle.mjs: the warm-up against the stand-in engine failed; main.cache comes from a dry run at level privileged');
+    await warm(mainCache, MAIN_WARM_NO_ENGINE);
+  }
+  for (const [name, b] of Object.entries(BUNDLES)) await warm(join(OUT, `${name}.cache`), b.warm);
+} finally {
+  await stopEngine();
+  rmSync(state, { recursive: true, force: true });
+}
+for (const name of ['main', ...Object.keys(BUNDLES)]) {
+  if (!(statSync(join(OUT, `${name}.cache`), { throwIfNoEntry: false })?.size > 0)) console.error(`bundle.mjs: no code cache for ${name}.cjs (sdocker still works, starting a little slower)`);
+}
