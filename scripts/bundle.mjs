@@ -25,7 +25,7 @@ const OUT = join(ROOT, 'dist', 'bundle');
  * Bundle name → the modules it holds (each imported lazily by main.ts), grouped by what they
  * share, and the sdocker command line whose run writes the bundle's code cache.
  */
-export const BUNDLES = {
+const BUNDLES = {
   door: { modules: ['src/cli/serve.ts'], warm: ['serve', '--help'] },
   audit: { modules: ['src/cli/audit.ts', 'src/cli/scan.ts', 'src/cli/image-harden.ts'], warm: ['audit', '--help'] },
   seccomp: { modules: ['src/cli/seccomp.ts', 'src/cli/learn.ts'], warm: ['seccomp', '--help'] },
