@@ -1,10 +1,11 @@
 /**
  * The entry point: the only module that touches `process`. dispatch.ts decides (pure) which
  * command the line is, as docker would: run/create go to sdocker's pipeline, exec/update/build are
- * judged then handed to docker, sdocker's own commands to theirs, everything else to docker. Modules load lazily so `run` pays only for what it uses.
+ * judged then handed to docker, sdocker's own commands to theirs, everything else to docker. Modules load lazily so `run` pays only for what it uses;
+ * sdocker's own commands come from bundles of their own (scripts/bundle.mjs), so an error they throw is read by its brand (sdockerErrorOf).
  */
 import { fileURLToPath } from 'node:url';
-import { EngineError, SdockerError } from '../errors.js';
+import { sdockerErrorOf } from '../errors.js';
 import { dispatch } from './dispatch.js';
 import type { ProcessIO } from '../io/process-io.js';
 import { splitGlobals } from './globals.js';
@@ -116,14 +117,16 @@ function finish(code: number): void {
 }
 
 const io = processIO();
-main(process.argv.slice(2), io).then(finish, (err: unknown) => {
-  if (err instanceof SdockerError) {
+main(process.argv.slice(2), io).then(finish, (thrown: unknown) => {
+  // By its brand, not instanceof: sdocker's own commands throw from bundles of their own (scripts/bundle.mjs).
+  const err = sdockerErrorOf(thrown);
+  if (err) {
     // The daemon's refusals read as docker prints them, for scripts that look for the phrase.
-    const from = err instanceof EngineError ? 'Error response from daemon: ' : '';
+    const from = err.fromDaemon ? 'Error response from daemon: ' : '';
     if (err.message) io.stderr.write(`sdocker: ${from}${err.message}\n`);
     finish(err.exitCode);
   } else {
-    io.stderr.write(`sdocker: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    io.stderr.write(`sdocker: internal error: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}\n`);
     finish(125);
   }
 });

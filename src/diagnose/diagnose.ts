@@ -40,7 +40,8 @@ export function containerUser(body: CreateBody, imageUser: string | undefined, p
 }
 
 /** A path quoted in a log line: "…", '…', `…`, or bare ("cannot create /run/x.pid:", redis's "(in server root dir /data)"). */
-const QUOTED_PATH = /["'`‘“](\/[^"'`’”\s]*)["'`’”]/;
+// ‘ “ ’ ” escaped: the bundles are ASCII (scripts/bundle.mjs).
+const QUOTED_PATH = /["'`\u2018\u201c](\/[^"'`\u2019\u201d\s]*)["'`\u2019\u201d]/;
 const BARE_PATH = /(?:^|\s)(\/[\w.@+\-/]+)(?=[:\s),;]|$)/;
 
 function pathIn(line: string): string | undefined {

@@ -91,7 +91,7 @@ export function parseGoDuration(s: string): number {
   if (rest === '0') return 0;
   if (rest === '') throw invalid();
   let total = 0;
-  const re = /^([0-9]*(?:\.[0-9]*)?)([a-zµμ]*)/;
+  const re = /^([0-9]*(?:\.[0-9]*)?)([a-z\u00b5\u03bc]*)/; // µ (micro sign) and μ (Greek mu), escaped: the bundles are ASCII (scripts/bundle.mjs)
   while (rest !== '') {
     const m = re.exec(rest);
     if (!m || m[1] === '' || m[1] === '.') throw invalid();
