@@ -26,7 +26,8 @@ const OUT = join(ROOT, 'dist', 'bundle');
  * share, and the sdocker command line whose run writes the bundle's code cache.
  */
 const BUNDLES = {
-  door: { modules: ['src/cli/serve.ts'], warm: ['serve', '--help'] },
+  // The door: `sdocker serve`, and the private door of the guarded pass-through commands (cli/through-door.ts).
+  door: { modules: ['src/cli/serve.ts', 'src/door/private.ts'], warm: ['serve', '--help'] },
   audit: { modules: ['src/cli/audit.ts', 'src/cli/scan.ts', 'src/cli/image-harden.ts'], warm: ['audit', '--help'] },
   seccomp: { modules: ['src/cli/seccomp.ts', 'src/cli/learn.ts'], warm: ['seccomp', '--help'] },
   daemon: { modules: ['src/cli/daemon-config.ts'], warm: ['daemon-config', '--help'] },
