@@ -198,11 +198,24 @@ export async function decideThroughPolicy(body: CreateBody, what: string, ctx: C
   }
   const api = ctx.api;
   const steps = doorPolicy(ctx);
+  // Image trust (allowlist, digests, content trust) as for a container's create: a refusal before
+  // anything is read is recorded and thrown by the step.
+  let trust: ReturnType<typeof trustBeforePull>;
+  try {
+    trust = trustBeforePull(req, profile, io, steps);
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    const text = io.text().trimEnd();
+    return { verdict: { action: 'refuse', status: 403, message: `sdocker: ${text}`, rules: rulesIn(text) } };
+  }
   const facts = await gatherFacts(api, req, policy.namedVolumesOf(body), startFacts(api, req), { pull: { progress: null, env: io.env, quiet: true } });
   const image: ImageInspect | undefined = facts.image;
   if (!image) return { verdict: { action: 'respond', status: 404, body: { message: `No such image: ${req.image} (the door judges a service against its image: pull it on this node first)` } } };
   const identityFiles = await policy.identityFilesFor(api, profile, facts.info, image, io);
+  // The image the engine has, judged (and the request pinned to it) before the decision.
+  const trustViolations = trust?.apply(req, image, io) ?? [];
   const outcome = steps.decide(req, profile, facts.info, image, facts.namedVolumes, io, facts.containers, identityFiles);
+  trust?.join(outcome, trustViolations);
   const base: policy.RunRecordInput = { req, profile, io, outcome, image };
   const record = (event: 'create' | 'refused', extra: { error?: string; containerId?: string } = {}) => steps.record({ ...base, event, ...extra });
   // Worded for what was asked: "refused this service", "(its service's containers as docker run --cap-add SYS_ADMIN)".

@@ -29,9 +29,9 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CreateBody } from '../api/types.js';
-import { SdockerError, UsageError } from '../errors.js';
-import { FILE_LIMITS, FileReadError, invalidUtf8Line, readBoundedText } from '../fs/read-bounded.js';
-import { loadExtraFloor, loadFloors, loadSeccomp, parseProfileText, defaultSeccompPath } from '../policy/load-profile.js';
+import { SdockerError } from '../errors.js';
+import { FILE_LIMITS, invalidUtf8Line } from '../fs/read-bounded.js';
+import { loadExtraFloor, loadFloors, loadSeccomp, parseProfileText, defaultSeccompPath, readProfileFile } from '../policy/load-profile.js';
 import { canonicalPathProblem, type DoorSpec, underRoot } from '../policy/profile-door.js';
 import { effectiveMode, mergeProfiles } from '../policy/profile-effective.js';
 import type { FloorInput } from '../policy/profile-merge.js';
@@ -77,14 +77,7 @@ export async function loadProjectProfiles(o: { socketProfile?: string; socket: E
 
 /** The `door:` key of the socket's profile file itself (not of the files it extends). */
 async function readSocketDoorSpec(path: string): Promise<DoorSpec | undefined> {
-  let text: string;
-  try {
-    text = readBoundedText(path, 'profile');
-  } catch (err) {
-    if (!(err instanceof FileReadError)) throw err;
-    throw new UsageError(`${path}: cannot read the profile: ${err.reason}`);
-  }
-  return (await parseProfileText(text, path)).file.door;
+  return (await readProfileFile(path)).file.door;
 }
 
 /** Why a project profile could not be used; `quiet`: the door may fall back to its own profile (compose's label, nothing to read). */

@@ -53,7 +53,8 @@ export interface ReadFile {
   locate: Locate;
 }
 
-async function readProfileFile(path: string): Promise<ReadFile> {
+/** A profile file read (bounded, no device or FIFO: readBoundedText), parsed and validated. */
+export async function readProfileFile(path: string): Promise<ReadFile> {
   let text: string;
   try {
     text = readBoundedText(path, 'profile');

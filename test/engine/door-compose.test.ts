@@ -8,9 +8,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pingStatus } from '../helpers/door.js';
 import { CLI, cleanupTestObjects, spawnCollect, TEST_LABELS } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
 import { docker, listContainers, tempDir } from '../policy/engine-checks.js';
@@ -41,17 +41,6 @@ function compose(p: { dir: string; name: string }, args: string[], timeoutMs = 1
   return spawnCollect('docker-compose', ['-p', p.name, ...args], { cwd: p.dir, env: { DOCKER_HOST: host, COMPOSE_INTERACTIVE_NO_CLI: '1' }, timeoutMs });
 }
 
-function ping(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.request({ socketPath: socket, path: '/_ping', agent: false, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
 beforeAll(async () => {
   await ensureTestImages();
   // The door as shipped: bin/sdocker serve, the socket's profile the default (restricted), JSON decision lines.
@@ -60,8 +49,8 @@ beforeAll(async () => {
   });
   serve.stdout?.on('data', (c: Buffer) => (decisions += c.toString()));
   serve.stderr?.on('data', (c: Buffer) => (diagnostics += c.toString()));
-  for (let i = 0; i < 100 && !(existsSync(socket) && (await ping())); i++) await new Promise((r) => setTimeout(r, 200));
-  expect(await ping(), diagnostics).toBe(true);
+  for (let i = 0; i < 100 && !(existsSync(socket) && (await pingStatus(socket)) === 200); i++) await new Promise((r) => setTimeout(r, 200));
+  expect(await pingStatus(socket), diagnostics).toBe(200);
 });
 
 afterAll(async () => {

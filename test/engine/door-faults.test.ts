@@ -14,6 +14,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait.js';
+import { pingStatus } from '../helpers/door.js';
 import { EngineClient, readBody } from '../../src/engine/client.js';
 import { resolveEndpoint } from '../../src/engine/endpoint.js';
 import { CLI, spawnCollect, TEST_LABEL_ARGS, TEST_LABELS } from '../helpers/engine.js';
@@ -42,29 +44,6 @@ function engineArgs(): string[] {
   ];
 }
 
-function ping(socketPath: string, timeoutMs = 2000): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.request({ socketPath, path: '/_ping', method: 'GET', agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(-1);
-    });
-    req.on('error', () => resolve(0));
-    req.end();
-  });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function startEngine(): Promise<void> {
   // In a network namespace of its own: with --bridge=none, dockerd deletes the interface named
   // docker0 (daemon_unix.go removeDefaultBridgeInterface), and in the host's namespace that is the
@@ -72,7 +51,7 @@ async function startEngine(): Promise<void> {
   dockerd = spawn('unshare', ['--net', '--', 'dockerd', ...engineArgs()], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   dockerd.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
-  await waitFor(`the private dockerd (${log})`, async () => (await ping(engineSock)) === 200);
+  await waitFor(async () => (await pingStatus(engineSock)) === 200, { what: `the private dockerd (${log})`, timeoutMs: 60_000, intervalMs: 200 });
 }
 
 async function stopEngine(): Promise<void> {
@@ -138,7 +117,7 @@ beforeAll(async () => {
   doorPid = door.pid!;
   door.stdout?.on('data', (c: Buffer) => (doorOut += c.toString()));
   door.stderr?.on('data', (c: Buffer) => (doorErr += c.toString()));
-  await waitFor('the door', async () => door.exitCode === null && existsSync(doorSock) && (await ping(doorSock)) === 200, 20_000);
+  await waitFor(async () => door.exitCode === null && existsSync(doorSock) && (await pingStatus(doorSock)) === 200, { what: 'the door', timeoutMs: 20_000, intervalMs: 200 });
 });
 
 afterAll(async () => {
@@ -210,7 +189,7 @@ describe('door faults (a private engine behind bin/sdocker serve)', () => {
       });
     });
     expect(closedAfter).toBeLessThan(5000);
-    expect(await ping(doorSock)).toBe(200);
+    expect(await pingStatus(doorSock)).toBe(200);
     doorAlive();
   });
 
@@ -226,7 +205,7 @@ describe('door faults (a private engine behind bin/sdocker serve)', () => {
     expect(Date.now() - stopAt).toBeLessThan(40_000);
 
     const t0 = Date.now();
-    expect(await ping(doorSock, 10_000)).toBe(502);
+    expect(await pingStatus(doorSock, 10_000)).toBe(502);
     const ps = await docker(['ps'], { timeoutMs: 30_000 });
     expect(ps.code).not.toBe(0);
     expect(ps.stderr).toMatch(/cannot reach the engine|Cannot connect|502|Error response from daemon/i);

@@ -9,9 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import * as http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pingStatus } from '../helpers/door.js';
 import { CLI, cleanupTestObjects, spawnCollect, TEST_LABELS, TEST_LABEL_ARGS } from '../helpers/engine.js';
 import { ensureTestImages, IMAGES } from '../helpers/images.js';
 import { caseLabel, docker, listContainers, tempDir } from '../policy/engine-checks.js';
@@ -76,25 +76,14 @@ async function down(p: { dir: string; name: string }): Promise<void> {
   for (const id of await listContainers(`com.docker.compose.project=${p.name}`)) await docker(['rm', '-f', id]);
 }
 
-function ping(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.request({ socketPath: socket, path: '/_ping', agent: false, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
 async function startDoor(d: Door, profile: string | undefined): Promise<void> {
   d.proc = spawn(CLI, ['serve', '--socket', d.socket, '--log-format', 'json', ...(profile ? ['--profile', profile] : [])], {
     env: { ...process.env, SDOCKER_STATE_DIR: join(R, 'state'), DOCKER_CONTEXT: '' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   d.proc.stdout?.on('data', (c: Buffer) => (d.out += c.toString()));
   d.proc.stderr?.on('data', (c: Buffer) => (d.err += c.toString()));
-  for (let i = 0; i < 100 && !(existsSync(d.socket) && (await ping(d.socket))); i++) await new Promise((r) => setTimeout(r, 200));
-  expect(await ping(d.socket), d.err).toBe(true);
+  for (let i = 0; i < 100 && !(existsSync(d.socket) && (await pingStatus(d.socket)) === 200); i++) await new Promise((r) => setTimeout(r, 200));
+  expect(await pingStatus(d.socket), d.err).toBe(200);
 }
 
 async function stopDoor(d: Door): Promise<void> {

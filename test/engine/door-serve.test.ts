@@ -5,10 +5,10 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pingStatus } from '../helpers/door.js';
 import { CLI, freePort, runCli, spawnCollect } from '../helpers/engine.js';
 import { ensureTestImages } from '../helpers/images.js';
 
@@ -31,17 +31,6 @@ interface Serving {
   out(): string;
   err(): string;
   stop(): Promise<number | null>;
-}
-
-function ping(socketPath: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.request({ socketPath, path: '/_ping', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end();
-  });
 }
 
 async function serve(args: string[], ready: () => Promise<boolean>, cmd: string[] = [CLI, 'serve']): Promise<Serving> {
@@ -72,7 +61,7 @@ async function serve(args: string[], ready: () => Promise<boolean>, cmd: string[
 describe('sdocker serve: the unix socket', () => {
   it('creates it 0660 with the given group, logs each decision, removes it on SIGTERM', async () => {
     const sock = join(dir, 'a.sock');
-    const s = await serve(['--socket', sock, '--group', 'daemon'], async () => existsSync(sock) && (await ping(sock)) === 200);
+    const s = await serve(['--socket', sock, '--group', 'daemon'], async () => existsSync(sock) && (await pingStatus(sock)) === 200);
     const st = statSync(sock);
     expect(st.isSocket()).toBe(true);
     expect(st.mode & 0o777).toBe(0o660);
@@ -89,7 +78,7 @@ describe('sdocker serve: the unix socket', () => {
     // A process that binds and exits without unlinking leaves a dead socket behind.
     spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.exit(0))`]);
     expect(statSync(stale).isSocket()).toBe(true);
-    const s = await serve(['--socket', stale], async () => (await ping(stale)) === 200);
+    const s = await serve(['--socket', stale], async () => (await pingStatus(stale)) === 200);
 
     const live = await runCli(['serve', '--socket', stale]);
     expect(live.code).toBe(125);
@@ -131,7 +120,7 @@ describe('sdocker serve: the unix socket', () => {
 
   it('takes the socket systemd passes (socket activation)', async () => {
     const sock = join(dir, 'activated.sock');
-    const s = await serve([], async () => existsSync(sock) && (await ping(sock)) === 200, ['systemd-socket-activate', '-l', sock, CLI, 'serve']);
+    const s = await serve([], async () => existsSync(sock) && (await pingStatus(sock)) === 200, ['systemd-socket-activate', '-l', sock, CLI, 'serve']);
     const r = await spawnCollect('docker', ['info', '--format', '{{.ServerVersion}}'], { env: { DOCKER_HOST: `unix://${sock}` } });
     expect(r.code, r.stderr).toBe(0);
     expect(s.err()).toContain('the socket systemd passed');

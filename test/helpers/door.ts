@@ -5,7 +5,7 @@
  * routes (src/door/judge.ts) are tested with it elsewhere.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveEndpoint, type Endpoint } from '../../src/engine/endpoint.js';
@@ -126,4 +126,23 @@ export async function startTestDoor(opts: { endpoint?: Endpoint; headersTimeoutM
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `GET /_ping` on a unix socket (an engine's or a door's): its status, 0 when the connection fails,
+ * -1 when no answer comes within `timeoutMs`.
+ */
+export function pingStatus(socketPath: string, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', method: 'GET', agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(-1);
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
 }

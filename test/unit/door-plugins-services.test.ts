@@ -300,4 +300,15 @@ describe('the service route before the policy', () => {
     expect(await judgeServiceRequest(svcReq(spec({ Surprise: true })), undefined, none)).toMatchObject({ action: 'refuse', status: 400 });
     expect(await judgeServiceRequest(svcReq(spec()), undefined, { ...none, profile: profileOf('privileged') })).toEqual({ action: 'pass' });
   });
+
+  it("a tenant's service (a peer other than root) is refused before the engine is asked: whose paths, volumes, networks and service it reaches is not judged (SD-DOOR-006)", async () => {
+    const none = { ...opts, client: {} as EngineClient };
+    const tenant = { ...svcReq(spec()), peer: { uid: 1000, gid: 1000, pid: 1 } };
+    expect(await judgeServiceRequest(tenant, undefined, none)).toMatchObject({ action: 'refuse', status: 403, rules: ['SD-DOOR-006'] });
+    expect(await judgeServiceRequest({ ...tenant, path: '/services/abc/update' }, 'abc', none)).toMatchObject({ action: 'refuse', rules: ['SD-DOOR-006'] });
+    // root on the socket, and the CLI's own private door, are the host's users: judged as before (here: the macvlan network)
+    const root = { ...svcReq(spec({}, { Networks: [{ Target: 'lan' }] })), peer: { uid: 0, gid: 0, pid: 1 } };
+    expect(await judgeServiceRequest(root, undefined, opts)).toMatchObject({ rules: ['SD-DOOR-005'] });
+    expect(await judgeServiceRequest(tenant, undefined, { ...opts, hostUser: true, client: { json: async () => ({}) } as unknown as EngineClient })).not.toMatchObject({ rules: ['SD-DOOR-006'] });
+  });
 });

@@ -88,18 +88,20 @@ export function createRoute(opts: JudgeOptions) {
     const chosen = await chooseCreateProfile(read.body, req.peer, opts.profile, opts.projects);
     if ('verdict' in chosen) return chosen.verdict;
     const body = chosen.body;
-    const peer = ownerPeer(opts, req.peer);
+    // The owner checks below judge under the profile that judges this create (the project's, if any).
+    const jo: JudgeOptions = { ...opts, profile: chosen.profile };
+    const peer = ownerPeer(jo, req.peer);
     let made: string[] = [];
     if (peer) {
       // Before: only that each source exists (the engine would make it as root); the policy's own
       // rules (sockets, sensitive paths) speak first, and reachability is judged on what was made.
-      const before = hostPathVerdict(opts, hostSourcesOf(body).filter((p) => !existsSync(p)).map((p) => `${p} does not exist on the host (the door makes nothing on the host for a client)`));
+      const before = hostPathVerdict(jo, hostSourcesOf(body).filter((p) => !existsSync(p)).map((p) => `${p} does not exist on the host (the door makes nothing on the host for a client)`));
       if (before.action === 'refuse') return fixInProject(before, chosen);
-      const claimed = await claimCreate(opts, body, peer);
+      const claimed = await claimCreate(jo, body, peer);
       if ('verdict' in claimed) return fixInProject(claimed.verdict, chosen);
       made = claimed.made;
     }
-    const ctx: Parameters<typeof createThroughPolicy>[2] = { api, profile: chosen.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts), memory, watch, labels: chosen.labels, notes: chosen.warnings };
+    const ctx: Parameters<typeof createThroughPolicy>[2] = { api, profile: chosen.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(jo), memory, watch, labels: chosen.labels, notes: chosen.warnings };
     if (req.peer) ctx.peer = req.peer;
     // A TLS client has no uid: what it makes is labelled with its certificate, which owned.ts compares.
     if (req.client) {
@@ -108,8 +110,8 @@ export function createRoute(opts: JudgeOptions) {
     }
     if (opts.warn) ctx.warn = opts.warn;
     const removeAll = async (id?: string) => {
-      if (id) await opts.client.call('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
-      await dropVolumes(opts, made);
+      if (id) await jo.client.call('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
+      await dropVolumes(jo, made);
     };
     const v = await createThroughPolicy(body, req.query, ctx).catch(async (err: unknown) => {
       await removeAll();
@@ -121,7 +123,7 @@ export function createRoute(opts: JudgeOptions) {
       return fixInProject(v, chosen);
     }
     const id = (v.body as { Id: string }).Id;
-    const after = await checkCreated(opts, id, peer).catch(async (err: unknown) => {
+    const after = await checkCreated(jo, id, peer).catch(async (err: unknown) => {
       await removeAll(id);
       throw err;
     });

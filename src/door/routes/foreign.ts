@@ -40,8 +40,9 @@ export async function judgeCommit(opts: JudgeOptions, req: DoorRequest): Promise
   if ('verdict' in scope) return scope.verdict;
   const o = await ownedContainer(scope.opts, scope.ref, req.peer, 'commit', req.client);
   if ('verdict' in o) return o.verdict;
-  if (o.id === undefined) return { action: 'pass' };
+  const id = o.id ?? (scope.ref !== ref ? scope.ref : undefined);
+  if (id === undefined) return { action: 'pass' };
   const q = new URLSearchParams(req.query);
-  q.set('container', o.id);
+  q.set('container', id);
   return { action: 'pass', path: `/commit?${q.toString()}` };
 }

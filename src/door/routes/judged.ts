@@ -37,7 +37,11 @@ export function judgedRoutes(opts: JudgeOptions): Route[] {
   // under the profile that container was made under (a project's: scoped.ts), forwarded by that id.
   const scoped = (j: (req: DoorRequest, ref: string, o: JudgeOptions) => Promise<Verdict>): Judgement => async (req, m) => {
     const s = await containerScope(opts, m[1]!, req.peer);
-    return 'verdict' in s ? s.verdict : j(req, s.ref, s.opts);
+    if ('verdict' in s) return s.verdict;
+    const v = await j(req, s.ref, s.opts);
+    // Resolved here (a project profile judged it), forwarded by that id even where the judge pinned
+    // nothing (a privileged project profile): the client's name is not resolved a second time.
+    return s.ref !== m[1] && (v.action === 'pass' || v.action === 'forward') && v.path === undefined ? pinned(v, pinContainerPath(req.path, s.ref)) : v;
   };
   const owned = (what: string, then: (req: DoorRequest, id: string | undefined, o: JudgeOptions) => Verdict | Promise<Verdict>): Judgement =>
     scoped(async (req, ref, o) => {

@@ -91,22 +91,39 @@ export async function claimCreate(opts: JudgeOptions, body: CreateBody, peer: Pe
     }
   }
   const made: string[] = [];
-  for (const { name, mount } of namedVolumesIn(body)) {
-    const v = await inspect(opts, `/volumes/${encodeURIComponent(name)}`);
-    if (v) {
-      if (ownedBy(v, peer)) continue;
-      const r = refuse(opts, mount ? 'HostConfig.Mounts' : 'HostConfig.Binds', `volume ${JSON.stringify(name)}`);
-      if (r.action === 'refuse') {
-        await dropVolumes(opts, made);
-        return { verdict: r };
+  try {
+    for (const { name, mount } of namedVolumesIn(body)) {
+      const field = mount ? 'HostConfig.Mounts' : 'HostConfig.Binds';
+      const v = await inspect(opts, `/volumes/${encodeURIComponent(name)}`);
+      if (v) {
+        if (ownedBy(v, peer)) continue;
+        const r = refuse(opts, field, `volume ${JSON.stringify(name)}`);
+        if (r.action === 'refuse') {
+          await dropVolumes(opts, made);
+          return { verdict: r };
+        }
+        continue;
       }
-      continue;
+      const dc = mount?.VolumeOptions?.DriverConfig;
+      // The engine answers a create of an existing name with that volume, unchanged: one another
+      // user made since the inspect above is theirs, not this client's (nor the door's to remove).
+      const got = await opts.client.json<{ Labels?: Record<string, string> | null }>('POST', '/volumes/create', {
+        body: { Name: name, Driver: dc?.Name || 'local', DriverOpts: dc?.Options ?? {}, Labels: withOwner(mount?.VolumeOptions?.Labels, peer.uid) },
+      });
+      if (!ownedBy(got, peer)) {
+        const r = refuse(opts, field, `volume ${JSON.stringify(name)}`);
+        if (r.action === 'refuse') {
+          await dropVolumes(opts, made);
+          return { verdict: r };
+        }
+        continue;
+      }
+      made.push(name);
     }
-    const dc = mount?.VolumeOptions?.DriverConfig;
-    await opts.client.json('POST', '/volumes/create', {
-      body: { Name: name, Driver: dc?.Name || 'local', DriverOpts: dc?.Options ?? {}, Labels: withOwner(mount?.VolumeOptions?.Labels, peer.uid) },
-    });
-    made.push(name);
+  } catch (err) {
+    // Nothing left behind: the volumes this create made so far go with it.
+    await dropVolumes(opts, made);
+    throw err;
   }
   return { made };
 }
@@ -144,6 +161,8 @@ export async function judgeNetworkJoin(opts: JudgeOptions, req: DoorRequest, net
     // The network judged is the one joined (a name could be another network's id prefix).
     if (n && typeof n.Id === 'string' && /^[0-9a-f]{64}$/.test(n.Id)) path = `/networks/${n.Id}/connect`;
   }
-  const forwarded = owned.id === undefined ? body : { ...body, Container: owned.id };
+  // The container judged is the one connected: by its full id (pin.ts; scoped.ts resolved it when a project profile judged it).
+  const id = owned.id ?? (scope.ref !== body.Container ? scope.ref : undefined);
+  const forwarded = id === undefined ? body : { ...body, Container: id };
   return path ? { action: 'forward', body: forwarded, path } : { action: 'forward', body: forwarded };
 }

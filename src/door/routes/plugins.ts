@@ -184,6 +184,7 @@ export function judgePluginInstall(req: DoorRequest, profile: EffectiveProfile, 
 
 /** The part of GET /plugins/{name}/json the door reads. */
 export interface PluginInspect {
+  Id?: string;
   Name?: string;
   Enabled?: boolean;
   Settings?: { Mounts?: PluginMount[] | null; Devices?: PluginDevice[] | null } | null;
@@ -289,7 +290,13 @@ export async function judgePluginEnable(name: string, opts: JudgeOptions): Promi
   if (opts.profile.unconfined) return { action: 'pass' };
   const p = await inspect(opts, name);
   if (isVerdict(p)) return p;
-  return verdictOn(privilegesOfInstalled(p), opts.profile, `plugin ${p.Name ?? name}`, opts.warn);
+  return pinPlugin(verdictOn(privilegesOfInstalled(p), opts.profile, `plugin ${p.Name ?? name}`, opts.warn), p, 'enable');
+}
+
+/** The plugin judged is the one acted on: the request goes to its full id, not the name (which may be re-used meanwhile). */
+function pinPlugin(v: Verdict, p: PluginInspect, what: 'enable' | 'set'): Verdict {
+  if ((v.action !== 'pass' && v.action !== 'forward') || typeof p.Id !== 'string' || !/^[0-9a-f]{64}$/.test(p.Id)) return v;
+  return { ...v, path: `/plugins/${p.Id}/${what}` };
 }
 
 /** `POST /plugins/{name}/set`: the mount sources and device paths the settings change. */
@@ -302,5 +309,5 @@ export async function judgePluginSet(req: DoorRequest, name: string, opts: Judge
   if (isVerdict(p)) return p;
   const changed = privilegesOfSet(req.body, p);
   if (typeof changed === 'string') return cannotJudge(`POST /plugins/${name}/set: ${changed}`);
-  return forwardJudged(verdictOn(changed, opts.profile, `plugin ${p.Name ?? name} setting`, opts.warn), req.body ?? []);
+  return pinPlugin(forwardJudged(verdictOn(changed, opts.profile, `plugin ${p.Name ?? name} setting`, opts.warn), req.body ?? []), p, 'set');
 }

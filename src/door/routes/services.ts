@@ -18,6 +18,7 @@ import type { JudgeOptions } from '../judge.js';
 import { droppedForVersion, hardenedServiceSpec, readServiceSpec, serviceCreateBody, type Inexpressible, type NetworkKind } from '../service-body.js';
 import type { DoorRequest, Verdict } from '../types.js';
 import { readCreateBody } from './create.js';
+import { ownerPeer } from './owners.js';
 import { socketsOf } from './sockets.js';
 import { cannotJudge, judgeOne, verdictOf } from './verdict.js';
 
@@ -68,6 +69,7 @@ async function judgeSpec(req: DoorRequest, what: string, opts: JudgeOptions): Pr
   const asked = structuredClone(created.body);
   const ctx: Parameters<typeof decideThroughPolicy>[2] = { api: httpApi(opts.client), profile: opts.profile, env: opts.env, cwd: opts.cwd, sockets: socketsOf(opts) };
   if (req.peer) ctx.peer = req.peer;
+  if (req.client) ctx.tlsClient = req.client;
   if (opts.warn) ctx.warn = opts.warn;
   const d = await decideThroughPolicy(created.body, what, ctx, { noun: 'service' });
   if ('verdict' in d) return d.verdict;
@@ -96,6 +98,16 @@ export async function judgeServiceRequest(req: DoorRequest, id: string | undefin
   const rollback = req.query.get('rollback');
   if (rollback !== null && rollback !== '') {
     return cannotJudge(`${what}?rollback=${rollback}: a rollback runs the service's previous spec, which the request does not carry (update with that spec instead)`);
+  }
+  // A tenant's service: its host paths, volumes and networks, and the service it updates, are not
+  // judged for their owner as a container's are (SD-DOOR-006): refused to all but the host's users.
+  if (ownerPeer(opts, req.peer)) {
+    const j = judgeOne(opts.profile, 'SD-DOOR-006', opts.profile.allow.privileged, {
+      flag: what, subject: `a swarm service for uid ${req.peer!.uid}`, field: 'service', denialKey: 'privileged',
+      why: 'the door does not judge whose host paths, volumes, networks and services a service reaches: only root on the socket may create or update services',
+    });
+    const v = verdictOf(j.violations, undefined, opts.profile, 'service', opts.warn);
+    if (v.action === 'refuse') return v;
   }
   return judgeSpec(req, what, opts);
 }
