@@ -18,7 +18,7 @@ import type { EngineApi } from '../engine/api.js';
 import type { CreateBody, EngineInfo, ImageInspect } from '../api/types.js';
 import { EngineError, PolicyError } from '../errors.js';
 import type { RunRequest } from '../flags/request.js';
-import { loadEffectiveProfile, seccompCheckNeeded } from '../policy/load-profile.js';
+import { loadEffectiveProfile } from '../policy/load-profile.js';
 import type { EffectiveProfile, PolicyOutcome, Violation } from '../policy/types.js';
 import type { ProcessIO } from '../io/process-io.js';
 import { requestFromBody } from '../pipeline/request.js';
@@ -139,14 +139,10 @@ function doorPolicy(ctx: CoreContext): PolicyModule {
 
 /** POST /containers/create through the policy: refuse, or create the hardened body and verify it. */
 export async function createThroughPolicy(body: CreateBody, query: URLSearchParams, ctx: CoreContext): Promise<Verdict> {
-  let profile = ctx.profile;
-  if (profile.unconfined) return { action: 'forward', body };
+  if (ctx.profile.unconfined) return { action: 'forward', body };
   const io = doorIO(ctx);
   const req = requestOf(body, query);
-  if (seccompCheckNeeded(req.body, profile)) {
-    const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
-    profile = { ...profile, seccompChecks: gatherSeccompChecks(req, profile, io) };
-  }
+  const profile = await policy.withSeccompChecks(req, ctx.profile, io);
   const steps = doorPolicy(ctx);
   const api = ctx.api;
   try {
@@ -191,11 +187,7 @@ export async function decideThroughPolicy(body: CreateBody, what: string, ctx: C
   const io = doorIO(ctx);
   const req = requestOf(body, new URLSearchParams());
   req.argv = [what];
-  let profile = ctx.profile;
-  if (seccompCheckNeeded(body, profile)) {
-    const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
-    profile = { ...profile, seccompChecks: gatherSeccompChecks(req, profile, io) };
-  }
+  const profile = await policy.withSeccompChecks(req, ctx.profile, io);
   const api = ctx.api;
   const steps = doorPolicy(ctx);
   // Image trust (allowlist, digests, content trust) as for a container's create: a refusal before

@@ -39,13 +39,20 @@ export async function loadProfile(req: RunRequest, io: ProcessIO, opt: { seccomp
   if (req.sdocker.policy !== undefined) opts.policy = req.sdocker.policy;
   if (req.sdocker.profile !== undefined) opts.profile = req.sdocker.profile;
   if (opt.seccomp === false) opts.seccomp = false;
-  const profile = await loadEffectiveProfile(opts);
-  if (seccompCheckNeeded(req.body, profile)) {
-    const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
-    profile.seccompChecks = gatherSeccompChecks(req, profile, io);
-  }
+  const profile = await withSeccompChecks(req, await loadEffectiveProfile(opts), io);
   if (req.sdocker.dryRun) seccompSummaryOf = (await import('../seccomp/summary.js')).seccompSummary;
   return profile;
+}
+
+/**
+ * The profile with the verdicts on the seccomp profiles this request puts in play (libseccomp,
+ * loaded only when one other than the shipped default is: seccompCheckNeeded); the same profile
+ * when none is.
+ */
+export async function withSeccompChecks(req: RunRequest, profile: EffectiveProfile, io: ProcessIO): Promise<EffectiveProfile> {
+  if (!seccompCheckNeeded(req.body, profile)) return profile;
+  const { gatherSeccompChecks } = await import('../seccomp/policy-check.js');
+  return { ...profile, seccompChecks: gatherSeccompChecks(req, profile, io) };
 }
 
 /** Names of the named volumes the request mounts (their driver options can smuggle a bind). */
