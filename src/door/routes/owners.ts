@@ -93,32 +93,25 @@ export async function claimCreate(opts: JudgeOptions, body: CreateBody, peer: Pe
   const made: string[] = [];
   try {
     for (const { name, mount } of namedVolumesIn(body)) {
-      const field = mount ? 'HostConfig.Mounts' : 'HostConfig.Binds';
-      const v = await inspect(opts, `/volumes/${encodeURIComponent(name)}`);
-      if (v) {
-        if (ownedBy(v, peer)) continue;
-        const r = refuse(opts, field, `volume ${JSON.stringify(name)}`);
+      let volume = await inspect(opts, `/volumes/${encodeURIComponent(name)}`);
+      const making = volume === undefined;
+      if (making) {
+        const dc = mount?.VolumeOptions?.DriverConfig;
+        // The engine answers a create of an existing name with that volume, unchanged: one another
+        // user made since the inspect above is theirs, not this client's (nor the door's to remove).
+        volume = await opts.client.json<{ Labels?: Record<string, string> | null }>('POST', '/volumes/create', {
+          body: { Name: name, Driver: dc?.Name || 'local', DriverOpts: dc?.Options ?? {}, Labels: withOwner(mount?.VolumeOptions?.Labels, peer.uid) },
+        });
+      }
+      if (!ownedBy(volume!, peer)) {
+        const r = refuse(opts, mount ? 'HostConfig.Mounts' : 'HostConfig.Binds', `volume ${JSON.stringify(name)}`);
         if (r.action === 'refuse') {
           await dropVolumes(opts, made);
           return { verdict: r };
         }
         continue;
       }
-      const dc = mount?.VolumeOptions?.DriverConfig;
-      // The engine answers a create of an existing name with that volume, unchanged: one another
-      // user made since the inspect above is theirs, not this client's (nor the door's to remove).
-      const got = await opts.client.json<{ Labels?: Record<string, string> | null }>('POST', '/volumes/create', {
-        body: { Name: name, Driver: dc?.Name || 'local', DriverOpts: dc?.Options ?? {}, Labels: withOwner(mount?.VolumeOptions?.Labels, peer.uid) },
-      });
-      if (!ownedBy(got, peer)) {
-        const r = refuse(opts, field, `volume ${JSON.stringify(name)}`);
-        if (r.action === 'refuse') {
-          await dropVolumes(opts, made);
-          return { verdict: r };
-        }
-        continue;
-      }
-      made.push(name);
+      if (making) made.push(name);
     }
   } catch (err) {
     // Nothing left behind: the volumes this create made so far go with it.

@@ -13,11 +13,12 @@ import { EngineError } from '../../errors.js';
 import type { Verdict } from '../types.js';
 
 /** The full id the engine gives `ref` now, or the engine's own answer (404 for an unknown or ambiguous name). */
-export async function containerIdOf(client: EngineClient, ref: string): Promise<{ id: string } | { verdict: Verdict }> {
+export async function containerIdOf(client: EngineClient, ref: string): Promise<{ id: string; labels: Record<string, string> | null | undefined } | { verdict: Verdict }> {
   try {
-    const c = await client.json<{ Id?: unknown } | undefined>('GET', `/containers/${encodeURIComponent(ref)}/json`);
+    const c = await client.json<{ Id?: unknown; Config?: { Labels?: Record<string, string> | null } } | undefined>('GET', `/containers/${encodeURIComponent(ref)}/json`);
     if (typeof c?.Id !== 'string' || !/^[0-9a-f]{64}$/.test(c.Id)) return { verdict: { action: 'respond', status: 502, body: { message: `sdocker serve: the engine gave no id for container ${ref}` } } };
-    return { id: c.Id };
+    // Its labels too, from the same answer: the project profile it was made under (scoped.ts).
+    return { id: c.Id, labels: c.Config?.Labels };
   } catch (err) {
     if (err instanceof EngineError) return { verdict: { action: 'respond', status: err.statusCode || 502, body: { message: err.message } } };
     throw err;

@@ -4,24 +4,10 @@
  * the door recorded on it (`io.sdocker.profile`, read again for this client with the same checks:
  * ../project-profile.ts). Without `door.projectProfiles` nothing is looked up.
  */
-import { EngineError } from '../../errors.js';
 import type { JudgeOptions } from '../judge.js';
 import { containerProfile } from '../project-profile.js';
 import type { Peer, Verdict } from '../types.js';
 import { containerIdOf } from './pin.js';
-
-export async function optsForContainer(opts: JudgeOptions, id: string, peer: Peer | undefined): Promise<{ opts: JudgeOptions } | { verdict: Verdict }> {
-  if (!opts.projects) return { opts };
-  let labels: Record<string, string> | null | undefined;
-  try {
-    labels = (await opts.client.json<{ Config?: { Labels?: Record<string, string> | null } }>('GET', `/containers/${encodeURIComponent(id)}/json`)).Config?.Labels;
-  } catch (err) {
-    if (err instanceof EngineError && err.statusCode === 404) return { opts }; // the engine says so itself
-    throw err;
-  }
-  const c = await containerProfile(labels, peer, opts.profile, opts.projects);
-  return 'verdict' in c ? c : { opts: { ...opts, profile: c.profile } };
-}
 
 /**
  * A container the client names (in the path, or a body's `Container`), resolved once to its full id
@@ -30,8 +16,9 @@ export async function optsForContainer(opts: JudgeOptions, id: string, peer: Pee
  */
 export async function containerScope(opts: JudgeOptions, ref: string, peer: Peer | undefined): Promise<{ ref: string; opts: JudgeOptions } | { verdict: Verdict }> {
   if (!opts.projects || opts.profile.unconfined) return { ref, opts };
+  // One inspect: the full id, and the labels that name the profile it was made under.
   const r = await containerIdOf(opts.client, ref);
   if ('verdict' in r) return r;
-  const s = await optsForContainer(opts, r.id, peer);
-  return 'verdict' in s ? s : { ref: r.id, opts: s.opts };
+  const c = await containerProfile(r.labels, peer, opts.profile, opts.projects);
+  return 'verdict' in c ? c : { ref: r.id, opts: { ...opts, profile: c.profile } };
 }
